@@ -1,0 +1,32 @@
+# sesmime — see README.md
+GO ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: test golden bench fuzz lint build
+
+build:
+	$(GO) build -o bin/sesmime ./cmd/sesmime
+
+test:
+	$(GO) vet ./...
+	$(GO) test -race ./...
+
+golden:
+	$(GO) test . ./inject ./parse ./mimeheaders -run Golden -update
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# -fuzz takes one package and one target at a time; FUZZTIME per target.
+fuzz:
+	@for p in ./mimeheaders ./parse ./inject .; do \
+	  for f in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
+	    echo "fuzz $$p $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-30s} $$p || exit 1; \
+	  done; \
+	done
+
+lint:
+	@test -z "$$(gofmt -l . | grep -v testdata/)" || { gofmt -l . | grep -v testdata/; exit 1; }
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...

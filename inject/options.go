@@ -1,0 +1,137 @@
+package inject
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/parse"
+)
+
+// TagsMode says what happens to tags a message already has when
+// Options.Tags is set.
+type TagsMode int
+
+const (
+	// Replace removes every existing X-SES-MESSAGE-TAGS field and writes
+	// Options.Tags in the place of the first one.
+	Replace TagsMode = iota
+	// Merge keeps the existing tags in order (a repeated name once, at its
+	// first place, with its first value), sets the value of a name
+	// Options.Tags also has, and appends the new names, all in one field in
+	// the place of the first one.
+	Merge
+	// Keep leaves existing tags fields untouched; Options.Tags is written
+	// only when the message has none.
+	Keep
+)
+
+func (m TagsMode) String() string {
+	switch m {
+	case Replace:
+		return "replace"
+	case Merge:
+		return "merge"
+	case Keep:
+		return "keep"
+	}
+	return fmt.Sprintf("TagsMode(%d)", int(m))
+}
+
+// ParseTagsMode returns the TagsMode named s: "replace", "merge" or "keep".
+func ParseTagsMode(s string) (TagsMode, error) {
+	for _, m := range []TagsMode{Replace, Merge, Keep} {
+		if s == m.String() {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: %q (want replace, merge or keep)", ErrInvalidOption, s)
+}
+
+// Errors about Options, returned before anything is read or written.
+var (
+	ErrInvalidOption = errors.New("inject: invalid option")
+	ErrDuplicateTag  = errors.New("inject: tag name given twice")
+	ErrDuplicate     = errors.New("inject: header name given twice")
+	ErrConflict      = errors.New("inject: a field is both set and removed")
+)
+
+// ErrExistingTags is returned when Merge meets existing tags that cannot be
+// written back valid; the error also wraps the parse error and names the line.
+var ErrExistingTags = errors.New("inject: existing tags cannot be merged")
+
+// Options says what Rewrite changes. The zero value (or nil) changes
+// nothing. Removals apply first, then the fields to set.
+type Options struct {
+	// ConfigurationSet sets X-SES-CONFIGURATION-SET; "" leaves it alone.
+	ConfigurationSet string
+	// Tags sets X-SES-MESSAGE-TAGS as TagsMode says; empty leaves it alone.
+	Tags     []parse.Tag
+	TagsMode TagsMode
+	// Headers sets custom tag headers: exactly one field of each name,
+	// written with the name as given.
+	Headers []parse.Header
+
+	RemoveConfigurationSet bool     // drop X-SES-CONFIGURATION-SET fields
+	RemoveTags             bool     // drop X-SES-MESSAGE-TAGS fields
+	RemoveAllSES           bool     // drop every X-SES-* field
+	RemoveHeaders          []string // drop the fields of these names
+
+	// Limits bound the header block read from the message.
+	Limits mimeheaders.Limits
+}
+
+// Validate checks every value in o against SES's rules (package parse) and
+// that o does not contradict itself. It returns the first problem, wrapping
+// a *parse.ValueError or one of this package's sentinels.
+func (o *Options) Validate() error {
+	if o == nil {
+		return nil
+	}
+	if o.ConfigurationSet != "" {
+		if err := parse.ValidateConfigurationSet(o.ConfigurationSet); err != nil {
+			return fmt.Errorf("inject: %w", err)
+		}
+		if o.RemoveConfigurationSet {
+			return fmt.Errorf("%w: %s", ErrConflict, parse.ConfigurationSetField)
+		}
+	}
+	if o.TagsMode < Replace || o.TagsMode > Keep {
+		return fmt.Errorf("%w: %v", ErrInvalidOption, o.TagsMode)
+	}
+	for i, t := range o.Tags {
+		if err := parse.ValidateTag(t); err != nil {
+			return fmt.Errorf("inject: tag %d: %w", i+1, err)
+		}
+		for _, u := range o.Tags[:i] {
+			if u.Name == t.Name {
+				return fmt.Errorf("%w: %q", ErrDuplicateTag, t.Name)
+			}
+		}
+	}
+	if len(o.Tags) > 0 && o.RemoveTags {
+		return fmt.Errorf("%w: %s", ErrConflict, parse.TagsField)
+	}
+	for i, h := range o.Headers {
+		if err := parse.ValidateHeader(h); err != nil {
+			return fmt.Errorf("inject: header %d: %w", i+1, err)
+		}
+		for _, g := range o.Headers[:i] {
+			if strings.EqualFold(g.Name, h.Name) {
+				return fmt.Errorf("%w: %q", ErrDuplicate, h.Name)
+			}
+		}
+		for _, r := range o.RemoveHeaders {
+			if strings.EqualFold(r, h.Name) {
+				return fmt.Errorf("%w: %s", ErrConflict, h.Name)
+			}
+		}
+	}
+	for _, r := range o.RemoveHeaders {
+		if r == "" || strings.IndexFunc(r, func(c rune) bool { return c <= ' ' || c >= 127 || c == ':' }) >= 0 {
+			return fmt.Errorf("%w: field name to remove %q", ErrInvalidOption, r)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,42 @@
+// Package mimeheaders reads and writes the header block of a raw RFC 5322
+// message byte for byte. It knows nothing about Amazon SES.
+//
+// Read consumes the header block from a bufio.Reader and returns a Header
+// whose fields keep their exact bytes: folding, spacing before the colon,
+// name casing, 8-bit and NUL bytes, and line endings. Writing a Header that
+// was not changed, followed by the rest of the reader, reproduces the input
+// byte for byte.
+//
+// # The header block
+//
+// The rule every sesmime package uses:
+//
+//  1. An optional first line starting with "From " (an mbox separator) is
+//     kept verbatim and is not a field.
+//  2. A field starts with a name of one or more bytes in 33..126 except ':',
+//     optional SP/HTAB, then ':'. A line starting with SP or HTAB continues
+//     the previous field.
+//  3. The block ends at the first empty line ("\r\n" or "\n" alone); that
+//     line and everything after it is the body. A line that is neither a
+//     field start nor a continuation also ends the block, and it and
+//     everything after it is the body. End of input ends the block too.
+//  4. If the first line (after any "From " line) is neither a field nor
+//     empty, the message has no header: fields added to it are followed by
+//     one empty line so that the original text stays body.
+//  5. Lines starting with SP/HTAB at the very start (after any "From " line)
+//     continue nothing: they are kept first, as they are (see Header.Lead),
+//     and new fields go after them.
+//  6. New lines use the line ending of the first line after any "From "
+//     line (CRLF or LF; a lone CR is not a line ending); if that line has
+//     none, the "From " line's; otherwise CRLF.
+//
+// # Limits
+//
+// Read holds the header block in memory and nothing else. Limits bounds it:
+// MaxHeaderBytes (default 1 MiB) for the whole block, MaxLineBytes (default
+// 64 KiB) for one physical line and MaxFields (default 20,000) for the
+// number of fields. A zero limit means the default, a negative one means
+// none. Exceeding a limit returns a *SyntaxError wrapping ErrHeaderTooLarge,
+// ErrLineTooLong or ErrTooManyFields, after reading at most the limit plus
+// one bufio buffer. The body is never read beyond its first line.
+package mimeheaders

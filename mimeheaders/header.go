@@ -1,0 +1,278 @@
+package mimeheaders
+
+import (
+	"bytes"
+	"io"
+	"strings"
+)
+
+// Line endings a Header writes new lines with.
+const (
+	CRLF = "\r\n"
+	LF   = "\n"
+)
+
+// MaxLineLength is the longest line, without its ending, that NewField
+// writes (RFC 5322 section 2.1.1).
+const MaxLineLength = 998
+
+// End says what ended a header block.
+type End int
+
+const (
+	// EndEOF: the input ended inside the block or right after it.
+	EndEOF End = iota
+	// EndBlank: an empty line ended the block; it is the first line of the body.
+	EndBlank
+	// EndBody: a line that is neither a field nor a continuation ended the
+	// block; it is the first line of the body.
+	EndBody
+)
+
+func (e End) String() string {
+	switch e {
+	case EndEOF:
+		return "end of input"
+	case EndBlank:
+		return "empty line"
+	case EndBody:
+		return "non-field line"
+	}
+	return "End(?)"
+}
+
+// A Field is one header field: a start line and its continuation lines,
+// with their exact bytes and line endings.
+type Field struct {
+	raw   []byte
+	name  int // length of the name
+	colon int // index of the ':'
+	line  int // 1-based line in the message; 0 for a field made by NewField
+}
+
+// Name returns the field name as written, without whitespace before the colon.
+func (f Field) Name() string { return string(f.raw[:f.name]) }
+
+// Is reports whether the field's name equals name, ignoring ASCII case.
+func (f Field) Is(name string) bool { return equalFold(f.raw[:f.name], name) }
+
+// Value returns the field body after the colon, unfolded (line breaks
+// removed) and trimmed of leading and trailing SP and HTAB. Other bytes,
+// including a bare CR, 8-bit bytes and NUL, are kept.
+func (f Field) Value() string {
+	v := f.raw[f.colon+1:]
+	var sb strings.Builder
+	sb.Grow(len(v))
+	for i := 0; i < len(v); i++ {
+		switch {
+		case v[i] == '\n':
+			continue
+		case v[i] == '\r' && i+1 < len(v) && v[i+1] == '\n':
+			continue
+		}
+		sb.WriteByte(v[i])
+	}
+	return strings.Trim(sb.String(), " \t")
+}
+
+// Raw returns the field's exact bytes, including folding and line endings.
+// The caller must not modify them.
+func (f Field) Raw() []byte { return f.raw }
+
+// Line returns the 1-based line of the message the field starts on (an mbox
+// "From " line is line 1), or 0 for a field made by NewField.
+func (f Field) Line() int { return f.line }
+
+// A Header is a header block as read by Read, and what to write in its place.
+// Its fields can be replaced with SetFields; everything else is written
+// back as it was read.
+type Header struct {
+	buf      []byte // all bytes Read consumed: the block, then the tail
+	hdrLen   int    // length of the block within buf
+	from     []byte
+	lead     []byte
+	fields   []Field
+	spans    []span
+	tail     []byte
+	end      End
+	noHeader bool
+	eol      string
+}
+
+type span struct{ start, end, name, colon, line int }
+
+// From returns the mbox "From " line the message starts with, with its line
+// ending, or nil.
+func (h *Header) From() []byte { return h.from }
+
+// Lead returns the lines starting with SP or HTAB that stand before the
+// first field and continue nothing, or nil.
+func (h *Header) Lead() []byte { return h.lead }
+
+// Fields returns the fields in order. The slice is shared with h: change
+// the header with SetFields, not by writing to it.
+func (h *Header) Fields() []Field { return h.fields }
+
+// SetFields replaces the fields h writes. Fields may come from h itself, in
+// any order, or from NewField.
+func (h *Header) SetFields(fs []Field) { h.fields = fs }
+
+// Values returns the unfolded values of the fields named name, in order,
+// matching the name ignoring ASCII case.
+func (h *Header) Values(name string) []string {
+	var vs []string
+	for _, f := range h.fields {
+		if f.Is(name) {
+			vs = append(vs, f.Value())
+		}
+	}
+	return vs
+}
+
+// EOL returns the line ending new lines are written with: CRLF or LF.
+func (h *Header) EOL() string { return h.eol }
+
+// End says what ended the block.
+func (h *Header) End() End { return h.end }
+
+// NoHeader reports whether the message had no header block at all: its first
+// line (after any "From " line) was neither a field, a continuation nor an
+// empty line. Writing fields into such a header adds an empty line after them.
+func (h *Header) NoHeader() bool { return h.noHeader }
+
+// Tail returns the bytes Read consumed past the end of the block: the start
+// of the body (the empty line, or the start of the line that ended the
+// block). WriteTo writes them after the block.
+func (h *Header) Tail() []byte { return h.tail }
+
+// Original returns every byte Read consumed: the block as it was read,
+// followed by Tail.
+func (h *Header) Original() []byte { return h.buf }
+
+// Len returns the length of the header block as it was read, without Tail.
+func (h *Header) Len() int { return h.hdrLen }
+
+// AppendTo appends the header as it is now, followed by Tail, to b and
+// returns the extended slice. Unless SetFields was called, that is exactly
+// Original.
+//
+// A line that ends the input without a line ending gets EOL when something
+// is written after it. If the message had no header (see NoHeader) and now
+// has fields, an empty line follows them.
+func (h *Header) AppendTo(b []byte) []byte {
+	open := false // the last piece written has no line ending
+	put := func(p []byte) {
+		if len(p) == 0 {
+			return
+		}
+		if open {
+			b = append(b, h.eol...)
+		}
+		b = append(b, p...)
+		open = p[len(p)-1] != '\n'
+	}
+	put(h.from)
+	put(h.lead)
+	for _, f := range h.fields {
+		put(f.raw)
+	}
+	if h.noHeader && len(h.fields) > 0 {
+		if open {
+			b = append(b, h.eol...)
+		}
+		b = append(b, h.eol...)
+		open = false
+	}
+	put(h.tail)
+	return b
+}
+
+// WriteTo writes the header as AppendTo renders it to w, in one Write.
+func (h *Header) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(h.AppendTo(make([]byte, 0, len(h.buf)+256)))
+	return int64(n), err
+}
+
+// NewField returns a field named name with value, ending in h's line
+// ending, for use with SetFields. The name must be bytes in 33..126 other
+// than ':'; the value printable ASCII (32..126) or HTAB. A line longer than
+// MaxLineLength is folded before a SP or HTAB that follows a non-blank byte
+// (never inside a token); a value that cannot be folded so is refused.
+// Errors are *FieldError.
+func (h *Header) NewField(name, value string) (Field, error) {
+	if name == "" {
+		return Field{}, &FieldError{Name: name, Offset: -1, Err: ErrInvalidName}
+	}
+	for i := 0; i < len(name); i++ {
+		if !isNameByte(name[i]) {
+			return Field{}, &FieldError{Name: name, Offset: i, Err: ErrInvalidName}
+		}
+	}
+	for i := 0; i < len(value); i++ {
+		if c := value[i]; (c < 32 || c > 126) && c != '\t' {
+			return Field{}, &FieldError{Name: name, Offset: i, Err: ErrInvalidValue}
+		}
+	}
+	eol := h.eol
+	if eol == "" {
+		eol = CRLF
+	}
+	raw := make([]byte, 0, len(name)+2+len(value)+len(eol)*(1+len(value)/MaxLineLength))
+	raw = append(raw, name...)
+	raw = append(raw, ':')
+	if value != "" {
+		raw = append(raw, ' ')
+	}
+	lineStart := 0 // index in raw of the current line's start
+	brk := -1      // index in raw of the last place a fold may go
+	for i := 0; i < len(value); i++ {
+		c := value[i]
+		if (c == ' ' || c == '\t') && i > 0 && !isWSP(value[i-1]) && i+1 < len(value) && !isWSP(value[i+1]) {
+			brk = len(raw)
+		}
+		raw = append(raw, c)
+		if len(raw)-lineStart > MaxLineLength {
+			if brk <= lineStart {
+				return Field{}, &FieldError{Name: name, Offset: -1, Err: ErrCannotFold}
+			}
+			raw = append(raw[:brk], append([]byte(eol), raw[brk:]...)...)
+			lineStart = brk + len(eol)
+			brk = -1
+		}
+	}
+	raw = append(raw, eol...)
+	return Field{raw: raw, name: len(name), colon: len(name)}, nil
+}
+
+func isNameByte(c byte) bool { return c > 32 && c < 127 && c != ':' }
+
+func isWSP(c byte) bool { return c == ' ' || c == '\t' }
+
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func eolOf(line []byte) string {
+	switch {
+	case bytes.HasSuffix(line, []byte(CRLF)):
+		return CRLF
+	case bytes.HasSuffix(line, []byte(LF)):
+		return LF
+	}
+	return ""
+}

@@ -1,0 +1,201 @@
+package parse
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/sesmime/sesmime/mimeheaders"
+)
+
+// Severity says how bad a Finding is.
+type Severity int
+
+const (
+	// Warning: SES accepts the message but may ignore the value
+	// (for example, drop CloudWatch metrics without an error).
+	Warning Severity = iota
+	// Error: SES rejects the message or the value, or it is ambiguous.
+	Error
+)
+
+func (s Severity) String() string {
+	if s == Error {
+		return "error"
+	}
+	return "warning"
+}
+
+// Finding codes reported by Inspect.
+const (
+	CodeConfigSetInvalid   = "config-set-invalid"   // empty or not ^[A-Za-z0-9_-]{1,64}$
+	CodeConfigSetDuplicate = "config-set-duplicate" // more than one X-SES-CONFIGURATION-SET field
+	CodeTagsDuplicate      = "tags-duplicate-field" // more than one X-SES-MESSAGE-TAGS field
+	CodeTagMalformed       = "tag-malformed"        // an item that is not name=value
+	CodeTagInvalid         = "tag-invalid"          // a name or value SES refuses
+	CodeTagDuplicateName   = "tag-duplicate-name"   // the same tag name twice
+	CodeHeaderInvalid      = "header-invalid"       // a custom tag header value CloudWatch drops
+	CodeHeaderDuplicate    = "header-duplicate"     // a custom tag header present more than once
+	CodeNonASCII           = "ses-non-ascii"        // 8-bit or control bytes in an X-SES-* field
+)
+
+// A Finding is something wrong with what SES will see, at a line of the
+// message.
+type Finding struct {
+	Line     int    // 1-based line of the message where the field starts
+	Code     string // one of the Code* constants
+	Severity Severity
+	Message  string
+}
+
+func (f Finding) String() string {
+	return fmt.Sprintf("line %d: %s: %s: %s", f.Line, f.Severity, f.Code, f.Message)
+}
+
+// Options says what Read looks for. The zero value (or nil) reads the SES
+// fields with the default limits.
+type Options struct {
+	Headers []string           // names of custom tag headers to report and check
+	Limits  mimeheaders.Limits // bounds on the header block
+}
+
+// Info is what SES will see in a message header.
+type Info struct {
+	Header           *mimeheaders.Header // the header block as read
+	ConfigurationSet string              // value of the first X-SES-CONFIGURATION-SET field, "" if none
+	Tags             []Tag               // tags of every X-SES-MESSAGE-TAGS field, in order
+	Headers          []Header            // fields named in Options.Headers, in message order
+	Findings         []Finding           // problems, in line order
+}
+
+// HasErrors reports whether any finding has severity Error.
+func (in *Info) HasErrors() bool {
+	for _, f := range in.Findings {
+		if f.Severity == Error {
+			return true
+		}
+	}
+	return false
+}
+
+// Read reads the header block of the message in r and reports what SES
+// will see. See ReadWithOptions.
+func Read(r io.Reader) (*Info, error) { return ReadWithOptions(r, nil) }
+
+// ReadWithOptions reads only the header block of the message in r (leaving
+// the body unread) and returns Inspect's report. Errors are those of
+// mimeheaders.ReadWithLimits.
+func ReadWithOptions(r io.Reader, opts *Options) (*Info, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReader(r)
+	}
+	h, err := mimeheaders.ReadWithLimits(br, opts.Limits)
+	if err != nil {
+		return nil, err
+	}
+	return Inspect(h, opts), nil
+}
+
+// Inspect reports what SES will see in h.
+func Inspect(h *mimeheaders.Header, opts *Options) *Info {
+	if opts == nil {
+		opts = &Options{}
+	}
+	in := &Info{Header: h}
+	add := func(line int, code string, sev Severity, format string, args ...any) {
+		in.Findings = append(in.Findings, Finding{Line: line, Code: code, Severity: sev, Message: fmt.Sprintf(format, args...)})
+	}
+	var (
+		sets, tagFields int
+		seenTag         = map[string]int{}
+		seenHeader      = map[string]int{}
+	)
+	for _, f := range h.Fields() {
+		line := f.Line()
+		if f.Is(ConfigurationSetField) || f.Is(TagsField) || hasPrefixFold(f.Name(), SESPrefix) {
+			if i := nonASCII(f.Raw()[len(f.Name()):]); i >= 0 {
+				add(line, CodeNonASCII, Warning, "%s has byte 0x%02x: CloudWatch drops metrics for non-ASCII values", f.Name(), f.Raw()[len(f.Name())+i])
+			}
+		}
+		switch {
+		case f.Is(ConfigurationSetField):
+			sets++
+			v := f.Value()
+			if sets == 1 {
+				in.ConfigurationSet = v
+			} else {
+				add(line, CodeConfigSetDuplicate, Error, "%s appears again (first value %q): how SES resolves duplicates is undocumented", f.Name(), in.ConfigurationSet)
+			}
+			if err := ValidateConfigurationSet(v); err != nil {
+				add(line, CodeConfigSetInvalid, Error, "%v", err)
+			}
+		case f.Is(TagsField):
+			tagFields++
+			if tagFields > 1 {
+				add(line, CodeTagsDuplicate, Error, "%s appears again: how SES resolves duplicates is undocumented", f.Name())
+			}
+			tags, err := ParseTags(f.Value())
+			if err != nil {
+				add(line, CodeTagMalformed, Error, "%v", err)
+			}
+			for _, t := range tags {
+				if err := ValidateTag(t); err != nil {
+					add(line, CodeTagInvalid, Error, "%v", err)
+				}
+				if seenTag[t.Name] > 0 {
+					add(line, CodeTagDuplicateName, Error, "tag %q appears again", t.Name)
+				}
+				seenTag[t.Name]++
+			}
+			in.Tags = append(in.Tags, tags...)
+		default:
+			for _, name := range opts.Headers {
+				if !f.Is(name) {
+					continue
+				}
+				hd := Header{Name: f.Name(), Value: f.Value()}
+				in.Headers = append(in.Headers, hd)
+				if seenHeader[name] > 0 {
+					add(line, CodeHeaderDuplicate, Error, "%s appears again: only one value can be a dimension", f.Name())
+				}
+				seenHeader[name]++
+				var ve *ValueError
+				if err := ValidateHeader(hd); errors.As(err, &ve) && ve.What == "header value" {
+					add(line, CodeHeaderInvalid, Warning, "%v (CloudWatch drops metrics for it)", err)
+				}
+				break
+			}
+		}
+	}
+	return in
+}
+
+func nonASCII(b []byte) int {
+	for i, c := range b {
+		if c >= 0x80 || (c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f {
+			return i
+		}
+	}
+	return -1
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		a, b := s[i], prefix[i]
+		if 'a' <= a && a <= 'z' {
+			a -= 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
+}
