@@ -2,6 +2,7 @@ package sesmime_test
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"testing"
 )
@@ -23,3 +24,5 @@ func writeFile(t *testing.T, name string, b []byte) {
 		t.Fatal(err)
 	}
 }
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
