@@ -220,6 +220,9 @@ func (h *Header) NewField(name, value string) (Field, error) {
 	raw := make([]byte, 0, len(name)+2+len(value)+len(eol)*(1+len(value)/MaxLineLength))
 	raw = append(raw, name...)
 	raw = append(raw, ':')
+	if len(raw) > MaxLineLength {
+		return Field{}, &FieldError{Name: name, Offset: -1, Err: ErrCannotFold}
+	}
 	if value != "" {
 		raw = append(raw, ' ')
 	}
