@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+	"syscall"
+)
+
+// version is the program version; release builds set it with
+// -ldflags "-X main.version=v1.2.3". When empty, the module version from
+// the build information is used.
+var version = ""
+
+// Exit codes.
+const (
+	exitOK      = 0 // every file succeeded
+	exitFailed  = 1 // at least one file failed
+	exitUsage   = 2 // bad command line or flag value
+	exitSignal0 = 128
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// A verb is one subcommand: sesmime VERB [flags] [PATH...].
+type verb struct {
+	name    string
+	summary string
+	// run executes the verb; usage prints its help to w.
+	run   func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int
+	usage func(w io.Writer)
+}
+
+// verbs lists the subcommands in help order. A future "check" verb slots in
+// here.
+var verbs []*verb
+
+func init() {
+	verbs = []*verb{
+		{name: "inject", summary: "set the configuration set, tags and custom tag headers",
+			run: runInject, usage: func(w io.Writer) { printUsage(w, "inject") }},
+		{name: "strip", summary: "remove the configuration set, tags, headers or every X-SES-* field",
+			run: runStrip, usage: func(w io.Writer) { printUsage(w, "strip") }},
+		{name: "version", summary: "print the version",
+			run: runVersion, usage: func(w io.Writer) { fmt.Fprint(w, "usage: sesmime version\n\nPrint the version of sesmime.\n") }},
+		{name: "help", summary: "show help for a verb",
+			run: runHelp, usage: func(w io.Writer) {
+				fmt.Fprint(w, "usage: sesmime help [VERB]\n\nShow help for sesmime or one of its verbs.\n")
+			}},
+	}
+}
+
+func lookupVerb(name string) *verb {
+	for _, v := range verbs {
+		if v.name == name {
+			return v
+		}
+	}
+	return nil
+}
+
+// run is the whole program: it parses args, runs the verb and returns the
+// exit code. Runs that write files stop cleanly on SIGINT and SIGTERM and
+// then return 128 plus the signal number.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runContext(context.Background(), args, stdin, stdout, stderr)
+}
+
+// interrupted is the cancel cause of a run stopped by a signal.
+type interrupted struct{ sig os.Signal }
+
+func (i interrupted) Error() string { return "interrupted by " + i.sig.String() }
+
+// exitCode returns the exit code for a run stopped by ctx.
+func exitCode(ctx context.Context) int {
+	var in interrupted
+	if errors.As(context.Cause(ctx), &in) {
+		if s, ok := in.sig.(syscall.Signal); ok {
+			return exitSignal0 + int(s)
+		}
+	}
+	return exitSignal0 + int(syscall.SIGINT)
+}
+
+// runContext is run with the cancellation context given, for tests.
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		printMainUsage(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help":
+		printMainUsage(stdout)
+		return exitOK
+	case "-version", "--version":
+		name = "version"
+	}
+	v := lookupVerb(name)
+	if v == nil {
+		fmt.Fprintf(stderr, "sesmime: unknown verb %q\nRun 'sesmime help' for usage.\n", name)
+		return exitUsage
+	}
+	return v.run(ctx, args[1:], stdin, stdout, stderr)
+}
+
+func printMainUsage(w io.Writer) {
+	fmt.Fprint(w, `sesmime sets or removes the Amazon SES headers X-SES-CONFIGURATION-SET,
+X-SES-MESSAGE-TAGS and custom tag headers in raw email, leaving every other
+byte unchanged.
+
+Usage:
+
+	sesmime VERB [flags] [PATH|-]...
+
+Verbs:
+
+`)
+	for _, v := range verbs {
+		fmt.Fprintf(w, "\t%-8s %s\n", v.name, v.summary)
+	}
+	fmt.Fprint(w, `
+Run 'sesmime help VERB' for the flags of a verb.
+`)
+}
+
+func runHelp(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	switch len(args) {
+	case 0:
+		printMainUsage(stdout)
+		return exitOK
+	case 1:
+		v := lookupVerb(args[0])
+		if v == nil {
+			fmt.Fprintf(stderr, "sesmime help: unknown verb %q\nRun 'sesmime help' for the list.\n", args[0])
+			return exitUsage
+		}
+		v.usage(stdout)
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "usage: sesmime help [VERB]")
+	return exitUsage
+}
+
+func runVersion(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintln(stderr, "usage: sesmime version")
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "sesmime %s\n", versionString())
+	return exitOK
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-dirty"
+			}
+		}
+	}
+	if rev != "" {
+		v += " " + rev[:min(12, len(rev))] + dirty
+	}
+	return strings.TrimSpace(v + " " + bi.GoVersion)
+}
+
+// usageError is a bad command line: run prints it and exits 2.
+type usageError struct {
+	verb string
+	err  error
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+
+func usagef(verb, format string, args ...any) error {
+	return &usageError{verb: verb, err: fmt.Errorf(format, args...)}
+}
+
+// reportUsage prints a usage error and returns exitUsage.
+func reportUsage(stderr io.Writer, verb string, err error) int {
+	msg := err.Error()
+	if strings.HasPrefix(msg, verb+": ") {
+		msg = msg[len(verb)+2:]
+	}
+	fmt.Fprintf(stderr, "sesmime %s: %s\nRun 'sesmime help %s' for usage.\n", verb, msg, verb)
+	return exitUsage
+}
+
+var errHelp = flag.ErrHelp

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"github.com/sesmime/sesmime/inject"
+)
+
+// tempPrefix starts the name of every temporary file sesmime writes.
+const tempPrefix = ".sesmime-"
+
+// An outcome is what became of one job.
+type outcome struct {
+	job
+	res         inject.Result
+	err         error
+	interrupted bool // not processed: the run was stopped first
+}
+
+// A processor rewrites one input as the run's mode says.
+type processor struct {
+	c      *config
+	rw     *inject.Rewriter
+	stdin  io.Reader
+	stdout io.Writer
+	root   *os.Root // -o
+	dirs   sync.Map // directories made under root
+}
+
+func (p *processor) process(j job) outcome {
+	o := outcome{job: j}
+	if j.err != nil || j.note != "" {
+		o.err = j.err
+		return o
+	}
+	switch {
+	case p.c.dryRun:
+		o.res, o.err = p.toWriter(io.Discard, j.path)
+	case p.c.inPlace:
+		o.res, o.err = p.inPlace(j.path)
+	case p.c.outDir != "":
+		o.res, o.err = p.toDir(j.path, j.out)
+	default:
+		o.res, o.err = p.toWriter(p.stdout, j.path)
+	}
+	return o
+}
+
+// toWriter rewrites the input path (or stdin) to w.
+func (p *processor) toWriter(w io.Writer, path string) (inject.Result, error) {
+	if path == "-" {
+		return p.rw.Rewrite(w, p.stdin)
+	}
+	f, _, err := openInput(path, false)
+	if err != nil {
+		return inject.Result{}, err
+	}
+	defer f.Close()
+	return p.rw.Rewrite(w, f)
+}
+
+// openInput opens path for reading. It refuses a directory and, when
+// regular is set, anything but a regular file. Non-regular files are
+// checked before opening, so a named pipe without a writer cannot block.
+func openInput(path string, regular bool) (*os.File, fs.FileInfo, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fi.IsDir() {
+		return nil, nil, errIsDir
+	}
+	if regular && !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("not a regular file (%s)", typeName(fi.Mode().Type()))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fi, err = f.Stat(); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// keepMode is the part of a file mode a rewritten file keeps.
+const keepMode = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
+
+// inPlace rewrites path atomically: the new message goes to a temporary
+// file in the same directory, which is synced, given the original's mode
+// (and owner, when allowed) and renamed over the original. Nothing is
+// written when the message would not change. On any error the temporary
+// file is removed and the original is untouched. A symbolic link stays a
+// link: its target is rewritten.
+func (p *processor) inPlace(path string) (res inject.Result, err error) {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return res, err
+	}
+	in, fi, err := openInput(real, true)
+	if err != nil {
+		return res, err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(real), tempPrefix+"*.tmp")
+	if err != nil {
+		return res, err
+	}
+	return commit(tmp, in, fi, p.rw, func() error { return os.Rename(tmp.Name(), real) }, func() { os.Remove(tmp.Name()) }, true)
+}
+
+// commit rewrites in to tmp and, when the message changed (or always is
+// set), syncs tmp and calls rename. Otherwise, or on any error, it closes
+// tmp and calls remove.
+func commit(tmp, in *os.File, fi fs.FileInfo, rw *inject.Rewriter, rename func() error, remove func(), onlyChanged bool) (res inject.Result, err error) {
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			remove()
+		}
+	}()
+	chown(tmp, fi) // before Chmod: a chown clears the set-user-ID bit
+	if err := tmp.Chmod(fi.Mode() & keepMode); err != nil {
+		return res, err
+	}
+	// *os.File on both sides: the body goes with copy_file_range where the
+	// system has it.
+	if res, err = rw.Rewrite(tmp, in); err != nil {
+		return res, err
+	}
+	if onlyChanged && !res.Changed {
+		return res, nil
+	}
+	if err := tmp.Sync(); err != nil {
+		return res, err
+	}
+	if err := tmp.Close(); err != nil {
+		remove()
+		done = true
+		return res, err
+	}
+	if err := rename(); err != nil {
+		remove()
+		done = true
+		return res, err
+	}
+	done = true
+	return res, nil
+}
+
+// toDir rewrites path to out under the output directory. Writes go through
+// an os.Root, so neither ".." nor a symbolic link can lead them outside the
+// directory. The file is written to a temporary name and renamed, so an
+// interrupted run leaves no partial file.
+func (p *processor) toDir(path, out string) (res inject.Result, err error) {
+	in, fi, err := openInput(path, false)
+	if err != nil {
+		return res, err
+	}
+	defer in.Close()
+	dir := filepath.Dir(out)
+	if dir != "." {
+		if _, made := p.dirs.Load(dir); !made {
+			if err := p.root.MkdirAll(dir, 0o777); err != nil {
+				return res, err
+			}
+			p.dirs.Store(dir, true)
+		}
+	}
+	if ofi, err := p.root.Stat(out); err == nil && os.SameFile(ofi, fi) {
+		return res, errors.New("output would overwrite the input (use -i to rewrite in place)")
+	}
+	var (
+		tmp  *os.File
+		name string
+	)
+	for range 10000 {
+		name = filepath.Join(dir, tempPrefix+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
+		tmp, err = p.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if !errors.Is(err, fs.ErrExist) {
+			break
+		}
+	}
+	if err != nil {
+		return res, err
+	}
+	return commit(tmp, in, fi, p.rw, func() error { return p.root.Rename(name, out) }, func() { p.root.Remove(name) }, false)
+}

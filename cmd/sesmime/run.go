@@ -1,0 +1,376 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/sesmime/sesmime/inject"
+	"github.com/sesmime/sesmime/mimeheaders"
+)
+
+// now is the clock of the summary; tests may swap it.
+var now = time.Now
+
+// notifyContext returns a context cancelled by SIGINT or SIGTERM, with the
+// signal as its cause. Runs that write files use it, so a file in flight is
+// finished or abandoned cleanly; a run that only writes to stdout keeps the
+// default signal behaviour.
+func notifyContext(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			cancel(interrupted{s})
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
+}
+
+// runRewrite runs inject or strip.
+func runRewrite(ctx context.Context, verb string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c, err := parseConfig(verb, args)
+	if errors.Is(err, errHelp) {
+		printUsage(stdout, verb)
+		return exitOK
+	}
+	if err != nil {
+		return reportUsage(stderr, verb, err)
+	}
+	rw, err := inject.NewRewriter(&c.opts)
+	if err != nil {
+		return reportUsage(stderr, verb, err)
+	}
+	if err := c.checkPaths(); err != nil {
+		return reportUsage(stderr, verb, err)
+	}
+	p := &processor{c: c, rw: rw, stdin: stdin, stdout: stdout}
+	if c.outDir != "" && !c.dryRun {
+		if err := os.MkdirAll(c.outDir, 0o777); err != nil {
+			fmt.Fprintf(stderr, "sesmime: -o: %v\n", err)
+			return exitFailed
+		}
+		root, err := os.OpenRoot(c.outDir)
+		if err != nil {
+			fmt.Fprintf(stderr, "sesmime: -o: %v\n", err)
+			return exitFailed
+		}
+		defer root.Close()
+		p.root = root
+	}
+	if !c.toStdout() || c.dryRun {
+		var stop func()
+		ctx, stop = notifyContext(ctx)
+		defer stop()
+	}
+	return c.runJobs(ctx, p, stdin, stdout, stderr)
+}
+
+// checkPaths checks the PATH arguments against the file flags: output to
+// stdout takes exactly one file, and -o must be able to mirror every path.
+func (c *config) checkPaths() error {
+	v := c.verb
+	if c.toStdout() && !c.dryRun && !c.stdinMode() {
+		if len(c.paths) != 1 || c.filesFrom != "" {
+			return usagef(v, "several inputs need -i (in place) or -o DIR")
+		}
+		if fi, err := os.Stat(c.paths[0]); err == nil && fi.IsDir() && c.recursive {
+			return usagef(v, "%s is a directory: it needs -i (in place) or -o DIR", c.paths[0])
+		}
+	}
+	if c.outDir == "" {
+		return nil
+	}
+	for _, p := range c.paths {
+		if !filepath.IsLocal(p) && filepath.Clean(p) != "." {
+			return usagef(v, "-o mirrors relative paths: %s is absolute or leaves the current directory", p)
+		}
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() && c.recursive && contains(p, c.outDir) {
+			return usagef(v, "-o %s is inside the input directory %s", c.outDir, p)
+		}
+	}
+	return nil
+}
+
+// multi reports whether the run may cover more than one file: it then
+// prints a summary, and a progress bar when stderr is a terminal.
+func (c *config) multi() bool {
+	if len(c.paths) > 1 || c.filesFrom != "" {
+		return true
+	}
+	if len(c.paths) == 1 && c.recursive {
+		fi, err := os.Stat(c.paths[0])
+		return err == nil && fi.IsDir()
+	}
+	return false
+}
+
+// stats is the summary of a run.
+type stats struct {
+	Files     int     `json:"files"` // files seen: changed + unchanged + failed
+	Changed   int     `json:"changed"`
+	Unchanged int     `json:"unchanged"`
+	Failed    int     `json:"failed"`
+	Skipped   int     `json:"skipped"` // non-regular files left alone
+	Bytes     int64   `json:"bytes"`   // bytes written (with --dry-run: that would be written)
+	Elapsed   float64 `json:"elapsed_seconds"`
+	Stopped   bool    `json:"interrupted,omitempty"`
+}
+
+// fileRecord is the --json object for one file.
+type fileRecord struct {
+	Path    string   `json:"path"`
+	Output  string   `json:"output,omitempty"`
+	Changed bool     `json:"changed"`
+	Error   string   `json:"error,omitempty"`
+	Bytes   int64    `json:"bytes"`
+	Changes []string `json:"changes,omitempty"`
+	Skipped string   `json:"skipped,omitempty"`
+}
+
+// runJobs lists the inputs, rewrites them with c.jobs workers and reports
+// each in input order.
+func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, stdout, stderr io.Writer) int {
+	start := now()
+	multi := c.multi()
+	var bar *progressbar.ProgressBar
+	if c.progress == "always" || c.progress == "auto" && multi && isTerminal(stderr) {
+		bar = newBar(stderr)
+	}
+
+	jobs := make(chan job, c.jobs)
+	results := make(chan outcome, c.jobs)
+	// window bounds how far the workers may run ahead of the report, which
+	// is in input order: a slow file holds back at most this many outcomes.
+	window := make(chan struct{}, 64+4*c.jobs)
+	var total int64
+	go func() {
+		defer close(jobs)
+		seq := 0
+		c.enumerate(stdin, func(j job) bool {
+			select {
+			case window <- struct{}{}:
+			case <-ctx.Done():
+				return false
+			}
+			j.seq = seq
+			seq++
+			if bar != nil && j.size > 0 {
+				total += j.size
+				bar.ChangeMax64(total)
+			}
+			jobs <- j
+			return true
+		}, bar != nil)
+	}()
+	var wg sync.WaitGroup
+	for range c.jobs {
+		wg.Go(func() {
+			for j := range jobs {
+				if ctx.Err() != nil {
+					results <- outcome{job: j, interrupted: true}
+					continue
+				}
+				results <- p.process(j)
+			}
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+
+	rep := &reporter{c: c, stdout: stdout, stderr: stderr, bar: bar}
+	if c.json {
+		rep.enc = json.NewEncoder(stdout)
+		rep.enc.SetEscapeHTML(false)
+	}
+	pending := make(map[int]outcome)
+	next := 0
+	for o := range results {
+		pending[o.seq] = o
+		for {
+			o, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			rep.report(o)
+			<-window
+			next++
+		}
+	}
+	if bar != nil {
+		bar.Finish()
+		bar.Exit()
+	}
+	st := &rep.st
+	st.Elapsed = now().Sub(start).Seconds()
+	st.Stopped = ctx.Err() != nil && rep.notDone > 0
+	if c.json {
+		rep.enc.Encode(struct {
+			Summary *stats `json:"summary"`
+		}{st})
+	} else if multi {
+		fmt.Fprintf(stderr, "sesmime: %d files: %d changed, %d unchanged, %d failed", st.Files, st.Changed, st.Unchanged, st.Failed)
+		if st.Skipped > 0 {
+			fmt.Fprintf(stderr, ", %d skipped", st.Skipped)
+		}
+		verb := "written"
+		if c.dryRun {
+			verb = "would be written"
+		}
+		fmt.Fprintf(stderr, "; %d bytes %s in %v\n", st.Bytes, verb, time.Duration(st.Elapsed*float64(time.Second)).Round(time.Millisecond))
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "sesmime: %v; %d files not processed\n", context.Cause(ctx), rep.notDone)
+		return exitCode(ctx)
+	}
+	if st.Failed > 0 {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// A reporter prints the outcome of each file.
+type reporter struct {
+	c       *config
+	stdout  io.Writer
+	stderr  io.Writer
+	enc     *json.Encoder
+	bar     *progressbar.ProgressBar
+	st      stats
+	notDone int
+}
+
+func (r *reporter) report(o outcome) {
+	if o.interrupted {
+		r.notDone++
+		return
+	}
+	name := o.path
+	if name == "-" {
+		name = "<stdin>"
+	}
+	if r.bar != nil {
+		r.bar.Add64(o.size)
+	}
+	rec := fileRecord{Path: o.path, Output: o.out, Changed: o.res.Changed, Bytes: o.res.Written}
+	if r.c.dryRun {
+		rec.Output = ""
+	}
+	switch {
+	case o.note != "":
+		r.st.Skipped++
+		rec.Skipped = o.note
+		if r.enc == nil {
+			r.line(r.stderr, "sesmime: %s: skipped: %s\n", name, o.note)
+		}
+	case o.err != nil:
+		r.st.Files++
+		r.st.Failed++
+		rec.Changed = false
+		rec.Error = describe(o.path, o.err)
+		r.line(r.stderr, "sesmime: %s: %s\n", name, rec.Error)
+	default:
+		r.st.Files++
+		if o.res.Changed {
+			r.st.Changed++
+		} else {
+			r.st.Unchanged++
+		}
+		r.st.Bytes += o.res.Written
+		for _, ch := range o.res.Changes {
+			rec.Changes = append(rec.Changes, ch.String())
+		}
+		if r.c.dryRun && r.enc == nil {
+			if len(rec.Changes) == 0 {
+				r.line(r.stdout, "%s: unchanged\n", name)
+			}
+			for _, ch := range rec.Changes {
+				r.line(r.stdout, "%s: %s\n", name, ch)
+			}
+		}
+	}
+	if r.enc != nil {
+		r.enc.Encode(rec)
+	}
+	if r.bar != nil {
+		r.bar.Describe(fmt.Sprintf("%d files", r.st.Files+r.st.Skipped))
+	}
+}
+
+// line prints a line, clearing the progress bar first when it is on the
+// same terminal.
+func (r *reporter) line(w io.Writer, format string, args ...any) {
+	if r.bar != nil && w == r.stderr {
+		r.bar.Clear()
+	}
+	fmt.Fprintf(w, format, args...)
+}
+
+// lineInText finds a "line N" that an error wraps deeper in its text.
+var lineInText = regexp.MustCompile(`: line (\d+): `)
+
+// describe returns the text of err for the file path, in the form
+// "line N: reason" when err is about a line of the message.
+func describe(path string, err error) string {
+	if se, ok := errors.AsType[*mimeheaders.SyntaxError](err); ok && error(se) == err {
+		if se.Text != "" {
+			return fmt.Sprintf("line %d: %v: %q", se.Line, se.Err, se.Text)
+		}
+		return fmt.Sprintf("line %d: %v", se.Line, se.Err)
+	}
+	if pe, ok := errors.AsType[*fs.PathError](err); ok && error(pe) == err && pe.Path == path {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	msg := err.Error()
+	if strings.HasPrefix(msg, "line ") {
+		return msg
+	}
+	if m := lineInText.FindStringSubmatchIndex(msg); m != nil {
+		return "line " + msg[m[2]:m[3]] + ": " + msg[:m[0]] + ": " + msg[m[1]:]
+	}
+	return msg
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func newBar(w io.Writer) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(-1,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionSetDescription("0 files"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionFullWidth(),
+		progressbar.OptionSetRenderBlankState(true),
+	)
+}
