@@ -20,9 +20,8 @@ const tempPrefix = ".sesmime-"
 // An outcome is what became of one job.
 type outcome struct {
 	job
-	res         inject.Result
-	err         error
-	interrupted bool // not processed: the run was stopped first
+	res inject.Result
+	err error
 }
 
 // A processor rewrites one input as the run's mode says.

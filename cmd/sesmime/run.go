@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -165,34 +168,51 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 	// window bounds how far the workers may run ahead of the report, which
 	// is in input order: a slow file holds back at most this many outcomes.
 	window := make(chan struct{}, 64+4*c.jobs)
-	var total int64
+	var listed atomic.Int64
 	go func() {
+		// On a signal this goroutine may stay blocked reading --files-from;
+		// the run does not wait for it.
 		defer close(jobs)
-		seq := 0
+		var total int64
 		c.enumerate(stdin, func(j job) bool {
 			select {
 			case window <- struct{}{}:
 			case <-ctx.Done():
 				return false
 			}
-			j.seq = seq
-			seq++
+			j.seq = int(listed.Load())
 			if bar != nil && j.size > 0 {
 				total += j.size
 				bar.ChangeMax64(total)
 			}
-			jobs <- j
-			return true
+			select {
+			case jobs <- j:
+				listed.Add(1)
+				return true
+			case <-ctx.Done():
+				return false
+			}
 		}, bar != nil)
 	}()
 	var wg sync.WaitGroup
 	for range c.jobs {
 		wg.Go(func() {
-			for j := range jobs {
-				if ctx.Err() != nil {
-					results <- outcome{job: j, interrupted: true}
-					continue
+			for {
+				var j job
+				select {
+				case <-ctx.Done():
+					return
+				case jj, ok := <-jobs:
+					if !ok {
+						return
+					}
+					j = jj
 				}
+				if ctx.Err() != nil {
+					return // the job is counted as not processed
+				}
+				// A file once started is finished (or abandoned by its
+				// own error) before the worker looks at ctx again.
 				results <- p.process(j)
 			}
 		})
@@ -222,13 +242,21 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 			next++
 		}
 	}
+	// After a signal, jobs listed but never started leave gaps: report what
+	// was done.
+	done := next
+	for _, seq := range slices.Sorted(maps.Keys(pending)) {
+		rep.report(pending[seq])
+		done++
+	}
 	if bar != nil {
 		bar.Finish()
 		bar.Exit()
 	}
 	st := &rep.st
 	st.Elapsed = now().Sub(start).Seconds()
-	st.Stopped = ctx.Err() != nil && rep.notDone > 0
+	rep.notDone = int(listed.Load()) - done
+	st.Stopped = ctx.Err() != nil
 	if c.json {
 		rep.enc.Encode(struct {
 			Summary *stats `json:"summary"`
@@ -266,10 +294,6 @@ type reporter struct {
 }
 
 func (r *reporter) report(o outcome) {
-	if o.interrupted {
-		r.notDone++
-		return
-	}
 	name := o.path
 	if name == "-" {
 		name = "<stdin>"
