@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +39,8 @@ const (
 	CodeHeaderInvalid      = "header-invalid"       // a custom tag header value CloudWatch drops
 	CodeHeaderDuplicate    = "header-duplicate"     // a custom tag header present more than once
 	CodeNonASCII           = "ses-non-ascii"        // 8-bit or control bytes in an X-SES-* field
+	CodeHeaderEndsEarly    = "header-ends-early"    // a non-field line ends the header block before an empty line
+	CodeNoHeader           = "no-header"            // the message has no header block at all
 )
 
 // A Finding is something wrong with what SES will see, at a line of the
@@ -170,6 +173,14 @@ func Inspect(h *mimeheaders.Header, opts *Options) *Info {
 				}
 				break
 			}
+		}
+	}
+	if h.End() == mimeheaders.EndBody {
+		line := bytes.Count(h.Original()[:h.Len()], []byte("\n")) + 1
+		if h.NoHeader() {
+			add(line, CodeNoHeader, Warning, "the first line is not a header field: the message has no header")
+		} else {
+			add(line, CodeHeaderEndsEarly, Warning, "line %d is neither a field nor a continuation: the header ends there for sesmime, but a parser that reads on to the first empty line may see fields after it", line)
 		}
 	}
 	return in
