@@ -1,0 +1,199 @@
+package mimeheaders_test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/sesmime/sesmime/mimeheaders"
+)
+
+// corpusGlob is the shared public corpus, read in place and never copied.
+const corpusGlob = "../../shared/corpus/public/*.eml"
+
+func addCorpus(f *testing.F) {
+	files, _ := filepath.Glob(corpusGlob)
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+}
+
+var fuzzLimits = []mimeheaders.Limits{
+	{},
+	{MaxHeaderBytes: 2048, MaxLineBytes: 256, MaxFields: 16},
+	{MaxHeaderBytes: -1, MaxLineBytes: -1, MaxFields: -1},
+}
+
+func isWSP(c byte) bool { return c == ' ' || c == '\t' }
+
+func FuzzRoundTrip(f *testing.F) {
+	for _, tc := range readTests {
+		f.Add([]byte(tc.in))
+	}
+	for _, s := range []string{
+		"", "\n", "\r\n", "\r", " ", ":", "From ", "From x\r\n \r\nA: 1\r",
+		"A: 1\r\n\r\nX-SES-CONFIGURATION-SET: decoy\r\n",
+		"A\t: 1\n b\n\tc\n\n",
+	} {
+		f.Add([]byte(s))
+	}
+	addCorpus(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, lim := range fuzzLimits {
+			br := bufio.NewReaderSize(bytes.NewReader(data), 16)
+			h, err := mimeheaders.ReadWithLimits(br, lim)
+			if err != nil {
+				checkReadError(t, data, err)
+				continue
+			}
+			rest, err := io.ReadAll(br)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := append(h.AppendTo(nil), rest...); !bytes.Equal(got, data) {
+				t.Fatalf("AppendTo + rest = %q, want %q", got, data)
+			}
+			if got := append(bytes.Clone(h.Original()), rest...); !bytes.Equal(got, data) {
+				t.Fatalf("Original + rest = %q, want %q", got, data)
+			}
+			checkShape(t, h)
+			checkInsert(t, h, rest)
+		}
+	})
+}
+
+// checkReadError checks that err is one Read documents.
+func checkReadError(t *testing.T, data []byte, err error) {
+	t.Helper()
+	se, ok := errors.AsType[*mimeheaders.SyntaxError](err)
+	if !ok {
+		t.Fatalf("Read(%q) error %T %v is not a *SyntaxError", data, err, err)
+	}
+	switch {
+	case errors.Is(err, mimeheaders.ErrEmpty):
+		if len(data) != 0 {
+			t.Fatalf("Read(%q) = ErrEmpty for non-empty input", data)
+		}
+	case errors.Is(err, mimeheaders.ErrHeaderTooLarge),
+		errors.Is(err, mimeheaders.ErrLineTooLong),
+		errors.Is(err, mimeheaders.ErrTooManyFields):
+	default:
+		t.Fatalf("Read(%q) error %v is not an exported sentinel", data, err)
+	}
+	if se.Line < 1 || se.Offset < 0 || se.Offset > int64(len(data)) || len(se.Text) > 80 {
+		t.Fatalf("SyntaxError %+v out of range for %d bytes", se, len(data))
+	}
+}
+
+// checkShape checks the header's parts with code of its own.
+func checkShape(t *testing.T, h *mimeheaders.Header) {
+	t.Helper()
+	if eol := h.EOL(); eol != "\r\n" && eol != "\n" {
+		t.Fatalf("EOL = %q", eol)
+	}
+	if from := h.From(); from != nil && !bytes.HasPrefix(from, []byte("From ")) {
+		t.Fatalf("From = %q", from)
+	}
+	if lead := h.Lead(); lead != nil && !isWSP(lead[0]) {
+		t.Fatalf("Lead = %q does not start with SP or HTAB", lead)
+	}
+	line := 0
+	for _, f := range h.Fields() {
+		raw := f.Raw()
+		name := f.Name()
+		if name == "" || !bytes.HasPrefix(raw, []byte(name)) {
+			t.Fatalf("field %q has name %q", raw, name)
+		}
+		for i := 0; i < len(name); i++ {
+			if c := name[i]; c <= ' ' || c >= 127 || c == ':' {
+				t.Fatalf("field name %q has byte %#x", name, c)
+			}
+		}
+		i := len(name)
+		for i < len(raw) && isWSP(raw[i]) {
+			i++
+		}
+		if i == len(raw) || raw[i] != ':' {
+			t.Fatalf("field %q has no colon after its name", raw)
+		}
+		// Every line after the first is a continuation.
+		for j := 0; j < len(raw)-1; j++ {
+			if raw[j] == '\n' && !isWSP(raw[j+1]) {
+				t.Fatalf("field %q has a line that is not a continuation", raw)
+			}
+		}
+		if f.Line() <= line {
+			t.Fatalf("field %q at line %d after line %d", raw, f.Line(), line)
+		}
+		line = f.Line()
+	}
+	tail := h.Tail()
+	switch h.End() {
+	case mimeheaders.EndBlank:
+		if !bytes.HasPrefix(tail, []byte("\n")) && !bytes.HasPrefix(tail, []byte("\r\n")) {
+			t.Fatalf("block ended by an empty line, but Tail = %q", tail)
+		}
+	case mimeheaders.EndBody:
+		if len(tail) == 0 || isWSP(tail[0]) || tail[0] == '\n' || bytes.HasPrefix(tail, []byte("\r\n")) {
+			t.Fatalf("block ended by a body line, but Tail = %q", tail)
+		}
+	case mimeheaders.EndEOF:
+		if len(tail) != 0 {
+			t.Fatalf("block ended by end of input, but Tail = %q", tail)
+		}
+	}
+	if h.NoHeader() && (len(h.Fields()) > 0 || h.Lead() != nil || h.End() != mimeheaders.EndBody) {
+		t.Fatalf("NoHeader with fields %d, lead %q, end %v", len(h.Fields()), h.Lead(), h.End())
+	}
+}
+
+// checkInsert puts a new field on top and checks that reading the result
+// finds it, then the old fields with their bytes, then the old body.
+func checkInsert(t *testing.T, h *mimeheaders.Header, rest []byte) {
+	t.Helper()
+	old := h.Fields()
+	nf, err := h.NewField("X-Fuzz", "inserted value")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := append(bytes.Clone(h.Tail()), rest...)
+	if h.NoHeader() {
+		body = append([]byte(h.EOL()), body...)
+	}
+	h.SetFields(append([]mimeheaders.Field{nf}, old...))
+	out := append(h.AppendTo(nil), rest...)
+	h.SetFields(old)
+
+	br := bufio.NewReader(bytes.NewReader(out))
+	h2, err := mimeheaders.ReadWithLimits(br, mimeheaders.Limits{MaxHeaderBytes: -1, MaxLineBytes: -1, MaxFields: -1})
+	if err != nil {
+		t.Fatalf("reading %q: %v", out, err)
+	}
+	rest2, _ := io.ReadAll(br)
+	var want, got []string
+	want = append(want, string(nf.Raw()))
+	for _, f := range old {
+		want = append(want, string(f.Raw()))
+	}
+	for _, f := range h2.Fields() {
+		got = append(got, string(f.Raw()))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("fields after insertion into %q (-want +got):\n%s", out, diff)
+	}
+	if got := append(bytes.Clone(h2.Tail()), rest2...); !bytes.Equal(got, body) {
+		t.Fatalf("body after insertion = %q, want %q", got, body)
+	}
+	if h2.EOL() != h.EOL() {
+		t.Fatalf("EOL after insertion = %q, want %q", h2.EOL(), h.EOL())
+	}
+}
