@@ -114,8 +114,10 @@ func TestHostileInput(t *testing.T) {
 			bound: 64<<10 + 4096 + (64<<10/23+1)*64,
 		},
 		{
-			name:  "1 GiB folded field",
-			gen:   func() *generator { return &generator{prefix: []byte("X: a\r\n"), pattern: []byte(" folded continuation\r\n"), n: gib} },
+			name: "1 GiB folded field",
+			gen: func() *generator {
+				return &generator{prefix: []byte("X: a\r\n"), pattern: []byte(" folded continuation\r\n"), n: gib}
+			},
 			err:   mimeheaders.ErrHeaderTooLarge,
 			bound: mimeheaders.DefaultMaxHeaderBytes + 4096,
 		},

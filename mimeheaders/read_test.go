@@ -273,12 +273,14 @@ var readTests = []struct {
 // readers returns ways to present in to Read.
 func readers() map[string]func(string) *bufio.Reader {
 	return map[string]func(string) *bufio.Reader{
-		"default":  func(s string) *bufio.Reader { return bufio.NewReader(strings.NewReader(s)) },
-		"size16":   func(s string) *bufio.Reader { return bufio.NewReaderSize(strings.NewReader(s), 16) },
-		"onebyte":  func(s string) *bufio.Reader { return bufio.NewReader(iotest.OneByteReader(strings.NewReader(s))) },
-		"half":     func(s string) *bufio.Reader { return bufio.NewReaderSize(iotest.HalfReader(strings.NewReader(s)), 64) },
-		"dataerr":  func(s string) *bufio.Reader { return bufio.NewReader(iotest.DataErrReader(strings.NewReader(s))) },
-		"onebyte2": func(s string) *bufio.Reader { return bufio.NewReaderSize(iotest.OneByteReader(strings.NewReader(s)), 16) },
+		"default": func(s string) *bufio.Reader { return bufio.NewReader(strings.NewReader(s)) },
+		"size16":  func(s string) *bufio.Reader { return bufio.NewReaderSize(strings.NewReader(s), 16) },
+		"onebyte": func(s string) *bufio.Reader { return bufio.NewReader(iotest.OneByteReader(strings.NewReader(s))) },
+		"half":    func(s string) *bufio.Reader { return bufio.NewReaderSize(iotest.HalfReader(strings.NewReader(s)), 64) },
+		"dataerr": func(s string) *bufio.Reader { return bufio.NewReader(iotest.DataErrReader(strings.NewReader(s))) },
+		"onebyte2": func(s string) *bufio.Reader {
+			return bufio.NewReaderSize(iotest.OneByteReader(strings.NewReader(s)), 16)
+		},
 	}
 }
 
