@@ -1,0 +1,581 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	msgA = "Subject: a\r\nX-SES-MESSAGE-TAGS: old=1\r\n\r\nbody a\r\n"
+	msgB = "From: b@example.com\nSubject: b\n\nbody b\n"
+)
+
+// runT runs the program in-process with stdin and returns its exit code,
+// stdout and stderr.
+func runT(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// chdir makes dir the working directory for the rest of the test.
+func chdir(t *testing.T, dir string) { t.Chdir(dir) }
+
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// tempFiles lists the temporary files sesmime left under dir.
+func tempFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var left []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), tempPrefix) {
+			left = append(left, p)
+		}
+		return nil
+	})
+	return left
+}
+
+func TestStdinStdout(t *testing.T) {
+	want := "X-SES-CONFIGURATION-SET: news\r\nSubject: a\r\nX-SES-MESSAGE-TAGS: campaign=spring\r\n\r\nbody a\r\n"
+	for _, args := range [][]string{
+		{"inject", "--config-set", "news", "--tag", "campaign=spring"},
+		{"inject", "--config-set", "news", "--tag", "campaign=spring", "-"},
+		{"inject", "-", "--config-set=news", "--tag=campaign=spring"}, // flags after PATH
+	} {
+		code, out, errs := runT(t, msgA, args...)
+		if code != 0 || out != want || errs != "" {
+			t.Errorf("%q: code %d, stdout %q, stderr %q; want 0, %q, \"\"", args, code, out, errs, want)
+		}
+	}
+}
+
+func TestStrip(t *testing.T) {
+	in := "X-SES-CONFIGURATION-SET: a\nX-SES-MESSAGE-TAGS: x=y\nX-SES-TENANT: t\nX-Campaign: c\nSubject: s\n\nb\n"
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--config-set"}, "X-SES-MESSAGE-TAGS: x=y\nX-SES-TENANT: t\nX-Campaign: c\nSubject: s\n\nb\n"},
+		{[]string{"--tags"}, "X-SES-CONFIGURATION-SET: a\nX-SES-TENANT: t\nX-Campaign: c\nSubject: s\n\nb\n"},
+		{[]string{"--header", "x-campaign"}, "X-SES-CONFIGURATION-SET: a\nX-SES-MESSAGE-TAGS: x=y\nX-SES-TENANT: t\nSubject: s\n\nb\n"},
+		{[]string{"--all-ses"}, "X-Campaign: c\nSubject: s\n\nb\n"},
+	}
+	for _, tc := range tests {
+		code, out, errs := runT(t, in, append([]string{"strip"}, tc.args...)...)
+		if code != 0 || out != tc.want {
+			t.Errorf("strip %q: code %d, stdout %q, stderr %q; want %q", tc.args, code, out, errs, tc.want)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.eml": msgA, "b.eml": msgB, "sub/c.eml": msgB})
+	chdir(t, dir)
+	tests := []struct {
+		args []string
+		want []string // substrings of stderr
+	}{
+		{[]string{}, []string{"Verbs"}},
+		{[]string{"frobnicate"}, []string{`unknown verb "frobnicate"`}},
+		{[]string{"inject"}, []string{"nothing to inject"}},
+		{[]string{"strip"}, []string{"nothing to strip"}},
+		{[]string{"inject", "--nope"}, []string{"-nope"}},
+		{[]string{"inject", "--config-set", "a.b"}, []string{`"a.b"`, "configuration set must be 1-64 bytes"}},
+		{[]string{"inject", "--config-set", ""}, []string{"configuration set must be"}},
+		{[]string{"inject", "--tag", "campaign=a@b"}, []string{`"a@b"`, "tag value must be"}},
+		{[]string{"inject", "--tag", "ses:x=1"}, []string{`"ses:x"`, "reserved"}},
+		{[]string{"inject", "--tag", "novalue"}, []string{"NAME=VALUE"}},
+		{[]string{"inject", "--tag", "a=1", "--tag", "a=2"}, []string{"given twice"}},
+		{[]string{"inject", "--header", "Subject: x"}, []string{`"Subject"`, "reserved"}},
+		{[]string{"inject", "--header", "X-A"}, []string{"NAME: VALUE"}},
+		{[]string{"inject", "--config-set", "n", "--tags-mode", "union"}, []string{`"union"`}},
+		{[]string{"inject", "--config-set", "n", "--progress", "maybe"}, []string{`"maybe"`}},
+		{[]string{"inject", "--config-set", "n", "-j", "0", "-i", "a.eml"}, []string{"-j 0"}},
+		{[]string{"inject", "--config-set", "n", "-i", "-o", "out", "a.eml"}, []string{"-i and -o"}},
+		{[]string{"inject", "--config-set", "n", "a.eml", "b.eml"}, []string{"several inputs need -i"}},
+		{[]string{"inject", "--config-set", "n", "-r", "sub"}, []string{"is a directory"}},
+		{[]string{"inject", "--config-set", "n", "--files-from", "list"}, []string{"several inputs need -i"}},
+		{[]string{"inject", "--config-set", "n", "-i"}, []string{"-i needs file PATHs"}},
+		{[]string{"inject", "--config-set", "n", "-o", "out", "-"}, []string{"-o needs file PATHs"}},
+		{[]string{"inject", "--config-set", "n", "-i", "a.eml", "-"}, []string{"only input"}},
+		{[]string{"inject", "--config-set", "n", "--json", "a.eml"}, []string{"--json"}},
+		{[]string{"inject", "--config-set", "n", "-r", "-o", "sub/out", "."}, []string{"inside the input directory"}},
+		{[]string{"inject", "--config-set", "n", "-o", "out", filepath.Join(dir, "a.eml")}, []string{"absolute"}},
+		{[]string{"inject", "--config-set", "n", "-o", "out", "../x.eml"}, []string{"leaves the current directory"}},
+		{[]string{"strip", "--tags", "--header", "a:b", "a.eml"}, []string{`"a:b"`}},
+		{[]string{"help", "nope"}, []string{"unknown verb"}},
+		{[]string{"version", "x"}, []string{"usage"}},
+	}
+	for _, tc := range tests {
+		before := readFile(t, "a.eml")
+		code, out, errs := runT(t, msgA, tc.args...)
+		if code != 2 {
+			t.Errorf("%q: exit %d, want 2 (stderr %q)", tc.args, code, errs)
+		}
+		if out != "" {
+			t.Errorf("%q: stdout %q, want nothing", tc.args, out)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(errs, w) {
+				t.Errorf("%q: stderr %q lacks %q", tc.args, errs, w)
+			}
+		}
+		if readFile(t, "a.eml") != before {
+			t.Errorf("%q: a.eml changed by a usage error", tc.args)
+		}
+		if _, err := os.Stat("out"); err == nil {
+			t.Errorf("%q: created the output directory", tc.args)
+		}
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"-h"}, {"help", "inject"}, {"help", "strip"}, {"inject", "-h"}, {"strip", "--help"}, {"version"}, {"help", "version"}} {
+		code, out, errs := runT(t, "", args...)
+		if code != 0 || out == "" || errs != "" {
+			t.Errorf("%q: code %d, stdout %q, stderr %q", args, code, out, errs)
+		}
+	}
+	_, out, _ := runT(t, "", "help", "inject")
+	for _, f := range []string{"-config-set", "-tag", "-header", "-tags-mode", "-files-from", "-dry-run", "-progress", "-json", "-ext"} {
+		if !strings.Contains(out, f) {
+			t.Errorf("help inject lacks %s", f)
+		}
+	}
+	if _, out, _ := runT(t, "", "version"); !strings.HasPrefix(out, "sesmime ") {
+		t.Errorf("version: %q", out)
+	}
+}
+
+func TestSingleFileToStdout(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"b.eml": msgB})
+	chdir(t, dir)
+	code, out, errs := runT(t, "", "inject", "--config-set", "news", "b.eml")
+	if want := "X-SES-CONFIGURATION-SET: news\n" + msgB; code != 0 || out != want || errs != "" {
+		t.Errorf("code %d, stdout %q, stderr %q; want %q", code, out, errs, want)
+	}
+	if readFile(t, "b.eml") != msgB {
+		t.Error("input changed")
+	}
+}
+
+func TestInPlace(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.eml": msgA, "b.eml": "X-SES-CONFIGURATION-SET: news\n" + msgB})
+	chdir(t, dir)
+	if err := os.Chmod("a.eml", 0o640); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	for _, f := range []string{"a.eml", "b.eml"} {
+		if err := os.Chtimes(f, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errs := runT(t, "", "inject", "-i", "--config-set", "news", "a.eml", "b.eml")
+	if code != 0 || out != "" {
+		t.Fatalf("code %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if !strings.Contains(errs, "2 files: 1 changed, 1 unchanged, 0 failed") {
+		t.Errorf("summary: %q", errs)
+	}
+	if got, want := readFile(t, "a.eml"), "X-SES-CONFIGURATION-SET: news\r\n"+msgA; got != want {
+		t.Errorf("a.eml = %q, want %q", got, want)
+	}
+	fa, _ := os.Stat("a.eml")
+	if fa.Mode().Perm() != 0o640 {
+		t.Errorf("a.eml mode %v, want 0640", fa.Mode())
+	}
+	if fa.ModTime().Equal(old) {
+		t.Error("a.eml mtime not updated")
+	}
+	fb, _ := os.Stat("b.eml")
+	if !fb.ModTime().Equal(old) {
+		t.Errorf("unchanged b.eml was rewritten: mtime %v", fb.ModTime())
+	}
+	if left := tempFiles(t, dir); len(left) > 0 {
+		t.Errorf("temporary files left: %q", left)
+	}
+}
+
+func TestInPlaceSymlinkStaysLink(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"real/a.eml": msgB})
+	chdir(t, dir)
+	if err := os.Symlink("real/a.eml", "link.eml"); err != nil {
+		t.Skip(err)
+	}
+	if code, _, errs := runT(t, "", "inject", "-i", "--config-set", "n", "link.eml"); code != 0 {
+		t.Fatalf("code %d: %s", code, errs)
+	}
+	if fi, err := os.Lstat("link.eml"); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("link.eml is no longer a symlink: %v %v", fi, err)
+	}
+	if got := readFile(t, "real/a.eml"); !strings.HasPrefix(got, "X-SES-CONFIGURATION-SET: n\n") {
+		t.Errorf("target not rewritten: %q", got)
+	}
+}
+
+func TestOutDirMirrors(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"in/a.eml": msgA, "in/x/y/b.eml": msgB, "in/notes.txt": "hi"})
+	chdir(t, dir)
+	code, _, errs := runT(t, "", "inject", "-r", "-o", "out", "--config-set", "n", "in")
+	if code != 0 {
+		t.Fatalf("code %d: %s", code, errs)
+	}
+	if got := readFile(t, "out/in/x/y/b.eml"); got != "X-SES-CONFIGURATION-SET: n\n"+msgB {
+		t.Errorf("out/in/x/y/b.eml = %q", got)
+	}
+	if got := readFile(t, "out/in/a.eml"); !strings.HasSuffix(got, msgA) {
+		t.Errorf("out/in/a.eml = %q", got)
+	}
+	if _, err := os.Stat("out/in/notes.txt"); err == nil {
+		t.Error("notes.txt was taken without --ext .txt")
+	}
+	if readFile(t, "in/a.eml") != msgA {
+		t.Error("input changed")
+	}
+}
+
+func TestOutDirNoEscape(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"w/a.eml": msgB, "w/sub/b.eml": msgB, "victim/b.eml": "keep"})
+	chdir(t, filepath.Join(dir, "w"))
+	if err := os.MkdirAll("out", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A symlink inside the output directory must not lead writes outside it.
+	if err := os.Symlink(filepath.Join(dir, "victim"), "out/sub"); err != nil {
+		t.Skip(err)
+	}
+	list := "a.eml\n../victim/b.eml\nsub/b.eml\n"
+	code, _, errs := runT(t, list, "inject", "-o", "out", "--config-set", "n", "--files-from", "-")
+	if code != 1 {
+		t.Errorf("code %d, want 1; stderr %q", code, errs)
+	}
+	if !strings.Contains(errs, "sesmime: ../victim/b.eml: ") || !strings.Contains(errs, "sesmime: sub/b.eml: ") {
+		t.Errorf("stderr %q does not report both escapes", errs)
+	}
+	if got := readFile(t, filepath.Join(dir, "victim/b.eml")); got != "keep" {
+		t.Errorf("wrote outside the output directory: %q", got)
+	}
+	if readFile(t, "out/a.eml") != "X-SES-CONFIGURATION-SET: n\n"+msgB {
+		t.Error("out/a.eml not written")
+	}
+}
+
+func TestRecursion(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"t/a.eml": msgB, "t/d/b.EML": msgB, "t/c.msg": msgB, "t/skip.txt": msgB,
+		"elsewhere/e.eml": msgB,
+	})
+	chdir(t, dir)
+	if err := os.Symlink("../elsewhere", "t/linkdir"); err != nil {
+		t.Skip(err)
+	}
+	if err := os.Symlink("a.eml", "t/link.eml"); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runT(t, "", "inject", "-i", "-r", "--ext", ".eml", "--ext", "msg", "--config-set", "n", "--json", "t")
+	if code != 0 {
+		t.Fatalf("code %d: %s", code, errs)
+	}
+	var paths []string
+	var skipped []string
+	dec := json.NewDecoder(strings.NewReader(out))
+	for dec.More() {
+		var r struct {
+			Path    string
+			Skipped string
+			Summary *stats
+		}
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case r.Summary != nil:
+			if r.Summary.Files != 3 || r.Summary.Changed != 3 || r.Summary.Skipped != 1 {
+				t.Errorf("summary %+v", *r.Summary)
+			}
+		case r.Skipped != "":
+			skipped = append(skipped, r.Path)
+		default:
+			paths = append(paths, r.Path)
+		}
+	}
+	if want := []string{"t/a.eml", "t/c.msg", "t/d/b.EML"}; !slices.Equal(paths, want) {
+		t.Errorf("files %q, want %q", paths, want)
+	}
+	if want := []string{"t/link.eml"}; !slices.Equal(skipped, want) {
+		t.Errorf("skipped %q, want %q", skipped, want)
+	}
+	if readFile(t, "elsewhere/e.eml") != msgB {
+		t.Error("followed a symlinked directory")
+	}
+	if readFile(t, "t/skip.txt") != msgB {
+		t.Error("took a file without a matching --ext")
+	}
+	// Without --json the skip is a note on stderr.
+	_, _, errs = runT(t, "", "strip", "-i", "-r", "--config-set", "t")
+	if !strings.Contains(errs, "sesmime: t/link.eml: skipped: not a regular file (symlink)") {
+		t.Errorf("no note for the symlink: %q", errs)
+	}
+	if code, _, errs := runT(t, "", "inject", "-i", "--config-set", "n", "t"); code != 1 || !strings.Contains(errs, "use -r") {
+		t.Errorf("directory without -r: code %d, stderr %q", code, errs)
+	}
+}
+
+// badMessages fail in the library with a line number.
+var badMessages = map[string]struct {
+	msg, want string
+}{
+	"long.eml":   {"Subject: " + strings.Repeat("x", 70<<10) + "\n\nb\n", "line 1: mimeheaders: header line too long"},
+	"empty.eml":  {"", "line 1: mimeheaders: empty message"},
+	"merge.eml":  {"Subject: s\nX-SES-MESSAGE-TAGS: a=b, broken\n\nb\n", "line 2: inject: existing tags cannot be merged"},
+	"second.eml": {"Subject: s\nX-A: " + strings.Repeat("y", 70<<10) + "\n\nb\n", "line 2: "},
+}
+
+func TestFailingFileDoesNotStopTheRun(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{}
+	var names []string
+	for i := range 20 {
+		n := filepath.Join("m", string(rune('a'+i))+".eml")
+		files[n] = msgB
+		names = append(names, n)
+	}
+	for n, b := range badMessages {
+		files[filepath.Join("m", n)] = b.msg
+	}
+	writeFiles(t, dir, files)
+	chdir(t, dir)
+	code, _, errs := runT(t, "", "inject", "-i", "-r", "--tags-mode", "merge", "--tag", "c=d", "m")
+	if code != 1 {
+		t.Errorf("code %d, want 1", code)
+	}
+	for n, b := range badMessages {
+		want := "sesmime: " + filepath.Join("m", n) + ": " + b.want
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+		if readFile(t, filepath.Join("m", n)) != b.msg {
+			t.Errorf("failed %s was changed", n)
+		}
+	}
+	for _, n := range names {
+		if !strings.HasPrefix(readFile(t, n), "X-SES-MESSAGE-TAGS: c=d\n") {
+			t.Errorf("%s not rewritten", n)
+		}
+	}
+	if !strings.Contains(errs, "24 files: 20 changed, 0 unchanged, 4 failed") {
+		t.Errorf("summary: %q", errs)
+	}
+	if left := tempFiles(t, dir); len(left) > 0 {
+		t.Errorf("temporary files left: %q", left)
+	}
+}
+
+func TestStableOrderAnyJ(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{}
+	var list strings.Builder
+	for i := range 200 {
+		n := filepath.Join("d", strings.Repeat("z", i%7)+string(rune('a'+i%26))+"_"+itoa(i)+".eml")
+		if i%17 == 0 {
+			files[n] = ""
+		} else {
+			files[n] = msgB
+		}
+		list.WriteString(n + "\n")
+	}
+	writeFiles(t, dir, files)
+	chdir(t, dir)
+	var first string
+	for _, j := range []string{"1", "3", "16"} {
+		code, out, errs := runT(t, list.String(), "inject", "--dry-run", "--json", "-j", j, "--config-set", "n", "--files-from", "-")
+		if code != 1 {
+			t.Errorf("-j %s: code %d: %s", j, code, errs)
+		}
+		out = out[:strings.LastIndex(out, `{"summary"`)] // elapsed differs
+		var gotErrs []string
+		for l := range strings.SplitSeq(errs, "\n") {
+			if strings.Contains(l, ": line ") {
+				gotErrs = append(gotErrs, l)
+			}
+		}
+		report := out + strings.Join(gotErrs, "\n")
+		if first == "" {
+			first = report
+		} else if report != first {
+			t.Errorf("-j %s: report differs from -j 1", j)
+		}
+	}
+	// the order is the list's order
+	var paths []string
+	for l := range strings.SplitSeq(strings.TrimSpace(first), "\n") {
+		var r fileRecord
+		if json.Unmarshal([]byte(l), &r) == nil && r.Path != "" {
+			paths = append(paths, r.Path)
+		}
+	}
+	if want := strings.Fields(list.String()); !slices.Equal(paths, want) {
+		t.Errorf("order %q, want %q", paths, want)
+	}
+}
+
+func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+i/100)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10))) }
+
+func TestFilesFromFile(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.eml": msgA, "b/b.eml": msgB, "list": "a.eml\r\n\nb/b.eml\nmissing.eml\n"})
+	chdir(t, dir)
+	code, _, errs := runT(t, "", "inject", "-o", "out", "--config-set", "n", "--files-from", "list")
+	if code != 1 || !strings.Contains(errs, "sesmime: missing.eml: stat: no such file or directory") {
+		t.Errorf("code %d, stderr %q", code, errs)
+	}
+	for _, f := range []string{"out/a.eml", "out/b/b.eml"} {
+		if !strings.HasPrefix(readFile(t, f), "X-SES-CONFIGURATION-SET: n") {
+			t.Errorf("%s not written", f)
+		}
+	}
+	if code, _, errs := runT(t, "", "inject", "-i", "--config-set", "n", "--files-from", "nolist"); code != 1 || !strings.Contains(errs, "--files-from") {
+		t.Errorf("missing list: code %d, stderr %q", code, errs)
+	}
+}
+
+func TestDryRun(t *testing.T) {
+	dir := t.TempDir()
+	in := "Subject: s\nX-SES-MESSAGE-TAGS: a=b\nX-SES-CONFIGURATION-SET: old\nX-SES-CONFIGURATION-SET: dup\n\nb\n"
+	writeFiles(t, dir, map[string]string{"a.eml": in, "b.eml": "X-SES-CONFIGURATION-SET: n\nS: t\n\nb\n"})
+	chdir(t, dir)
+	code, out, errs := runT(t, "", "inject", "--dry-run", "--config-set", "n", "--header", "X-Campaign: c1", "a.eml", "b.eml")
+	if code != 0 {
+		t.Fatalf("code %d: %s", code, errs)
+	}
+	want := "a.eml: added X-Campaign\n" +
+		"a.eml: replaced X-SES-CONFIGURATION-SET (line 3)\n" +
+		"a.eml: removed X-SES-CONFIGURATION-SET (line 4)\n" +
+		"b.eml: added X-Campaign\n"
+	if out != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", out, want)
+	}
+	if readFile(t, "a.eml") != in {
+		t.Error("dry run changed a file")
+	}
+	_, out, _ = runT(t, "X-SES-CONFIGURATION-SET: n\n\nb\n", "inject", "--dry-run", "--config-set", "n")
+	if out != "<stdin>: unchanged\n" {
+		t.Errorf("stdin dry run: %q", out)
+	}
+	if _, err := os.Stat("out"); err == nil {
+		t.Error("dry run made -o DIR")
+	}
+}
+
+func TestJSONAndSummary(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.eml": msgA, "b.eml": "", "c.eml": "X-SES-CONFIGURATION-SET: n\n\nb\n"})
+	chdir(t, dir)
+	now = func() time.Time { return time.Unix(0, 0) }
+	t.Cleanup(func() { now = time.Now })
+	code, out, errs := runT(t, "", "inject", "-i", "--json", "--config-set", "n", "a.eml", "b.eml", "c.eml")
+	if code != 1 {
+		t.Errorf("code %d", code)
+	}
+	want := `{"path":"a.eml","changed":true,"bytes":77,"changes":["added X-SES-CONFIGURATION-SET"]}
+{"path":"b.eml","changed":false,"error":"line 1: mimeheaders: empty message","bytes":0}
+{"path":"c.eml","changed":false,"bytes":30}
+{"summary":{"files":3,"changed":1,"unchanged":1,"failed":1,"skipped":0,"bytes":107,"elapsed_seconds":0}}
+`
+	if out != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", out, want)
+	}
+	if strings.Contains(errs, "files:") {
+		t.Errorf("text summary with --json: %q", errs)
+	}
+	_, _, errs = runT(t, "", "inject", "-i", "--config-set", "n", "a.eml", "b.eml", "c.eml")
+	if want := "sesmime: 3 files: 0 changed, 2 unchanged, 1 failed; 107 bytes written in 0s\n"; !strings.HasSuffix(errs, want) {
+		t.Errorf("stderr %q, want suffix %q", errs, want)
+	}
+}
+
+func TestProgressNeverOnBuffer(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.eml": msgA, "b.eml": msgB})
+	chdir(t, dir)
+	_, _, errs := runT(t, "", "inject", "-i", "--config-set", "n", "a.eml", "b.eml")
+	if strings.Contains(errs, "%") {
+		t.Errorf("progress bar on a non-terminal: %q", errs)
+	}
+	_, _, errs = runT(t, "", "inject", "-i", "--progress", "always", "--config-set", "m", "a.eml", "b.eml")
+	if !strings.Contains(errs, "\r") || !strings.Contains(errs, "files ") {
+		t.Errorf("--progress always drew no bar: %q", errs)
+	}
+}
+
+func TestCancelledRun(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.eml": msgA, "b.eml": msgB})
+	chdir(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	code := runContext(ctx, []string{"inject", "-i", "--config-set", "n", "a.eml", "b.eml"}, strings.NewReader(""), &out, &errb)
+	if code == 0 || code == 1 || code == 2 {
+		t.Errorf("code %d, want 128+signal", code)
+	}
+	if readFile(t, "a.eml") != msgA || readFile(t, "b.eml") != msgB {
+		t.Error("files changed by a cancelled run")
+	}
+	if !strings.Contains(errb.String(), "not processed") {
+		t.Errorf("stderr %q", errb.String())
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"inject: existing tags cannot be merged: line 4: parse: tag 2 \"x\": bad", "line 4: inject: existing tags cannot be merged: parse: tag 2 \"x\": bad"},
+		{"line 3 (offset 9): boom", "line 3 (offset 9): boom"},
+		{"plain", "plain"},
+	} {
+		if got := describe("p", errString(tc.in)); got != tc.want {
+			t.Errorf("describe(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
