@@ -1,0 +1,45 @@
+package parse_test
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"strings"
+
+	"github.com/sesmime/sesmime/parse"
+)
+
+func ExampleRead() {
+	msg := "X-SES-CONFIGURATION-SET: news\r\nX-SES-MESSAGE-TAGS: campaign=spring, campaign=fall\r\n\r\nbody\r\n"
+	in, err := parse.Read(strings.NewReader(msg))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%q %q\n", in.ConfigurationSet, in.Tags)
+	for _, f := range in.Findings {
+		fmt.Println(f.Line, f.Code, f.Severity)
+	}
+	// Output:
+	// "news" ["campaign=spring" "campaign=fall"]
+	// 2 tag-duplicate-name error
+}
+
+func ExampleParseTags() {
+	tags, err := parse.ParseTags(" campaign = spring ,, variant=b,oops")
+	fmt.Printf("%q\n", tags)
+	fmt.Printf("%q\n", parse.FormatTags(tags))
+	fmt.Println(err)
+	// Output:
+	// ["campaign=spring" "variant=b"]
+	// "campaign=spring, variant=b"
+	// tag 4 "oops": parse: tag is not name=value
+}
+
+func ExampleValidateTag() {
+	err := parse.ValidateTag(parse.Tag{Name: "campaign", Value: "spring\r\nBcc: x"})
+	var ve *parse.ValueError
+	if errors.As(err, &ve) {
+		fmt.Printf("%v %q %d\n", errors.Is(err, parse.ErrInvalidTagValue), ve.Value, ve.Offset)
+	}
+	// Output: true "spring\r\nBcc: x" 6
+}

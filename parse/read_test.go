@@ -1,0 +1,251 @@
+package parse_test
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/parse"
+)
+
+type finding struct {
+	Line     int
+	Code     string
+	Severity parse.Severity
+}
+
+func TestRead(t *testing.T) {
+	E, W := parse.Error, parse.Warning
+	tests := []struct {
+		name     string
+		in       string
+		headers  []string
+		cs       string
+		tags     []parse.Tag
+		hdrs     []parse.Header
+		findings []finding
+	}{
+		{
+			name: "clean",
+			in:   "Subject: x\r\nX-SES-CONFIGURATION-SET: news\r\nX-SES-MESSAGE-TAGS: a=1, b=2\r\n\r\nbody\r\n",
+			cs:   "news",
+			tags: []parse.Tag{{"a", "1"}, {"b", "2"}},
+		},
+		{
+			name: "none",
+			in:   "Subject: x\n\n",
+		},
+		{
+			name: "lower case, obsolete space, folded",
+			in:   "x-ses-configuration-set : news\nX-Ses-Message-Tags: a=1,\n b=2\n\n",
+			cs:   "news",
+			tags: []parse.Tag{{"a", "1"}, {"b", "2"}},
+		},
+		{
+			name:     "duplicate configuration set",
+			in:       "X-SES-CONFIGURATION-SET: a\nSubject: x\nx-ses-configuration-set : b\n\n",
+			cs:       "a",
+			findings: []finding{{3, parse.CodeConfigSetDuplicate, E}},
+		},
+		{
+			name:     "invalid configuration set",
+			in:       "X-SES-CONFIGURATION-SET: my set\n\n",
+			cs:       "my set",
+			findings: []finding{{1, parse.CodeConfigSetInvalid, E}},
+		},
+		{
+			name:     "empty configuration set",
+			in:       "Subject: x\nX-SES-CONFIGURATION-SET:\n",
+			findings: []finding{{2, parse.CodeConfigSetInvalid, E}},
+		},
+		{
+			name:     "duplicate tags field",
+			in:       "X-SES-MESSAGE-TAGS: a=1\nX-SES-MESSAGE-TAGS: b=2\n",
+			tags:     []parse.Tag{{"a", "1"}, {"b", "2"}},
+			findings: []finding{{2, parse.CodeTagsDuplicate, E}},
+		},
+		{
+			name:     "malformed tag",
+			in:       "X-SES-MESSAGE-TAGS: a=1, junk\n",
+			tags:     []parse.Tag{{"a", "1"}},
+			findings: []finding{{1, parse.CodeTagMalformed, E}},
+		},
+		{
+			name:     "invalid tags",
+			in:       "A: 1\nX-SES-MESSAGE-TAGS: a=x.y, ses:source-ip=1\n",
+			tags:     []parse.Tag{{"a", "x.y"}, {"ses:source-ip", "1"}},
+			findings: []finding{{2, parse.CodeTagInvalid, E}, {2, parse.CodeTagInvalid, E}},
+		},
+		{
+			name:     "duplicate tag name in one field",
+			in:       "X-SES-MESSAGE-TAGS: a=1,\r\n b=2, a=3\r\n\r\n",
+			tags:     []parse.Tag{{"a", "1"}, {"b", "2"}, {"a", "3"}},
+			findings: []finding{{1, parse.CodeTagDuplicateName, E}},
+		},
+		{
+			name:     "duplicate tag name across fields",
+			in:       "X-SES-MESSAGE-TAGS: a=1\nX-SES-MESSAGE-TAGS: a=2\n",
+			tags:     []parse.Tag{{"a", "1"}, {"a", "2"}},
+			findings: []finding{{2, parse.CodeTagsDuplicate, E}, {2, parse.CodeTagDuplicateName, E}},
+		},
+		{
+			name:     "non-ascii tag",
+			in:       "X-SES-MESSAGE-TAGS: a=caf\xc3\xa9\n",
+			tags:     []parse.Tag{{"a", "caf\xc3\xa9"}},
+			findings: []finding{{1, parse.CodeNonASCII, W}, {1, parse.CodeTagInvalid, E}},
+		},
+		{
+			name:     "nul in other X-SES field",
+			in:       "Subject: \x00\nX-SES-TENANT: t\x00\n\n",
+			findings: []finding{{2, parse.CodeNonASCII, W}},
+		},
+		{
+			name:     "custom headers",
+			in:       "X-Campaign: spring\nX-Other: 1\nx-campaign : fall\nX-Team: a b\n\n",
+			headers:  []string{"X-Campaign", "X-Team"},
+			hdrs:     []parse.Header{{"X-Campaign", "spring"}, {"x-campaign", "fall"}, {"X-Team", "a b"}},
+			findings: []finding{{3, parse.CodeHeaderDuplicate, E}, {4, parse.CodeHeaderInvalid, W}},
+		},
+		{
+			name:     "from line counts",
+			in:       "From a@example.com Mon\nX-SES-CONFIGURATION-SET: a b\n\n",
+			cs:       "a b",
+			findings: []finding{{2, parse.CodeConfigSetInvalid, E}},
+		},
+		{
+			name: "decoys in the body",
+			in:   "Subject: x\n\nX-SES-CONFIGURATION-SET: bad value\nX-SES-MESSAGE-TAGS: junk\n",
+		},
+		{
+			name:     "decoy after a non-field line",
+			in:       "Subject: x\nnot a field\nX-SES-CONFIGURATION-SET: bad value\n",
+			findings: []finding{{2, parse.CodeHeaderEndsEarly, W}},
+		},
+		{
+			name:     "no header",
+			in:       "X-SES-CONFIGURATION-SET in text\nX-SES-CONFIGURATION-SET: x\n",
+			findings: []finding{{1, parse.CodeNoHeader, W}},
+		},
+		{
+			name:     "from line and no header",
+			in:       "From x\r\nhello\r\n",
+			findings: []finding{{2, parse.CodeNoHeader, W}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for rname, r := range map[string]io.Reader{
+				"plain":   strings.NewReader(tc.in),
+				"onebyte": iotest.OneByteReader(strings.NewReader(tc.in)),
+				"half":    iotest.HalfReader(strings.NewReader(tc.in)),
+			} {
+				in, err := parse.ReadWithOptions(r, &parse.Options{Headers: tc.headers})
+				if err != nil {
+					t.Fatalf("%s: ReadWithOptions: %v", rname, err)
+				}
+				if in.ConfigurationSet != tc.cs {
+					t.Errorf("%s: ConfigurationSet = %q, want %q", rname, in.ConfigurationSet, tc.cs)
+				}
+				if diff := cmp.Diff(tc.tags, in.Tags); diff != "" {
+					t.Errorf("%s: Tags mismatch (-want +got):\n%s", rname, diff)
+				}
+				if diff := cmp.Diff(tc.hdrs, in.Headers); diff != "" {
+					t.Errorf("%s: Headers mismatch (-want +got):\n%s", rname, diff)
+				}
+				var got []finding
+				for _, f := range in.Findings {
+					got = append(got, finding{f.Line, f.Code, f.Severity})
+					if f.Message == "" || !strings.Contains(f.String(), f.Code) {
+						t.Errorf("%s: finding %+v has no message", rname, f)
+					}
+				}
+				if diff := cmp.Diff(tc.findings, got); diff != "" {
+					t.Errorf("%s: Findings mismatch (-want +got):\n%s", rname, diff)
+				}
+				wantErr := false
+				for _, f := range tc.findings {
+					wantErr = wantErr || f.Severity == parse.Error
+				}
+				if in.HasErrors() != wantErr {
+					t.Errorf("%s: HasErrors = %v, want %v", rname, in.HasErrors(), wantErr)
+				}
+				if in.Header == nil {
+					t.Errorf("%s: Info.Header is nil", rname)
+				}
+			}
+			// Read (no options) agrees on the SES fields.
+			in, err := parse.Read(strings.NewReader(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in.ConfigurationSet != tc.cs || len(in.Headers) != 0 {
+				t.Errorf("Read: ConfigurationSet %q, Headers %v", in.ConfigurationSet, in.Headers)
+			}
+		})
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	boom := errors.New("boom")
+	tests := []struct {
+		name string
+		r    io.Reader
+		opts *parse.Options
+		err  error
+	}{
+		{"empty", strings.NewReader(""), nil, mimeheaders.ErrEmpty},
+		{"too many fields", strings.NewReader("A: 1\nB: 2\n\n"), &parse.Options{Limits: mimeheaders.Limits{MaxFields: 1}}, mimeheaders.ErrTooManyFields},
+		{"line too long", strings.NewReader("A: 12345678\n\n"), &parse.Options{Limits: mimeheaders.Limits{MaxLineBytes: 8}}, mimeheaders.ErrLineTooLong},
+		{"header too large", strings.NewReader("A: 1\nB: 2\n\n"), &parse.Options{Limits: mimeheaders.Limits{MaxHeaderBytes: 6}}, mimeheaders.ErrHeaderTooLarge},
+		{"reader error", io.MultiReader(strings.NewReader("A: 1\n"), iotest.ErrReader(boom)), nil, boom},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in, err := parse.ReadWithOptions(tc.r, tc.opts)
+			if !errors.Is(err, tc.err) || in != nil {
+				t.Errorf("ReadWithOptions = %v, %v; want error %v", in, err, tc.err)
+			}
+		})
+	}
+}
+
+func TestReadLeavesBody(t *testing.T) {
+	boom := errors.New("boom")
+	br := bufio.NewReaderSize(io.MultiReader(strings.NewReader("X-SES-CONFIGURATION-SET: a\r\n\r\nbody"), iotest.ErrReader(boom)), 16)
+	in, err := parse.Read(br)
+	if err != nil {
+		t.Fatalf("Read reached into the body: %v", err)
+	}
+	if in.ConfigurationSet != "a" {
+		t.Errorf("ConfigurationSet = %q", in.ConfigurationSet)
+	}
+	rest, err := io.ReadAll(br)
+	if string(rest) != "body" || !errors.Is(err, boom) {
+		t.Errorf("rest of the reader = %q, %v; want %q, %v", rest, err, "body", boom)
+	}
+}
+
+func TestInspectNilOptions(t *testing.T) {
+	h, err := mimeheaders.Read(bufio.NewReader(strings.NewReader("X-SES-CONFIGURATION-SET: a\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := parse.Inspect(h, nil); in.ConfigurationSet != "a" || in.Header != h {
+		t.Errorf("Inspect(h, nil) = %+v", in)
+	}
+}
+
+func TestSeverityString(t *testing.T) {
+	if parse.Error.String() != "error" || parse.Warning.String() != "warning" {
+		t.Errorf("Severity strings %q %q", parse.Error, parse.Warning)
+	}
+	f := parse.Finding{Line: 3, Code: parse.CodeTagInvalid, Severity: parse.Error, Message: "m"}
+	if got, want := f.String(), "line 3: error: tag-invalid: m"; got != want {
+		t.Errorf("Finding.String() = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,132 @@
+package parse_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/sesmime/sesmime/parse"
+)
+
+func TestParseTags(t *testing.T) {
+	type tags = []parse.Tag
+	tests := []struct {
+		in   string
+		want tags
+		item int // 0: no error
+		text string
+	}{
+		{in: "", want: nil},
+		{in: " , ,\t", want: nil},
+		{in: "a=1", want: tags{{"a", "1"}}},
+		{in: "a=1, b=2", want: tags{{"a", "1"}, {"b", "2"}}},
+		{in: "a=1,b=2", want: tags{{"a", "1"}, {"b", "2"}}},
+		{in: " a = 1 ,\tb=2\t, , ", want: tags{{"a", "1"}, {"b", "2"}}},
+		{in: "a=1,,b=2,", want: tags{{"a", "1"}, {"b", "2"}}},
+		{in: "a=", want: tags{{"a", ""}}},
+		{in: "a=b=c", want: tags{{"a", "b=c"}}},
+		{in: "a=1, a=2", want: tags{{"a", "1"}, {"a", "2"}}},
+		{in: "a b=c d", want: tags{{"a b", "c d"}}},
+		{in: "ses:feedback-id-a=x", want: tags{{"ses:feedback-id-a", "x"}}},
+		{in: "a=1, junk, b=2", want: tags{{"a", "1"}, {"b", "2"}}, item: 2, text: "junk"},
+		{in: "a=1, =x, c", want: tags{{"a", "1"}}, item: 2, text: "=x"},
+		{in: ", , junk", want: nil, item: 3, text: "junk"},
+		{in: " \t=v ", want: nil, item: 1, text: "=v"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parse.ParseTags(tc.in)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("ParseTags(%q) mismatch (-want +got):\n%s", tc.in, diff)
+			}
+			if tc.item == 0 {
+				if err != nil {
+					t.Errorf("ParseTags(%q) error %v", tc.in, err)
+				}
+				return
+			}
+			if !errors.Is(err, parse.ErrMalformedTag) {
+				t.Fatalf("ParseTags(%q) error %v, want ErrMalformedTag", tc.in, err)
+			}
+			te, ok := errors.AsType[*parse.TagError](err)
+			if !ok {
+				t.Fatalf("error %T is not a *parse.TagError", err)
+			}
+			if te.Item != tc.item || te.Text != tc.text {
+				t.Errorf("TagError{Item: %d, Text: %q}, want {%d, %q}", te.Item, te.Text, tc.item, tc.text)
+			}
+			if !strings.Contains(te.Error(), tc.text) {
+				t.Errorf("Error() = %q does not name the item", te.Error())
+			}
+		})
+	}
+}
+
+func TestFormatTags(t *testing.T) {
+	tests := []struct {
+		in   []parse.Tag
+		want string
+	}{
+		{nil, ""},
+		{[]parse.Tag{{"a", "1"}}, "a=1"},
+		{[]parse.Tag{{"a", "1"}, {"b", "2"}, {"c", ""}}, "a=1, b=2, c="},
+	}
+	for _, tc := range tests {
+		if got := parse.FormatTags(tc.in); got != tc.want {
+			t.Errorf("FormatTags(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+		back, err := parse.ParseTags(tc.want)
+		if err != nil {
+			t.Errorf("ParseTags(%q): %v", tc.want, err)
+		}
+		if diff := cmp.Diff(tc.in, back); diff != "" {
+			t.Errorf("ParseTags(FormatTags(%v)) mismatch (-want +got):\n%s", tc.in, diff)
+		}
+	}
+	if got := (parse.Tag{Name: "n", Value: "v"}).String(); got != "n=v" {
+		t.Errorf("Tag.String() = %q", got)
+	}
+}
+
+func FuzzParseTags(f *testing.F) {
+	for _, s := range []string{
+		"", "a=1", "a=1, b=2", " a = 1 ,\tb=2\t, , ", "a=b=c", "a=1, junk, b=2", "=x", "a=\r\n b=2",
+		"ses:feedback-id-a=x, campaign=spring", ",,,", "a=1,a=2", "\x00=\xff",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tags, err := parse.ParseTags(s)
+		if err != nil {
+			te, ok := errors.AsType[*parse.TagError](err)
+			if !ok || !errors.Is(err, parse.ErrMalformedTag) || te.Item < 1 || te.Item > strings.Count(s, ",")+1 {
+				t.Fatalf("ParseTags(%q) error %#v", s, err)
+			}
+		}
+		if len(tags) > strings.Count(s, ",")+1 {
+			t.Fatalf("ParseTags(%q) returned %d tags", s, len(tags))
+		}
+		for _, tg := range tags {
+			if tg.Name == "" || strings.ContainsAny(tg.Name, ",=") || strings.Contains(tg.Value, ",") {
+				t.Fatalf("ParseTags(%q) returned tag %q", s, tg)
+			}
+			for _, v := range []string{tg.Name, tg.Value} {
+				if strings.Trim(v, " \t") != v {
+					t.Fatalf("ParseTags(%q) returned untrimmed %q", s, v)
+				}
+			}
+		}
+		formatted := parse.FormatTags(tags)
+		back, err := parse.ParseTags(formatted)
+		if err != nil {
+			t.Fatalf("ParseTags(FormatTags(%q)) = %v", tags, err)
+		}
+		if diff := cmp.Diff(tags, back); diff != "" {
+			t.Fatalf("ParseTags(FormatTags(ParseTags(%q))) mismatch (-want +got):\n%s", s, diff)
+		}
+		if again := parse.FormatTags(back); again != formatted {
+			t.Fatalf("FormatTags not stable: %q then %q", formatted, again)
+		}
+	})
+}
