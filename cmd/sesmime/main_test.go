@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -413,7 +414,7 @@ func TestStableOrderAnyJ(t *testing.T) {
 	files := map[string]string{}
 	var list strings.Builder
 	for i := range 200 {
-		n := filepath.Join("d", strings.Repeat("z", i%7)+string(rune('a'+i%26))+"_"+itoa(i)+".eml")
+		n := filepath.Join("d", strings.Repeat("z", i%7)+string(rune('a'+i%26))+"_"+strconv.Itoa(i)+".eml")
 		if i%17 == 0 {
 			files[n] = ""
 		} else {
@@ -455,8 +456,6 @@ func TestStableOrderAnyJ(t *testing.T) {
 		t.Errorf("order %q, want %q", paths, want)
 	}
 }
-
-func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+i/100)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10))) }
 
 func TestFilesFromFile(t *testing.T) {
 	dir := t.TempDir()

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildBinary builds sesmime into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "sesmime")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "GOPROXY=off") // the test binary built, so the modules are here
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// exe runs the binary in dir and returns its exit code, stdout and stderr.
+func exe(t *testing.T, bin, dir, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := errors.AsType[*exec.ExitError](err); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, out.String(), errb.String()
+}
+
+func message(i int) string {
+	return fmt.Sprintf("From: a%d@example.com\r\nSubject: message %d\r\n\r\n%s\r\n", i, i, strings.Repeat("body ", i%50))
+}
+
+func TestEndToEnd(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	files := map[string]string{}
+	for i := range 30 {
+		files[fmt.Sprintf("tree/d%d/m%02d.eml", i%3, i)] = message(i)
+	}
+	files["tree/d1/bad.eml"] = "Subject: " + strings.Repeat("x", 70<<10) + "\r\n\r\nb\r\n"
+	files["tree/d2/done.eml"] = "X-SES-CONFIGURATION-SET: news\r\n" + message(99)
+	writeFiles(t, dir, files)
+	if err := os.Chmod(filepath.Join(dir, "tree/d0/m00.eml"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Date(2003, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := os.Chtimes(filepath.Join(dir, "tree/d2/done.eml"), old, old); err != nil {
+		t.Fatal(err)
+	}
+
+	// stdin to stdout
+	code, out, _ := exe(t, bin, dir, message(1), "inject", "--config-set", "news")
+	if code != 0 || out != "X-SES-CONFIGURATION-SET: news\r\n"+message(1) {
+		t.Errorf("stdin: code %d, %q", code, out)
+	}
+
+	// to -o: a mirror of the tree; the bad file fails, the rest run
+	code, _, errs := exe(t, bin, dir, "", "inject", "-r", "-o", "out", "-j", "2", "--config-set", "news", "tree")
+	if code != 1 || !strings.Contains(errs, "sesmime: tree/d1/bad.eml: line 1: mimeheaders: header line too long") {
+		t.Errorf("-o: code %d, stderr %q", code, errs)
+	}
+	for name, data := range files {
+		got, err := os.ReadFile(filepath.Join(dir, "out", name))
+		switch {
+		case strings.HasSuffix(name, "bad.eml"):
+			if err == nil {
+				t.Errorf("-o wrote the failed %s", name)
+			}
+		case strings.HasSuffix(name, "done.eml"):
+			if string(got) != data {
+				t.Errorf("-o %s = %q", name, got)
+			}
+		default:
+			if string(got) != "X-SES-CONFIGURATION-SET: news\r\n"+data {
+				t.Errorf("-o %s = %q (%v)", name, got, err)
+			}
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "out/tree/d0/m00.eml")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("-o did not keep mode 0600: %v %v", fi, err)
+	}
+
+	// --files-from
+	code, _, errs = exe(t, bin, dir, "tree/d0/m03.eml\ntree/d1/m04.eml\n", "inject", "-o", "out2", "--config-set", "x", "--files-from", "-")
+	if code != 0 || !strings.Contains(errs, "2 files: 2 changed") {
+		t.Errorf("--files-from: code %d, stderr %q", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out2/tree/d1/m04.eml")); err != nil {
+		t.Error(err)
+	}
+
+	// in place
+	code, _, errs = exe(t, bin, dir, "", "inject", "-i", "-r", "-j", "3", "--config-set", "news", "tree")
+	if code != 1 || !strings.Contains(errs, "32 files: 30 changed, 1 unchanged, 1 failed") {
+		t.Errorf("-i: code %d, stderr %q", code, errs)
+	}
+	for name, data := range files {
+		got := readFile(t, filepath.Join(dir, name))
+		if strings.HasSuffix(name, "bad.eml") || strings.HasSuffix(name, "done.eml") {
+			if got != data {
+				t.Errorf("-i changed %s", name)
+			}
+		} else if got != "X-SES-CONFIGURATION-SET: news\r\n"+data {
+			t.Errorf("-i %s = %q", name, got)
+		}
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "tree/d0/m00.eml")); fi.Mode().Perm() != 0o600 {
+		t.Errorf("-i mode %v, want 0600", fi.Mode())
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "tree/d2/done.eml")); !fi.ModTime().Equal(old) {
+		t.Errorf("unchanged file rewritten: mtime %v", fi.ModTime())
+	}
+	if left := tempFiles(t, dir); len(left) > 0 {
+		t.Errorf("temporary files left: %q", left)
+	}
+}
+
+// checkOldOrNew checks that each file holds its old or its new bytes, that
+// no temporary file is left, and returns how many are new.
+func checkOldOrNew(t *testing.T, dir string, old map[string]string, prefix string) int {
+	t.Helper()
+	n := 0
+	for name, data := range old {
+		switch got := readFile(t, filepath.Join(dir, name)); got {
+		case data:
+		case prefix + data:
+			n++
+		default:
+			t.Errorf("%s is neither old nor new: %q", name, got)
+		}
+	}
+	if left := tempFiles(t, dir); len(left) > 0 {
+		t.Errorf("temporary files left: %q", left)
+	}
+	return n
+}
+
+// TestInterruptFilesFrom stops a run whose --files-from is still open, so
+// the interruption surely comes before the end of the run.
+func TestInterruptFilesFrom(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	files := map[string]string{}
+	for i := range 40 {
+		files[fmt.Sprintf("m%02d.eml", i)] = message(i)
+	}
+	writeFiles(t, dir, files)
+	cmd := exec.Command(bin, "inject", "-i", "-j", "2", "--config-set", "news", "--files-from", "-")
+	cmd.Dir = dir
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		fmt.Fprintf(stdin, "m%02d.eml\n", i)
+	}
+	// Wait until the first 20 are done: polling, no deadline but the test's.
+	for checkOldOrNewQuiet(dir, files, 20) < 20 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	stdin.Close()
+	ee, ok := errors.AsType[*exec.ExitError](err)
+	if !ok || ee.ExitCode() != 128+int(syscall.SIGINT) {
+		t.Errorf("exit %v, want %d; stderr %q", err, 128+int(syscall.SIGINT), errb.String())
+	}
+	if n := checkOldOrNew(t, dir, files, "X-SES-CONFIGURATION-SET: news\r\n"); n != 20 {
+		t.Errorf("%d files new, want 20", n)
+	}
+	if !strings.Contains(errb.String(), "interrupted") {
+		t.Errorf("stderr %q", errb.String())
+	}
+}
+
+func checkOldOrNewQuiet(dir string, old map[string]string, upto int) int {
+	n := 0
+	for i := range upto {
+		name := fmt.Sprintf("m%02d.eml", i)
+		b, _ := os.ReadFile(filepath.Join(dir, name))
+		if string(b) != old[name] && len(b) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// TestInterruptLongRun sends SIGINT to a run over many files, once it has
+// started changing them.
+func TestInterruptLongRun(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	files := map[string]string{}
+	for i := range 3000 {
+		files[fmt.Sprintf("t/%02d/m%04d.eml", i%30, i)] = message(i)
+	}
+	writeFiles(t, dir, files)
+	cmd := exec.Command(bin, "inject", "-i", "-r", "-j", "2", "--config-set", "news", "t")
+	cmd.Dir = dir
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	cmd.Stdout = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	first := filepath.Join(dir, "t/00/m0000.eml")
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var err error
+wait:
+	for {
+		select {
+		case err = <-exited:
+			break wait // finished before we could interrupt it
+		default:
+		}
+		if b, _ := os.ReadFile(first); bytes.HasPrefix(b, []byte("X-SES")) {
+			cmd.Process.Signal(os.Interrupt)
+			err = <-exited
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	n := checkOldOrNew(t, dir, files, "X-SES-CONFIGURATION-SET: news\r\n")
+	if err == nil {
+		if n != len(files) {
+			t.Errorf("exit 0 but %d of %d files new", n, len(files))
+		}
+		t.Log("the run finished before the signal")
+		return
+	}
+	if ee, ok := errors.AsType[*exec.ExitError](err); !ok || ee.ExitCode() != 128+int(syscall.SIGINT) {
+		t.Errorf("exit %v; stderr %q", err, errb.String())
+	}
+	t.Logf("interrupted after %d of %d files", n, len(files))
+}
