@@ -45,6 +45,9 @@ func (p *processor) process(j job) outcome {
 		o.res, o.err = p.toWriter(io.Discard, j.path)
 	case p.c.inPlace:
 		o.res, o.err = p.inPlace(j.path)
+		if o.err == nil && !o.res.Changed {
+			o.res.Written = 0 // the file was left alone
+		}
 	case p.c.outDir != "":
 		o.res, o.err = p.toDir(j.path, j.out)
 	default:

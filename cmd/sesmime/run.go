@@ -137,7 +137,7 @@ type stats struct {
 	Unchanged int     `json:"unchanged"`
 	Failed    int     `json:"failed"`
 	Skipped   int     `json:"skipped"` // non-regular files left alone
-	Bytes     int64   `json:"bytes"`   // bytes written (with --dry-run: that would be written)
+	Bytes     int64   `json:"bytes"`   // bytes written (with --dry-run: that would be written); 0 for a file -i left alone
 	Elapsed   float64 `json:"elapsed_seconds"`
 	Stopped   bool    `json:"interrupted,omitempty"`
 }
