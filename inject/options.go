@@ -57,9 +57,21 @@ var (
 	ErrConflict      = errors.New("inject: a field is both set and removed")
 )
 
-// ErrExistingTags is returned when Merge meets existing tags that cannot be
-// written back valid; the error also wraps the parse error and names the line.
+// ErrExistingTags is wrapped by an *ExistingTagsError.
 var ErrExistingTags = errors.New("inject: existing tags cannot be merged")
+
+// An ExistingTagsError reports a tags field of the message that Merge
+// cannot write back valid. It matches ErrExistingTags and its Err.
+type ExistingTagsError struct {
+	Line int   // line of the X-SES-MESSAGE-TAGS field in the message
+	Err  error // the *parse.TagError or *parse.ValueError
+}
+
+func (e *ExistingTagsError) Error() string {
+	return fmt.Sprintf("line %d: %v: %v", e.Line, ErrExistingTags, e.Err)
+}
+
+func (e *ExistingTagsError) Unwrap() []error { return []error{ErrExistingTags, e.Err} }
 
 // Options says what Rewrite changes. The zero value (or nil) changes
 // nothing. Removals apply first, then the fields to set.

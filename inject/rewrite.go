@@ -127,23 +127,56 @@ func (rw *Rewriter) Bytes(msg []byte) ([]byte, Result, error) {
 // a *bufio.Reader it is read directly. Nothing is written when the header
 // cannot be read or changed.
 func (rw *Rewriter) Rewrite(w io.Writer, r io.Reader) (Result, error) {
+	st, br := rw.get(r)
+	defer rw.put(st)
+	res, err := rw.header(st, br)
+	if err != nil {
+		return res, err
+	}
+	n, err := w.Write(st.out)
+	res.Written = int64(n)
+	if err != nil {
+		return res, err
+	}
+	m, err := io.Copy(w, br)
+	res.Written += m
+	return res, err
+}
+
+// Check reads only the header block of the message in r and reports what
+// Rewrite would change, writing nothing. Result.Written is 0. It is the
+// cheap way to learn whether a stored message needs rewriting at all.
+func (rw *Rewriter) Check(r io.Reader) (Result, error) {
+	st, br := rw.get(r)
+	defer rw.put(st)
+	return rw.header(st, br)
+}
+
+func (rw *Rewriter) get(r io.Reader) (*state, *bufio.Reader) {
 	st, _ := rw.pool.Get().(*state)
 	if st == nil {
 		st = &state{br: bufio.NewReaderSize(nil, bufSize)}
 	}
-	defer func() {
-		st.br.Reset(nil)
-		st.fields = st.fields[:0]
-		if cap(st.out) > 1<<20 {
-			st.out = nil
-		}
-		rw.pool.Put(st)
-	}()
 	br, ok := r.(*bufio.Reader)
 	if !ok {
 		st.br.Reset(r)
 		br = st.br
 	}
+	return st, br
+}
+
+func (rw *Rewriter) put(st *state) {
+	st.br.Reset(nil)
+	st.fields = st.fields[:0]
+	if cap(st.out) > 1<<20 {
+		st.out = nil
+	}
+	rw.pool.Put(st)
+}
+
+// header reads the header block from br, edits it and renders the new
+// header (and the body bytes already read) into st.out.
+func (rw *Rewriter) header(st *state, br *bufio.Reader) (Result, error) {
 	var res Result
 	h := &st.h
 	if err := h.Reset(br, rw.opts.Limits); err != nil {
@@ -154,14 +187,7 @@ func (rw *Rewriter) Rewrite(w io.Writer, r io.Reader) (Result, error) {
 	}
 	st.out = h.AppendTo(st.out[:0])
 	res.Changed = !bytes.Equal(st.out, h.Original())
-	n, err := w.Write(st.out)
-	res.Written = int64(n)
-	if err != nil {
-		return res, err
-	}
-	m, err := io.Copy(w, br)
-	res.Written += m
-	return res, err
+	return res, nil
 }
 
 // edit computes the new field list of st.h.
@@ -297,7 +323,7 @@ func (rw *Rewriter) tagList(fields []mimeheaders.Field, removed bool) ([]parse.T
 			}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: line %d: %w", ErrExistingTags, f.Line(), err)
+			return nil, &ExistingTagsError{Line: f.Line(), Err: err}
 		}
 		for _, t := range ts {
 			if !slices.ContainsFunc(existing, func(e parse.Tag) bool { return e.Name == t.Name }) {
