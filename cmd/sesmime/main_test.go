@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sesmime/sesmime/inject"
+	"github.com/sesmime/sesmime/mimeheaders"
 )
 
 const (
@@ -564,17 +568,17 @@ func TestCancelledRun(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"inject: existing tags cannot be merged: line 4: parse: tag 2 \"x\": bad", "line 4: inject: existing tags cannot be merged: parse: tag 2 \"x\": bad"},
-		{"line 3 (offset 9): boom", "line 3 (offset 9): boom"},
-		{"plain", "plain"},
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&inject.ExistingTagsError{Line: 4, Err: errors.New("parse: bad")}, "line 4: inject: existing tags cannot be merged: parse: bad"},
+		{&mimeheaders.SyntaxError{Line: 3, Offset: 9, Text: "oops", Err: mimeheaders.ErrLineTooLong}, `line 3: mimeheaders: header line too long: "oops"`},
+		{&mimeheaders.SyntaxError{Line: 1, Err: mimeheaders.ErrEmpty}, "line 1: mimeheaders: empty message"},
+		{errors.New("plain"), "plain"},
 	} {
-		if got := describe("p", errString(tc.in)); got != tc.want {
-			t.Errorf("describe(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := describe("p", tc.err); got != tc.want {
+			t.Errorf("describe(%v) = %q, want %q", tc.err, got, tc.want)
 		}
 	}
 }
-
-type errString string
-
-func (e errString) Error() string { return string(e) }

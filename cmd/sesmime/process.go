@@ -42,7 +42,7 @@ func (p *processor) process(j job) outcome {
 	}
 	switch {
 	case p.c.dryRun:
-		o.res, o.err = p.toWriter(io.Discard, j.path)
+		o.res, o.err = p.check(j.path)
 	case p.c.inPlace:
 		o.res, o.err = p.inPlace(j.path)
 		if o.err == nil && !o.res.Changed {
@@ -67,6 +67,20 @@ func (p *processor) toWriter(w io.Writer, path string) (inject.Result, error) {
 	}
 	defer f.Close()
 	return p.rw.Rewrite(w, f)
+}
+
+// check reports what rewriting path (or stdin) would change, reading only
+// its header block.
+func (p *processor) check(path string) (inject.Result, error) {
+	if path == "-" {
+		return p.rw.Check(p.stdin)
+	}
+	f, _, err := openInput(path, false)
+	if err != nil {
+		return inject.Result{}, err
+	}
+	defer f.Close()
+	return p.rw.Check(f)
 }
 
 // openInput opens path for reading. It refuses a directory and, when
@@ -113,6 +127,14 @@ func (p *processor) inPlace(path string) (res inject.Result, err error) {
 		return res, err
 	}
 	defer in.Close()
+	// Read the header alone first: a message that would not change is left
+	// alone without copying its body to a temporary file.
+	if res, err = p.rw.Check(in); err != nil || !res.Changed {
+		return res, err
+	}
+	if _, err := in.Seek(0, io.SeekStart); err != nil {
+		return res, err
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(real), tempPrefix+"*.tmp")
 	if err != nil {
 		return res, err

@@ -11,9 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -355,9 +353,6 @@ func (r *reporter) line(w io.Writer, format string, args ...any) {
 	fmt.Fprintf(w, format, args...)
 }
 
-// lineInText finds a "line N" that an error wraps deeper in its text.
-var lineInText = regexp.MustCompile(`: line (\d+): `)
-
 // describe returns the text of err for the file path, in the form
 // "line N: reason" when err is about a line of the message.
 func describe(path string, err error) string {
@@ -370,14 +365,7 @@ func describe(path string, err error) string {
 	if pe, ok := errors.AsType[*fs.PathError](err); ok && error(pe) == err && pe.Path == path {
 		return pe.Op + ": " + pe.Err.Error()
 	}
-	msg := err.Error()
-	if strings.HasPrefix(msg, "line ") {
-		return msg
-	}
-	if m := lineInText.FindStringSubmatchIndex(msg); m != nil {
-		return "line " + msg[m[2]:m[3]] + ": " + msg[:m[0]] + ": " + msg[m[1]:]
-	}
-	return msg
+	return err.Error()
 }
 
 func isTerminal(w io.Writer) bool {
