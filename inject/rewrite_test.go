@@ -231,6 +231,12 @@ var rewriteTests = []struct {
 		changes: []inject.Change{added(cs)},
 	},
 	{
+		name: "lead ending in bare CR at end of input",
+		in:   "From x\n \r", opts: &inject.Options{ConfigurationSet: "a"},
+		want:    "From x\n \r\r\n" + cs + ": a\r\n",
+		changes: []inject.Change{added(cs)},
+	},
+	{
 		name: "no header: blank line added",
 		in:   "hello\nworld\n", opts: &inject.Options{ConfigurationSet: "a"},
 		want:    cs + ": a\n\nhello\nworld\n",

@@ -28,7 +28,8 @@
 //     and new fields go after them.
 //  6. New lines use the line ending of the first line after any "From "
 //     line (CRLF or LF; a lone CR is not a line ending); if that line has
-//     none, the "From " line's; otherwise CRLF.
+//     none, the "From " line's (unless the line ends in a lone CR, which an
+//     added LF would turn into CRLF); otherwise CRLF.
 //
 // # Limits
 //

@@ -76,6 +76,7 @@ func (h *Header) Reset(br *bufio.Reader, lim Limits) error {
 		leadStart = -1
 		leadEnd   int
 		firstEOL  string
+		firstCR   bool // the first line has no ending and ends in a bare CR
 		fromEOL   string
 		lineNo    int
 	)
@@ -101,6 +102,7 @@ func (h *Header) Reset(br *bufio.Reader, lim Limits) error {
 			// The first line after any From line.
 			leadStart, leadEnd = start, start
 			firstEOL = eolOf(line)
+			firstCR = firstEOL == "" && len(line) > 0 && line[len(line)-1] == '\r'
 			if first && kind == lineEOF {
 				return &SyntaxError{Line: 1, Err: ErrEmpty}
 			}
@@ -164,7 +166,7 @@ func (h *Header) Reset(br *bufio.Reader, lim Limits) error {
 	switch {
 	case firstEOL != "":
 		h.eol = firstEOL
-	case fromEOL != "":
+	case fromEOL != "" && !firstCR:
 		h.eol = fromEOL
 	default:
 		h.eol = CRLF

@@ -152,6 +152,11 @@ var readTests = []struct {
 			Fields: []fieldView{{"A", "1", "A: 1\n", 3}}},
 	},
 	{
+		name: "lead ending in bare cr after from line",
+		in:   "From x\n \r",
+		want: headerView{End: mimeheaders.EndEOF, EOL: "\r\n", From: "From x\n", Lead: " \r"},
+	},
+	{
 		name: "lead only without eol",
 		in:   " x",
 		want: headerView{End: mimeheaders.EndEOF, EOL: "\r\n", Lead: " x"},
