@@ -86,7 +86,8 @@ func split(msg []byte) message {
 	m.eol = "\r\n"
 	if first < len(lines) && eolOf(lines[first]) != "" {
 		m.eol = eolOf(lines[first])
-	} else if eolOf(m.from) != "" {
+	} else if eolOf(m.from) != "" && (first >= len(lines) || !strings.HasSuffix(lines[first], "\r")) {
+		// A first line ending in a bare CR ends in CRLF once an LF is added.
 		m.eol = eolOf(m.from)
 	}
 	return m
