@@ -1,0 +1,82 @@
+package inject_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/sesmime/sesmime/inject"
+)
+
+var benchSizes = []int{4 << 10, 200 << 10, 10 << 20}
+
+func sizeName(n int) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%dMiB", n>>20)
+	}
+	return fmt.Sprintf("%dKiB", n>>10)
+}
+
+// BenchmarkCopy is the baseline: a bare io.Copy of the same bytes.
+func BenchmarkCopy(b *testing.B) {
+	for _, size := range benchSizes {
+		msg := genMessage(size)
+		b.Run(sizeName(size), func(b *testing.B) {
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := io.Copy(io.Discard, bytes.NewReader(msg)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkRewrite(b *testing.B) {
+	for _, size := range benchSizes {
+		msg := genMessage(size)
+		b.Run(sizeName(size)+"/reused", func(b *testing.B) {
+			rw, err := inject.NewRewriter(streamOpts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := rw.Rewrite(io.Discard, bytes.NewReader(msg)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(sizeName(size)+"/fresh", func(b *testing.B) {
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := inject.Rewrite(io.Discard, bytes.NewReader(msg), streamOpts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkBytes(b *testing.B) {
+	for _, size := range benchSizes {
+		msg := genMessage(size)
+		b.Run(sizeName(size), func(b *testing.B) {
+			rw, err := inject.NewRewriter(streamOpts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := rw.Bytes(msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
