@@ -451,3 +451,53 @@ func TestRewriteAllocsDoNotGrowWithBody(t *testing.T) {
 }
 
 func limits(maxHeader int) mimeheaders.Limits { return mimeheaders.Limits{MaxHeaderBytes: maxHeader} }
+
+// repeatReader returns pattern over and over, n bytes in all.
+type repeatReader struct {
+	pattern []byte
+	n, read int64
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	if r.read >= r.n {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), r.n-r.read)]
+	for k := 0; k < len(p); {
+		k += copy(p[k:], r.pattern[(r.read+int64(k))%int64(len(r.pattern)):])
+	}
+	r.read += int64(len(p))
+	return len(p), nil
+}
+
+func TestRewriteHostileHeader(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		r     *repeatReader
+		err   error
+		bound uint64
+	}{
+		{"1 GiB header line", &repeatReader{pattern: []byte("aaaaaaaa"), n: 1 << 30}, mimeheaders.ErrLineTooLong, 1 << 20},
+		{"10 million tiny fields", &repeatReader{pattern: []byte("A:\n"), n: 3e7}, mimeheaders.ErrTooManyFields, 8 << 20},
+		{"1 GiB of continuation lines", &repeatReader{pattern: []byte(" b\r\n\tc\r\n"), n: 1 << 30}, mimeheaders.ErrHeaderTooLarge, 8 << 20},
+	} {
+		w := &pieceWriter{}
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		_, err := inject.Rewrite(w, tc.r, streamOpts)
+		runtime.ReadMemStats(&m1)
+		if !errors.Is(err, tc.err) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.err)
+		}
+		if w.calls != 0 {
+			t.Errorf("%s: %d writes, want none", tc.name, w.calls)
+		}
+		if a := m1.TotalAlloc - m0.TotalAlloc; a > tc.bound {
+			t.Errorf("%s: allocated %d bytes, want <= %d", tc.name, a, tc.bound)
+		}
+		if tc.r.read > 2<<20 {
+			t.Errorf("%s: read %d bytes", tc.name, tc.r.read)
+		}
+	}
+}
