@@ -3,11 +3,14 @@ module github.com/sesmime/sesmime
 go 1.26.0
 
 require (
-	github.com/emersion/go-message v0.18.2 // indirect
-	github.com/google/go-cmp v0.7.0 // indirect
+	github.com/emersion/go-message v0.18.2
+	github.com/google/go-cmp v0.7.0
+	github.com/schollz/progressbar/v3 v3.19.1
+	golang.org/x/term v0.48.0
+)
+
+require (
 	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
-	github.com/schollz/progressbar/v3 v3.19.1
 	golang.org/x/sys v0.50.0 // indirect
-	golang.org/x/term v0.48.0
 )
