@@ -141,6 +141,10 @@ func (o *Options) Validate() error {
 		}
 	}
 	for _, r := range o.RemoveHeaders {
+		if o.ConfigurationSet != "" && strings.EqualFold(r, parse.ConfigurationSetField) ||
+			len(o.Tags) > 0 && strings.EqualFold(r, parse.TagsField) {
+			return fmt.Errorf("%w: %s", ErrConflict, r)
+		}
 		if r == "" || strings.IndexFunc(r, func(c rune) bool { return c <= ' ' || c >= 127 || c == ':' }) >= 0 {
 			return fmt.Errorf("%w: field name to remove %q", ErrInvalidOption, r)
 		}

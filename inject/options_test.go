@@ -49,6 +49,8 @@ func TestOptionsValidate(t *testing.T) {
 		{name: "header too long", opts: &inject.Options{Headers: hdr("X-C", strings.Repeat("v", 994))}, err: parse.ErrInvalidHeaderValue, off: -1},
 		{name: "duplicate header", opts: &inject.Options{Headers: []parse.Header{{Name: "X-C", Value: "1"}, {Name: "x-c", Value: "2"}}}, err: inject.ErrDuplicate},
 		{name: "set and remove header", opts: &inject.Options{Headers: hdr("X-C", "1"), RemoveHeaders: []string{"X-c"}}, err: inject.ErrConflict},
+		{name: "set configuration set and remove it by name", opts: &inject.Options{ConfigurationSet: "a", RemoveHeaders: []string{"x-ses-configuration-set"}}, err: inject.ErrConflict},
+		{name: "set tags and remove them by name", opts: &inject.Options{Tags: tag("a", "1"), RemoveHeaders: []string{"X-SES-MESSAGE-TAGS"}}, err: inject.ErrConflict},
 		{name: "empty name to remove", opts: &inject.Options{RemoveHeaders: []string{""}}, err: inject.ErrInvalidOption},
 		{name: "space in name to remove", opts: &inject.Options{RemoveHeaders: []string{"X C"}}, err: inject.ErrInvalidOption},
 		{name: "colon in name to remove", opts: &inject.Options{RemoveHeaders: []string{"X:"}}, err: inject.ErrInvalidOption},
