@@ -43,6 +43,23 @@ const (
 	CodeNoHeader           = "no-header"            // the message has no header block at all
 )
 
+// Finding codes reported only by Lint, which reads the whole message.
+const (
+	CodeDuplicateField  = "duplicate-field"        // a field SES accepts at most once appears again
+	CodeTooLarge        = "size-too-large"         // the message after base64 is over the API's size limit
+	CodeLineTooLong     = "line-too-long"          // a line over 998 bytes without its line ending
+	CodeBareCR          = "header-bare-cr"         // a CR not followed by LF in the header block
+	CodeNUL             = "header-nul"             // a NUL byte in the header block
+	Code8Bit            = "header-8bit"            // 8-bit bytes in a field other than an X-SES-* field
+	CodeDKIMCoversSES   = "dkim-signs-ses"         // a DKIM-Signature whose h= names an X-SES-* field
+	CodeInbound         = "inbound-leftover"       // a field SES adds to received mail, or a DKIM signature by amazonses.com
+	CodeSESv2Headers    = "ses-fields-v2"          // --api v2: X-SES-* event fields a SESv2 raw send may ignore
+	CodeNoBoundary      = "mime-no-boundary"       // a multipart Content-Type without a usable boundary
+	CodeNoFinalBoundary = "mime-no-final-boundary" // a multipart body that ends before its closing boundary
+	CodePartHeader      = "mime-part-header"       // a part header that does not parse
+	CodeMultipartSyntax = "mime-multipart-syntax"  // a multipart body whose boundary lines cannot be followed
+)
+
 // A Finding is something wrong with what SES will see, at a line of the
 // message.
 type Finding struct {
@@ -56,11 +73,12 @@ func (f Finding) String() string {
 	return fmt.Sprintf("line %d: %s: %s: %s", f.Line, f.Severity, f.Code, f.Message)
 }
 
-// Options says what Read looks for. The zero value (or nil) reads the SES
-// fields with the default limits.
+// Options says what Read and Lint look for. The zero value (or nil) reads
+// the SES fields with the default limits.
 type Options struct {
 	Headers []string           // names of custom tag headers to report and check
 	Limits  mimeheaders.Limits // bounds on the header block
+	API     API                // the interface the message is sent through (Lint only); zero value SMTP
 }
 
 // Info is what SES will see in a message header.

@@ -1,0 +1,254 @@
+package parse
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/sesmime/sesmime/mimeheaders"
+)
+
+// An API is the SES interface a message is sent through. It sets the size
+// limit Lint checks. The zero value is SMTP.
+type API int
+
+const (
+	SMTP API = iota // the SMTP interface: 40 MB after base64
+	V1              // SES v1 SendRawEmail: 10 MB after base64
+	V2              // SESv2 SendEmail with Content.Raw: 40 MB after base64
+)
+
+// Size limits SES applies to a message after base64 encoding. SES's own
+// error for the v1 API names 10485760 bytes.
+const (
+	MaxSizeV1 = 10 << 20
+	MaxSize   = 40 << 20
+)
+
+// ErrUnknownAPI is returned by ParseAPI for a name it does not know.
+var ErrUnknownAPI = errors.New("parse: unknown API (want v1, v2 or smtp)")
+
+// ParseAPI returns the API named s: "v1", "v2" or "smtp", ignoring case.
+func ParseAPI(s string) (API, error) {
+	switch strings.ToLower(s) {
+	case "smtp":
+		return SMTP, nil
+	case "v1":
+		return V1, nil
+	case "v2":
+		return V2, nil
+	}
+	return SMTP, fmt.Errorf("%w: %q", ErrUnknownAPI, s)
+}
+
+func (a API) String() string {
+	switch a {
+	case V1:
+		return "v1"
+	case V2:
+		return "v2"
+	}
+	return "smtp"
+}
+
+// MaxSize returns the largest message, counted after base64, that SES
+// accepts through a.
+func (a API) MaxSize() int64 {
+	if a == V1 {
+		return MaxSizeV1
+	}
+	return MaxSize
+}
+
+// Base64Len returns the length of n bytes encoded in base64: 4*ceil(n/3).
+func Base64Len(n int64) int64 { return (n + 2) / 3 * 4 }
+
+// atMostOnce lists, lower case, the fields SES rejects a message for when
+// they appear twice ("Duplicate header 'NAME'.").
+var atMostOnce = map[string]bool{}
+
+func init() {
+	for _, n := range strings.Fields(`accept-language archived-at auto-submitted bounces-to comments
+		content-alternative content-base content-class content-description content-disposition
+		content-duration content-id content-language content-length content-location content-md5
+		content-transfer-encoding content-type date delivered-to disposition-notification-options
+		disposition-notification-to dkim-signature domainkey-signature errors-to from importance
+		in-reply-to keywords list-archive list-help list-id list-owner list-post list-subscribe
+		list-unsubscribe list-unsubscribe-post message-context message-id mime-version organization
+		original-from original-message-id original-recipient original-subject precedence priority
+		references reply-to return-path return-receipt-to sender solicitation sensitivity subject
+		thread-index thread-topic user-agent vbr-info`) {
+		atMostOnce[n] = true
+	}
+}
+
+// AtMostOnce reports whether SES rejects a message in which the field
+// name appears more than once. Case is ignored.
+func AtMostOnce(name string) bool { return atMostOnce[strings.ToLower(name)] }
+
+// inboundFields are added by SES to mail it receives.
+var inboundFields = []string{"X-SES-RECEIPT", "X-SES-Spam-Verdict", "X-SES-Virus-Verdict", "X-SES-DKIM-SIGNATURE", "X-SES-Outgoing"}
+
+// Lint reads the whole message in r and reports what SES would reject or
+// silently ignore: Inspect's findings on the header, and the Code*
+// findings listed as Lint's, on the header, the size, the lines and the
+// MIME structure. The findings of the returned Info are sorted by line.
+//
+// The header block is held in memory, bounded by opts.Limits; the body is
+// streamed in constant memory and never decoded or re-encoded. MIME parts
+// are walked read-only with github.com/emersion/go-message, to a depth of
+// 32 entities; a part header over 64 KiB is reported, not read.
+//
+// The error is that of mimeheaders.ReadWithLimits for a header block it
+// refuses, or a read error of r; malformed content is a finding.
+func Lint(r io.Reader, opts *Options) (*Info, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReader(r)
+	}
+	h, err := mimeheaders.ReadWithLimits(br, opts.Limits)
+	if err != nil {
+		return nil, err
+	}
+	in := Inspect(h, opts)
+	add := func(line int, code string, sev Severity, format string, args ...any) {
+		in.Findings = append(in.Findings, Finding{Line: line, Code: code, Severity: sev, Message: fmt.Sprintf(format, args...)})
+	}
+	lintHeader(h, opts, add)
+
+	block := h.Original()[:h.Len()]
+	body := newFeeder(io.MultiReader(bytes.NewReader(h.Tail()), br), bytes.Count(block, []byte("\n"))+1)
+	body.long = &longLines{}
+	if h.End() == mimeheaders.EndBlank {
+		body.skipLine() // the empty line that ends the header
+	}
+	ct, ctLine := "", 0
+	for _, f := range h.Fields() {
+		if f.Is("Content-Type") {
+			ct, ctLine = f.Value(), f.Line()
+			break
+		}
+	}
+	w := &walker{add: add}
+	if ct != "" {
+		w.entity(body, ct, h.Values("Content-Transfer-Encoding"), ctLine, 0)
+	}
+	body.drain()
+	if body.err != nil {
+		return nil, body.err
+	}
+	if ll := body.long; ll.count > 0 {
+		more := ""
+		if ll.count > 1 {
+			more = fmt.Sprintf(" (%d body lines are over 998 bytes, the longest %d)", ll.count, ll.longest)
+		}
+		add(ll.first, CodeLineTooLong, Error, "body line is %d bytes, over the 998 of RFC 5322 (SMTP allows 1000 with CRLF)%s", ll.firstLen, more)
+	}
+	size := int64(len(block)) + body.n
+	if b := Base64Len(size); b > opts.API.MaxSize() {
+		add(1, CodeTooLarge, Error, "message is %d bytes, %d after base64: over the %d bytes SES accepts through the %s API", size, b, opts.API.MaxSize(), opts.API)
+	}
+	slices.SortStableFunc(in.Findings, func(a, b Finding) int { return a.Line - b.Line })
+	return in, nil
+}
+
+// lintHeader adds the findings about the header block h that Inspect does
+// not make.
+func lintHeader(h *mimeheaders.Header, opts *Options, add func(int, string, Severity, string, ...any)) {
+	// Lines of the block: length, bare CR, NUL.
+	block := h.Original()[:h.Len()]
+	line := 1
+	for start := 0; start < len(block); line++ {
+		end := bytes.IndexByte(block[start:], '\n')
+		lf := end >= 0
+		if lf {
+			end += start
+		} else {
+			end = len(block)
+		}
+		text := block[start:end]
+		if len(text) > 0 && text[len(text)-1] == '\r' && lf {
+			text = text[:len(text)-1] // CRLF
+		}
+		if len(text) > mimeheaders.MaxLineLength {
+			add(line, CodeLineTooLong, Error, "header line is %d bytes, over the 998 of RFC 5322 (SMTP allows 1000 with CRLF)", len(text))
+		}
+		if i := bytes.IndexByte(text, '\r'); i >= 0 {
+			add(line, CodeBareCR, Error, "CR without LF at byte %d of the line: SES and receivers may split the field there (SES has reported \"Duplicate header\" for such a line)", i+1)
+		}
+		if i := bytes.IndexByte(text, 0); i >= 0 {
+			add(line, CodeNUL, Error, "NUL byte at byte %d of the line", i+1)
+		}
+		start = end + 1
+	}
+
+	first := map[string]int{}
+	for _, f := range h.Fields() {
+		name, lname := f.Name(), strings.ToLower(f.Name())
+		ses := f.Is(ConfigurationSetField) || f.Is(TagsField) || hasPrefixFold(name, SESPrefix)
+		if !ses {
+			for i, c := range f.Raw() {
+				if c >= 0x80 {
+					add(f.Line(), Code8Bit, Warning, "%s has 8-bit byte 0x%02x at byte %d: send it RFC 2047-encoded, or only through a path that supports SMTPUTF8", name, c, i+1)
+					break
+				}
+			}
+		}
+		if atMostOnce[lname] {
+			if l, ok := first[lname]; ok {
+				add(f.Line(), CodeDuplicateField, Error, "%s appears again (first at line %d): SES rejects the message with \"Duplicate header '%s'.\"", name, l, name)
+			} else {
+				first[lname] = f.Line()
+			}
+		}
+		for _, n := range inboundFields {
+			if f.Is(n) {
+				add(f.Line(), CodeInbound, Warning, "%s is added by SES to received mail: this looks like a stored inbound message; remove it before re-sending", name)
+			}
+		}
+		if opts.API == V2 && (f.Is(ConfigurationSetField) || f.Is(TagsField)) {
+			what := "ConfigurationSetName"
+			if f.Is(TagsField) {
+				what = "EmailTags"
+			}
+			add(f.Line(), CodeSESv2Headers, Warning, "whether SESv2 SendEmail honours %s in a raw message is undocumented: pass %s as an API parameter", name, what)
+		}
+		if f.Is("DKIM-Signature") {
+			lintDKIM(f, add)
+		}
+	}
+}
+
+// lintDKIM checks the tags h= and d= of a DKIM-Signature field.
+func lintDKIM(f mimeheaders.Field, add func(int, string, Severity, string, ...any)) {
+	for tag := range strings.SplitSeq(f.Value(), ";") {
+		k, v, ok := strings.Cut(tag, "=")
+		if !ok {
+			continue
+		}
+		v = strings.Join(strings.Fields(v), "")
+		switch strings.TrimSpace(k) {
+		case "h":
+			var ses []string
+			for n := range strings.SplitSeq(v, ":") {
+				if hasPrefixFold(n, SESPrefix) {
+					ses = append(ses, n)
+				}
+			}
+			if len(ses) > 0 {
+				add(f.Line(), CodeDKIMCoversSES, Error, "DKIM-Signature h= signs %s: SES removes X-SES-* fields before delivery, so the signature breaks; sign after setting them, leaving them out of h=", strings.Join(ses, ", "))
+			}
+		case "d":
+			if strings.EqualFold(v, "amazonses.com") {
+				add(f.Line(), CodeInbound, Warning, "DKIM-Signature by d=amazonses.com: this message was already sent through SES; SES signs it again when it is re-sent")
+			}
+		}
+	}
+}

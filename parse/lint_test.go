@@ -1,0 +1,390 @@
+package parse_test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/parse"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/lint/*.golden")
+
+// lintOpts are the options of the golden cases that need some; the others
+// lint with nil options.
+var lintOpts = map[string]*parse.Options{
+	"header-invalid":   {Headers: []string{"X-Campaign"}},
+	"header-duplicate": {Headers: []string{"X-Campaign"}},
+	"ses-fields-v2":    {API: parse.V2},
+	"size-too-large":   {API: parse.V1},
+}
+
+// lintPad is how many generated body bytes follow a case's file.
+var lintPad = map[string]int64{
+	"size-too-large": parse.MaxSizeV1 * 3 / 4, // just over 10 MiB after base64, with the header
+}
+
+// formatFindings renders findings one a line: "LINE: SEVERITY: CODE: message".
+func formatFindings(fs []parse.Finding) string {
+	var sb strings.Builder
+	for _, f := range fs {
+		fmt.Fprintf(&sb, "%d: %s: %s: %s\n", f.Line, f.Severity, f.Code, f.Message)
+	}
+	return sb.String()
+}
+
+// TestLintGolden lints testdata/lint/CODE.eml and compares the findings
+// with CODE.golden. Each case must report its own code; clean.eml must
+// report nothing.
+func TestLintGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/lint/*.eml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata/lint/*.eml: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".eml")
+		t.Run(name, func(t *testing.T) {
+			msg := readFileT(t, file)
+			var r io.Reader = bytes.NewReader(msg)
+			if n := lintPad[name]; n > 0 {
+				r = io.MultiReader(r, &lineGen{n: n})
+			}
+			in, err := parse.Lint(r, lintOpts[name])
+			if err != nil {
+				t.Fatalf("Lint: %v", err)
+			}
+			got := formatFindings(in.Findings)
+			golden := strings.TrimSuffix(file, ".eml") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if diff := cmp.Diff(string(readFileT(t, golden)), got); diff != "" {
+				t.Errorf("Lint(%s) mismatch (-want +got):\n%s", name, diff)
+			}
+			for _, f := range in.Findings {
+				seen[f.Code] = true
+			}
+			if name == "clean" {
+				if len(in.Findings) > 0 {
+					t.Errorf("clean message has findings:\n%s", got)
+				}
+				return
+			}
+			if !slices.ContainsFunc(in.Findings, func(f parse.Finding) bool { return f.Code == name }) {
+				t.Errorf("case %s does not report code %s:\n%s", name, name, got)
+			}
+			if !slices.IsSortedFunc(in.Findings, func(a, b parse.Finding) int { return a.Line - b.Line }) {
+				t.Errorf("findings not sorted by line:\n%s", got)
+			}
+			// A reader that returns one byte at a time finds the same.
+			if lintPad[name] == 0 {
+				in2, err := parse.Lint(iotest.OneByteReader(bytes.NewReader(msg)), lintOpts[name])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got2 := formatFindings(in2.Findings); got2 != got {
+					t.Errorf("OneByteReader: findings differ:\n%s", cmp.Diff(got, got2))
+				}
+			}
+		})
+	}
+	for _, code := range allCodes {
+		if !slices.Contains(files, "testdata/lint/"+code+".eml") {
+			t.Errorf("no testdata/lint/%s.eml", code)
+		}
+	}
+}
+
+// allCodes lists every finding code; each has a golden case.
+var allCodes = []string{
+	parse.CodeConfigSetInvalid, parse.CodeConfigSetDuplicate, parse.CodeTagsDuplicate,
+	parse.CodeTagMalformed, parse.CodeTagInvalid, parse.CodeTagDuplicateName,
+	parse.CodeHeaderInvalid, parse.CodeHeaderDuplicate, parse.CodeNonASCII,
+	parse.CodeHeaderEndsEarly, parse.CodeNoHeader,
+	parse.CodeDuplicateField, parse.CodeTooLarge, parse.CodeLineTooLong, parse.CodeBareCR,
+	parse.CodeNUL, parse.Code8Bit, parse.CodeDKIMCoversSES, parse.CodeInbound,
+	parse.CodeSESv2Headers, parse.CodeNoBoundary, parse.CodeNoFinalBoundary,
+	parse.CodePartHeader, parse.CodeMultipartSyntax,
+}
+
+func readFileT(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A lineGen generates n bytes of 76-byte base64-like lines ending in CRLF,
+// optionally inside a multipart part.
+type lineGen struct {
+	n, off int64
+}
+
+const genLine = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n"
+
+func (g *lineGen) Read(p []byte) (int, error) {
+	if g.off >= g.n {
+		return 0, io.EOF
+	}
+	i := 0
+	for i < len(p) && g.off < g.n {
+		c := copy(p[i:], genLine[g.off%int64(len(genLine)):])
+		c = int(min(int64(c), g.n-g.off))
+		i += c
+		g.off += int64(c)
+	}
+	return i, nil
+}
+
+// TestLintStreaming lints 40 MiB messages from a generator and checks that
+// memory does not grow with the body: the bytes allocated stay far below
+// the message size.
+func TestLintStreaming(t *testing.T) {
+	const size = 40 << 20
+	tests := []struct {
+		name   string
+		head   string
+		tail   string
+		code   string // expected finding
+		opts   *parse.Options
+		header int
+	}{
+		{name: "text", head: "Subject: big\r\n\r\n", code: parse.CodeTooLarge},
+		{name: "multipart", head: "Subject: big\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n", tail: "\r\n--b--\r\n", code: parse.CodeTooLarge},
+		{name: "v1", head: "Subject: big\r\n\r\n", code: parse.CodeTooLarge, opts: &parse.Options{API: parse.V1}},
+		{name: "one long line", head: "Subject: big\r\n\r\n", code: parse.CodeLineTooLong},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var body io.Reader = &lineGen{n: size}
+			if tc.code == parse.CodeLineTooLong {
+				body = io.LimitReader(zeros{}, size/2)
+			}
+			r := io.MultiReader(strings.NewReader(tc.head), body, strings.NewReader(tc.tail))
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			in, err := parse.Lint(r, tc.opts)
+			runtime.ReadMemStats(&after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+				t.Errorf("Lint allocated %d bytes for a %d-byte message; want under 1 MiB", alloc, size)
+			}
+			if !slices.ContainsFunc(in.Findings, func(f parse.Finding) bool { return f.Code == tc.code }) {
+				t.Errorf("no %s finding:\n%s", tc.code, formatFindings(in.Findings))
+			}
+			for _, f := range in.Findings {
+				if f.Code != parse.CodeTooLarge && f.Code != parse.CodeLineTooLong {
+					t.Errorf("unexpected finding %v", f)
+				}
+			}
+		})
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'a'
+	}
+	return len(p), nil
+}
+
+// TestLintSize checks the size limit at its edge: 4*ceil(n/3) bytes after
+// base64.
+func TestLintSize(t *testing.T) {
+	head := "Subject: s\r\n\r\n"
+	limit := int64(parse.MaxSizeV1) / 4 * 3 // largest n with Base64Len(n) <= MaxSizeV1
+	for _, tc := range []struct {
+		n    int64
+		want bool
+	}{{limit, false}, {limit + 1, true}} {
+		r := io.MultiReader(strings.NewReader(head), &lineGen{n: tc.n - int64(len(head))})
+		in, err := parse.Lint(r, &parse.Options{API: parse.V1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := slices.ContainsFunc(in.Findings, func(f parse.Finding) bool { return f.Code == parse.CodeTooLarge })
+		if got != tc.want {
+			t.Errorf("%d bytes (%d after base64): size-too-large = %v, want %v", tc.n, parse.Base64Len(tc.n), got, tc.want)
+		}
+	}
+}
+
+func TestParseAPI(t *testing.T) {
+	for s, want := range map[string]parse.API{"v1": parse.V1, "V2": parse.V2, "smtp": parse.SMTP} {
+		if a, err := parse.ParseAPI(s); err != nil || a != want {
+			t.Errorf("ParseAPI(%q) = %v, %v", s, a, err)
+		}
+	}
+	if _, err := parse.ParseAPI("v3"); !errors.Is(err, parse.ErrUnknownAPI) {
+		t.Errorf("ParseAPI(v3) error %v, want ErrUnknownAPI", err)
+	}
+}
+
+// TestLintErrors: a header the rewriter refuses, and a read error in the
+// body, are errors, not findings.
+func TestLintErrors(t *testing.T) {
+	if _, err := parse.Lint(strings.NewReader(""), nil); !errors.Is(err, mimeheaders.ErrEmpty) {
+		t.Errorf("empty: %v, want ErrEmpty", err)
+	}
+	boom := errors.New("boom")
+	r := io.MultiReader(strings.NewReader("Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nbody"), iotest.ErrReader(boom))
+	if _, err := parse.Lint(r, nil); !errors.Is(err, boom) {
+		t.Errorf("read error: %v, want boom", err)
+	}
+}
+
+// corpusDir returns the folder named by SESMIME_CORPUS, resolved against
+// the repository root when relative, or skips the test when it is unset.
+func corpusDir(t *testing.T) string {
+	dir := os.Getenv("SESMIME_CORPUS")
+	if dir == "" {
+		t.Skip("SESMIME_CORPUS is not set")
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join("..", dir) // tests run in parse/, one below the root
+	}
+	return dir
+}
+
+// TestLintCorpus lints every message of SESMIME_CORPUS: no panic, and no
+// error on a message whose header the rewriter accepts.
+func TestLintCorpus(t *testing.T) {
+	dir := corpusDir(t)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatalf("SESMIME_CORPUS: %v", err)
+	}
+	counts := map[string]int{}
+	files, refused := 0, 0
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() || strings.HasPrefix(name, ".") || name == "README.md" || name == "SOURCES.md" || name == "MANIFEST.tsv" {
+			continue
+		}
+		files++
+		msg := readFileT(t, filepath.Join(dir, name))
+		_, herr := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)))
+		in, err := parse.Lint(bytes.NewReader(msg), nil)
+		switch {
+		case herr != nil && err != nil:
+			refused++
+		case err != nil:
+			t.Errorf("%s: the rewriter accepts it, Lint fails: %v", name, err)
+		case herr != nil:
+			t.Errorf("%s: the rewriter refuses it (%v), Lint does not", name, herr)
+		default:
+			for _, f := range in.Findings {
+				counts[f.Code]++
+			}
+		}
+	}
+	if files == 0 {
+		t.Fatalf("SESMIME_CORPUS=%s holds no messages", dir)
+	}
+	t.Logf("corpus %s: %d messages, %d refused by the header reader", dir, files, refused)
+	for _, code := range slices.Sorted(maps.Keys(counts)) {
+		t.Logf("%6d %s", counts[code], code)
+	}
+}
+
+// TestLintMIMELines checks the lines of MIME findings in nested parts.
+func TestLintMIMELines(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want string // "LINE CODE"
+	}{
+		{"nested part header", "Subject: x\n" + // 1
+			"Content-Type: multipart/mixed; boundary=a\n" + // 2
+			"\n" + // 3
+			"preamble\n" + // 4
+			"--a\n" + // 5
+			"Content-Type: text/plain\n" + // 6
+			"\n" + // 7
+			"one\n" + // 8
+			"--a\n" + // 9
+			"Content-Type: multipart/alternative;\n" + // 10
+			" boundary=\"b\"\n" + // 11
+			"\n" + // 12
+			"--b\n" + // 13
+			"Content-Type: text/plain\n" + // 14
+			"\n" + // 15
+			"two\n" + // 16
+			"--b\n" + // 17
+			"X-Folded: a\n" + // 18
+			" b\n" + // 19
+			"bad line\n" + // 20
+			"\n" + // 21
+			"three\n" + // 22
+			"--b--\n" + // 23
+			"--a--\n", // 24
+			"20 " + parse.CodePartHeader},
+		{"nested no boundary", "Subject: x\r\n" + // 1
+			"Content-Type: multipart/mixed; boundary=a\r\n" + // 2
+			"\r\n" + // 3
+			"--a\r\n" + // 4
+			"Content-Disposition: inline\r\n" + // 5
+			"Content-Type: multipart/related\r\n" + // 6
+			"\r\n" + // 7
+			"x\r\n" + // 8
+			"--a--\r\n", // 9
+			"6 " + parse.CodeNoBoundary},
+		{"nested no final boundary", "Content-Type: multipart/mixed; boundary=a\n" + // 1
+			"\n" + // 2
+			"--a\n" + // 3
+			"Content-Type: multipart/mixed; boundary=b\n" + // 4
+			"\n" + // 5
+			"--b\n" + // 6
+			"\n" + // 7
+			"inner\n" + // 8
+			"--a--\n", // 9
+			"8 " + parse.CodeNoFinalBoundary},
+		{"attached message header", "Content-Type: multipart/mixed; boundary=a\n" + // 1
+			"\n" + // 2
+			"--a\n" + // 3
+			"Content-Type: message/rfc822\n" + // 4
+			"\n" + // 5
+			"Subject: inner\n" + // 6
+			"Content-Type: multipart/mixed\n" + // 7
+			"\n" + // 8
+			"body\n" + // 9
+			"--a--\n", // 10
+			"7 " + parse.CodeNoBoundary},
+	}
+	for _, tc := range tests {
+		in, err := parse.Lint(strings.NewReader(tc.in), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range in.Findings {
+			got = append(got, fmt.Sprintf("%d %s", f.Line, f.Code))
+		}
+		if !slices.Contains(got, tc.want) {
+			t.Errorf("%s: findings %q, want %q\n%s", tc.name, got, tc.want, formatFindings(in.Findings))
+		}
+	}
+}
