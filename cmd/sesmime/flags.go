@@ -128,21 +128,7 @@ func (c *config) flagSet(verb string) (*flag.FlagSet, func() error) {
 	fs := newFlagSet(verb)
 	exts := new(listFlag)
 	c.fileFlags(fs, exts)
-	finish := func() error {
-		for _, e := range *exts {
-			if e == "" {
-				return usagef(verb, "empty --ext")
-			}
-			if !strings.HasPrefix(e, ".") {
-				e = "." + e
-			}
-			c.exts = append(c.exts, strings.ToLower(e))
-		}
-		if len(c.exts) == 0 {
-			c.exts = []string{".eml"}
-		}
-		return nil
-	}
+	finish := func() error { return c.setExts(*exts) }
 	switch verb {
 	case "inject":
 		var tags, headers listFlag
@@ -203,6 +189,24 @@ func (c *config) flagSet(verb string) (*flag.FlagSet, func() error) {
 		}
 	}
 	return fs, finish
+}
+
+// setExts sets c.exts from the --ext values: lower case, each with its
+// dot; .eml when there are none.
+func (c *config) setExts(exts []string) error {
+	for _, e := range exts {
+		if e == "" {
+			return usagef(c.verb, "empty --ext")
+		}
+		if !strings.HasPrefix(e, ".") {
+			e = "." + e
+		}
+		c.exts = append(c.exts, strings.ToLower(e))
+	}
+	if len(c.exts) == 0 {
+		c.exts = []string{".eml"}
+	}
+	return nil
 }
 
 func isFlagSet(fs *flag.FlagSet, name string) bool {

@@ -38,8 +38,7 @@ type verb struct {
 	usage func(w io.Writer)
 }
 
-// verbs lists the subcommands in help order. A future "check" verb slots in
-// here.
+// verbs lists the subcommands in help order.
 var verbs []*verb
 
 func init() {
@@ -48,6 +47,8 @@ func init() {
 			run: runInject, usage: func(w io.Writer) { printUsage(w, "inject") }},
 		{name: "strip", summary: "remove the configuration set, tags, headers or every X-SES-* field",
 			run: runStrip, usage: func(w io.Writer) { printUsage(w, "strip") }},
+		{name: "check", summary: "report what SES would reject or silently ignore",
+			run: runCheck, usage: printCheckUsage},
 		{name: "version", summary: "print the version",
 			run: runVersion, usage: func(w io.Writer) { fmt.Fprint(w, "usage: sesmime version\n\nPrint the version of sesmime.\n") }},
 		{name: "help", summary: "show help for a verb",

@@ -161,12 +161,60 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 		bar = newBar(stderr)
 	}
 
+	rep := &reporter{c: c, stdout: stdout, stderr: stderr, bar: bar}
+	if c.json {
+		rep.enc = json.NewEncoder(stdout)
+		rep.enc.SetEscapeHTML(false)
+	}
+	listed, done := forEachOrdered(ctx, c, stdin, bar, p.process, rep.report)
+	if bar != nil {
+		bar.Finish()
+		bar.Exit()
+	}
+	st := &rep.st
+	st.Elapsed = now().Sub(start).Seconds()
+	rep.notDone = listed - done
+	st.Stopped = ctx.Err() != nil
+	if c.json {
+		rep.enc.Encode(struct {
+			Summary *stats `json:"summary"`
+		}{st})
+	} else if multi {
+		fmt.Fprintf(stderr, "sesmime: %d files: %d changed, %d unchanged, %d failed", st.Files, st.Changed, st.Unchanged, st.Failed)
+		if st.Skipped > 0 {
+			fmt.Fprintf(stderr, ", %d skipped", st.Skipped)
+		}
+		verb := "written"
+		if c.dryRun {
+			verb = "would be written"
+		}
+		fmt.Fprintf(stderr, "; %d bytes %s in %v\n", st.Bytes, verb, time.Duration(st.Elapsed*float64(time.Second)).Round(time.Millisecond))
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "sesmime: %v; %d files not processed\n", context.Cause(ctx), rep.notDone)
+		return exitCode(ctx)
+	}
+	if st.Failed > 0 {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// forEachOrdered lists the inputs of c, runs do on each with c.jobs
+// workers and calls report with the results in input order. After ctx is
+// cancelled no new input is started and the results already made are
+// reported. It returns how many inputs were listed and how many reported.
+func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar *progressbar.ProgressBar, do func(job) T, report func(T)) (listed, reported int) {
+	type result struct {
+		seq int
+		v   T
+	}
 	jobs := make(chan job, c.jobs)
-	results := make(chan outcome, c.jobs)
+	results := make(chan result, c.jobs)
 	// window bounds how far the workers may run ahead of the report, which
 	// is in input order: a slow file holds back at most this many outcomes.
 	window := make(chan struct{}, 64+4*c.jobs)
-	var listed atomic.Int64
+	var nListed atomic.Int64
 	go func() {
 		// On a signal this goroutine may stay blocked reading --files-from;
 		// the run does not wait for it.
@@ -178,14 +226,14 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 			case <-ctx.Done():
 				return false
 			}
-			j.seq = int(listed.Load())
+			j.seq = int(nListed.Load())
 			if bar != nil && j.size > 0 {
 				total += j.size
 				bar.ChangeMax64(total)
 			}
 			select {
 			case jobs <- j:
-				listed.Add(1)
+				nListed.Add(1)
 				return true
 			case <-ctx.Done():
 				return false
@@ -211,7 +259,7 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 				}
 				// A file once started is finished (or abandoned by its
 				// own error) before the worker looks at ctx again.
-				results <- p.process(j)
+				results <- result{j.seq, do(j)}
 			}
 		})
 	}
@@ -220,64 +268,29 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 		close(results)
 	}()
 
-	rep := &reporter{c: c, stdout: stdout, stderr: stderr, bar: bar}
-	if c.json {
-		rep.enc = json.NewEncoder(stdout)
-		rep.enc.SetEscapeHTML(false)
-	}
-	pending := make(map[int]outcome)
+	pending := make(map[int]T)
 	next := 0
-	for o := range results {
-		pending[o.seq] = o
+	for r := range results {
+		pending[r.seq] = r.v
 		for {
-			o, ok := pending[next]
+			v, ok := pending[next]
 			if !ok {
 				break
 			}
 			delete(pending, next)
-			rep.report(o)
+			report(v)
 			<-window
 			next++
 		}
 	}
 	// After a signal, jobs listed but never started leave gaps: report what
 	// was done.
-	done := next
+	reported = next
 	for _, seq := range slices.Sorted(maps.Keys(pending)) {
-		rep.report(pending[seq])
-		done++
+		report(pending[seq])
+		reported++
 	}
-	if bar != nil {
-		bar.Finish()
-		bar.Exit()
-	}
-	st := &rep.st
-	st.Elapsed = now().Sub(start).Seconds()
-	rep.notDone = int(listed.Load()) - done
-	st.Stopped = ctx.Err() != nil
-	if c.json {
-		rep.enc.Encode(struct {
-			Summary *stats `json:"summary"`
-		}{st})
-	} else if multi {
-		fmt.Fprintf(stderr, "sesmime: %d files: %d changed, %d unchanged, %d failed", st.Files, st.Changed, st.Unchanged, st.Failed)
-		if st.Skipped > 0 {
-			fmt.Fprintf(stderr, ", %d skipped", st.Skipped)
-		}
-		verb := "written"
-		if c.dryRun {
-			verb = "would be written"
-		}
-		fmt.Fprintf(stderr, "; %d bytes %s in %v\n", st.Bytes, verb, time.Duration(st.Elapsed*float64(time.Second)).Round(time.Millisecond))
-	}
-	if ctx.Err() != nil {
-		fmt.Fprintf(stderr, "sesmime: %v; %d files not processed\n", context.Cause(ctx), rep.notDone)
-		return exitCode(ctx)
-	}
-	if st.Failed > 0 {
-		return exitFailed
-	}
-	return exitOK
+	return int(nListed.Load()), reported
 }
 
 // A reporter prints the outcome of each file.

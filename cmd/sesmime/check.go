@@ -1,0 +1,256 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/sesmime/sesmime/parse"
+)
+
+const checkUsage = `usage: sesmime check [--api v1|v2|smtp] [--header NAME]... [-r] [-j N] [--ext .eml]...
+                     [--files-from FILE|-] [--progress auto|always|never] [--json] [PATH|-]...
+
+Check reports what SES would reject or silently ignore in each message,
+without changing it: invalid or duplicated SES fields, fields SES accepts at
+most once appearing twice, a message over the API's size limit after base64
+(--api v1: 10 MB; v2 and smtp: 40 MB), lines over 998 bytes, bare CR, NUL
+and 8-bit bytes in the header, a DKIM signature covering X-SES-* fields,
+fields left from receiving the message through SES, and MIME structure
+problems. --header names a custom tag header whose value is checked.
+
+Findings go to stdout as "PATH:LINE: CODE: message", sorted by path then
+line; --json writes one object per finding instead. A file that cannot be
+read is reported on stderr as "sesmime: PATH: reason". With no PATH, or
+PATH "-", the message is read from stdin. Exit status: 0 when there is no
+error-level finding (warnings are fine), 1 when there is one or a file
+could not be read, 2 on a usage error.
+
+Flags:
+`
+
+func printCheckUsage(w io.Writer) {
+	fmt.Fprint(w, checkUsage)
+	fs, _ := new(checkConfig).flagSet()
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// checkConfig is a parsed command line of check. Its config holds the
+// file flags it shares with inject and strip.
+type checkConfig struct {
+	config
+	opts parse.Options
+}
+
+// flagSet returns the flag set of check, writing into cc. The returned
+// function completes cc once fs has parsed.
+func (cc *checkConfig) flagSet() (*flag.FlagSet, func() error) {
+	c := &cc.config
+	c.verb = "check"
+	fs := newFlagSet(c.verb)
+	var exts, headers listFlag
+	api := "smtp"
+	fs.StringVar(&api, "api", api, "the SES interface the messages go through, for the size limit: `v1`, v2 or smtp")
+	fs.Var(&headers, "header", "check the value of the custom tag header `NAME` (repeatable)")
+	fs.BoolVar(&c.recursive, "r", false, "recurse into directories")
+	fs.IntVar(&c.jobs, "j", runtime.NumCPU(), "check `N` files at a time")
+	fs.Var(&exts, "ext", "with -r, take files whose name ends in `.EXT` (repeatable; default .eml)")
+	fs.StringVar(&c.filesFrom, "files-from", "", "read more paths from `FILE` (- for stdin), one per line")
+	fs.StringVar(&c.progress, "progress", "auto", "progress bar on stderr: `auto` (when a terminal), always or never")
+	fs.BoolVar(&c.json, "json", false, "write one JSON object per finding to stdout")
+	return fs, func() error {
+		if err := c.setExts(exts); err != nil {
+			return err
+		}
+		a, err := parse.ParseAPI(api)
+		if err != nil {
+			return usagef(c.verb, "--api %q: want v1, v2 or smtp", api)
+		}
+		cc.opts.API = a
+		for _, h := range headers {
+			if h == "" || strings.ContainsAny(h, ": \t\r\n") {
+				return usagef(c.verb, "--header %q: want a field NAME", h)
+			}
+		}
+		cc.opts.Headers = headers
+		switch c.progress {
+		case "auto", "always", "never":
+		default:
+			return usagef(c.verb, "--progress %q: want auto, always or never", c.progress)
+		}
+		if c.jobs < 1 {
+			return usagef(c.verb, "-j %s: want 1 or more workers", strconv.Itoa(c.jobs))
+		}
+		for _, p := range c.paths {
+			if p == "" {
+				return usagef(c.verb, "empty PATH")
+			}
+			if p == "-" && (len(c.paths) > 1 || c.filesFrom != "") {
+				return usagef(c.verb, "stdin (-) must be the only input")
+			}
+		}
+		return nil
+	}
+}
+
+// parseCheck parses the command line of check.
+func parseCheck(args []string) (*checkConfig, error) {
+	cc := new(checkConfig)
+	fs, finish := cc.flagSet()
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, errHelp
+		}
+		return nil, &usageError{verb: "check", err: err}
+	}
+	cc.paths = paths
+	if err := finish(); err != nil {
+		return nil, err
+	}
+	return cc, nil
+}
+
+// A checked is the result of checking one input.
+type checked struct {
+	job
+	findings []parse.Finding
+	err      error
+}
+
+// lint checks one input. It reads the file, never writes it.
+func (cc *checkConfig) lint(stdin io.Reader, j job) checked {
+	o := checked{job: j, err: j.err}
+	if j.err != nil || j.note != "" {
+		return o
+	}
+	r := stdin
+	if j.path != "-" {
+		f, _, err := openInput(j.path, false)
+		if err != nil {
+			o.err = err
+			return o
+		}
+		defer f.Close()
+		r = f
+	}
+	in, err := parse.Lint(r, &cc.opts)
+	if err != nil {
+		o.err = err
+		return o
+	}
+	o.findings = in.Findings
+	return o
+}
+
+// findingRecord is the --json object of one finding.
+type findingRecord struct {
+	Path     string `json:"path"`
+	Line     int    `json:"line"`
+	Code     string `json:"code"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+}
+
+func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cc, err := parseCheck(args)
+	if errors.Is(err, errHelp) {
+		printCheckUsage(stdout)
+		return exitOK
+	}
+	if err != nil {
+		return reportUsage(stderr, "check", err)
+	}
+	c := &cc.config
+	start := now()
+	multi := c.multi()
+	var bar *progressbar.ProgressBar
+	if c.progress == "always" || c.progress == "auto" && multi && isTerminal(stderr) {
+		bar = newBar(stderr)
+	}
+	var (
+		all                              []findingRecord
+		files, failed, skipped, errs, ws int
+		withFindings                     int
+	)
+	report := func(o checked) {
+		name := o.path
+		if name == "-" {
+			name = "<stdin>"
+		}
+		if bar != nil {
+			bar.Add64(o.size)
+			bar.Clear()
+		}
+		switch {
+		case o.note != "":
+			skipped++
+			fmt.Fprintf(stderr, "sesmime: %s: skipped: %s\n", name, o.note)
+		case o.err != nil:
+			files++
+			failed++
+			fmt.Fprintf(stderr, "sesmime: %s: %s\n", name, describe(o.path, o.err))
+		default:
+			files++
+			if len(o.findings) > 0 {
+				withFindings++
+			}
+			for _, f := range o.findings {
+				if f.Severity == parse.Error {
+					errs++
+				} else {
+					ws++
+				}
+				all = append(all, findingRecord{Path: name, Line: f.Line, Code: f.Code, Severity: f.Severity.String(), Message: f.Message})
+			}
+		}
+		if bar != nil {
+			bar.Describe(fmt.Sprintf("%d files", files+skipped))
+		}
+	}
+	forEachOrdered(ctx, c, stdin, bar, func(j job) checked { return cc.lint(stdin, j) }, report)
+	if bar != nil {
+		bar.Finish()
+		bar.Exit()
+	}
+	slices.SortStableFunc(all, func(a, b findingRecord) int {
+		return cmp.Or(strings.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line))
+	})
+	if c.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		for _, r := range all {
+			enc.Encode(r)
+		}
+	} else {
+		for _, r := range all {
+			fmt.Fprintf(stdout, "%s:%d: %s: %s\n", r.Path, r.Line, r.Code, r.Message)
+		}
+	}
+	if multi {
+		fmt.Fprintf(stderr, "sesmime: %d files checked: %d errors, %d warnings in %d files; %d failed", files, errs, ws, withFindings, failed)
+		if skipped > 0 {
+			fmt.Fprintf(stderr, ", %d skipped", skipped)
+		}
+		fmt.Fprintf(stderr, " in %v\n", now().Sub(start).Round(time.Millisecond))
+	}
+	if ctx.Err() != nil {
+		return exitCode(ctx)
+	}
+	if failed > 0 || errs > 0 {
+		return exitFailed
+	}
+	return exitOK
+}
