@@ -170,12 +170,18 @@ func (f *feeder) lastLine() int {
 }
 
 // badLine returns the line of the field go-message's header error err
-// quotes: the error holds the field with a line ending per line, and
-// go-message has fetched one line past it unless the input ended.
+// is about. The error holds the field with a line ending per line (or, for
+// a bad name, the name alone), and go-message has fetched one line past the
+// field unless the input ended; a bad first line is not looked past.
 func (f *feeder) badLine(err error) int {
-	l := f.lastLine() - strings.Count(err.Error(), "\n")
-	if f.eof {
-		l++
+	msg := err.Error()
+	if strings.Contains(msg, "initial line") {
+		return f.lastLine()
+	}
+	lines := max(strings.Count(msg, "\n"), 1)
+	l := f.lastLine() - lines + 1
+	if !f.eof {
+		l--
 	}
 	return max(l, f.base)
 }

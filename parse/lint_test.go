@@ -388,3 +388,36 @@ func TestLintMIMELines(t *testing.T) {
 		}
 	}
 }
+
+// TestLintPartHeaderLines checks the line of each kind of part header
+// error go-message makes.
+func TestLintPartHeaderLines(t *testing.T) {
+	head := "Content-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: text/plain\n" // lines 1-4
+	for _, tc := range []struct {
+		name, part string
+		want       int
+	}{
+		{"no colon", "bad line\n\nx\n--a--\n", 5},
+		{"no colon, folded", "bad line\n more\n\nx\n--a--\n", 5},
+		{"bad key", "From x 11:28\n\nx\n--a--\n", 5},
+		{"bad key at end", "X-A: 1\nFrom x 11:28\n", 6},
+		{"no colon at end", "bad line\n", 5},
+	} {
+		in, err := parse.Lint(strings.NewReader(head+tc.part), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("%d: error: %s:", tc.want, parse.CodePartHeader)
+		if got := formatFindings(in.Findings); !strings.Contains(got, want) {
+			t.Errorf("%s: got\n%s\nwant %s", tc.name, got, want)
+		}
+	}
+	// A part header starting with a continuation line.
+	in, err := parse.Lint(strings.NewReader("Content-Type: multipart/mixed; boundary=a\n\n--a\n cont\n\nx\n--a--\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := formatFindings(in.Findings); !strings.Contains(got, "4: error: "+parse.CodePartHeader) {
+		t.Errorf("initial continuation: got\n%s", got)
+	}
+}
