@@ -8,6 +8,8 @@
 //	               [--tags-mode replace|merge|keep] [-i | -o DIR] [-r] [-j N] [--ext .eml]...
 //	               [--files-from FILE|-] [--dry-run] [--progress auto|always|never] [--json] [PATH|-]...
 //	sesmime strip  [--config-set] [--tags] [--header NAME]... [--all-ses] (same file flags) [PATH|-]...
+//	sesmime check  [--api v1|v2|smtp] [--header NAME]... [-r] [-j N] [--ext .eml]...
+//	               [--files-from FILE|-] [--progress auto|always|never] [--json] [PATH|-]...
 //	sesmime version
 //	sesmime help [VERB]
 //
@@ -62,8 +64,22 @@
 // Every flag value is checked against SES's rules before any file is
 // touched; a bad one is a usage error.
 //
+// # Check
+//
+// check rewrites nothing: it lints each message with parse.Lint and prints
+// the findings like go vet, "PATH:LINE: CODE: message", sorted by path then
+// line, or with --json one object per finding:
+//
+//	{"path":"a.eml","line":3,"code":"duplicate-field","severity":"error","message":"..."}
+//
+// --api v1|v2|smtp sets the size limit (10 MiB for v1, 40 MiB otherwise,
+// counted after base64); --header names custom tag headers to check. It
+// exits 1 when any finding is an error or a file cannot be read, 0 when
+// there are only warnings. The README lists every code.
+//
 // # Exit status
 //
-// 0 when every file succeeded, 1 when any failed, 2 on a usage error, and
-// 128+N when stopped by signal N.
+// 0 when every file succeeded, 1 when any failed (or check found an
+// error-level finding), 2 on a usage error, and 128+N when stopped by
+// signal N.
 package main
