@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/parse"
@@ -59,15 +59,21 @@ type Result struct {
 // A Rewriter applies one set of Options to many messages. It is safe for
 // concurrent use and reuses its buffers between calls.
 type Rewriter struct {
-	opts Options
-	pool sync.Pool // *state
+	opts      Options
+	tagsValue string // opts.Tags formatted
+	hot       atomic.Pointer[state]
+	pool      sync.Pool // *state
 }
 
 type state struct {
-	br     *bufio.Reader
-	h      mimeheaders.Header
-	fields []mimeheaders.Field
-	out    []byte
+	msg     bytes.Reader // Bytes reads from it
+	br      *bufio.Reader
+	h       mimeheaders.Header
+	fields  []mimeheaders.Field
+	out     []byte
+	made    []byte   // the bytes of the fields edit makes
+	wants   []want   // the fields edit makes
+	changes []Change // the changes edit finds, before Added ones
 }
 
 const bufSize = 16 << 10
@@ -84,6 +90,7 @@ func NewRewriter(opts *Options) (*Rewriter, error) {
 		rw.opts.Tags = slices.Clone(opts.Tags)
 		rw.opts.Headers = slices.Clone(opts.Headers)
 		rw.opts.RemoveHeaders = slices.Clone(opts.RemoveHeaders)
+		rw.tagsValue = parse.FormatTags(rw.opts.Tags)
 	}
 	return rw, nil
 }
@@ -112,13 +119,21 @@ func Bytes(msg []byte, opts *Options) ([]byte, error) {
 
 // Bytes returns msg rewritten, and what changed.
 func (rw *Rewriter) Bytes(msg []byte) ([]byte, Result, error) {
-	var out bytes.Buffer
-	out.Grow(len(msg) + 512)
-	res, err := rw.Rewrite(&out, bytes.NewReader(msg))
+	st := rw.state()
+	defer rw.put(st)
+	st.msg.Reset(msg)
+	st.br.Reset(&st.msg)
+	res, err := rw.header(st, st.br)
 	if err != nil {
 		return nil, res, err
 	}
-	return out.Bytes(), res, nil
+	// The new header, then what neither st.br nor the header took of msg:
+	// the bytes Rewrite would write, in one allocation of the exact size.
+	rest := msg[len(msg)-st.msg.Len()-st.br.Buffered():]
+	out := make([]byte, 0, len(st.out)+len(rest))
+	out = append(append(out, st.out...), rest...)
+	res.Written = int64(len(out))
+	return out, res, nil
 }
 
 // Rewrite copies the message in r to w, changing its header, and reports
@@ -153,10 +168,7 @@ func (rw *Rewriter) Check(r io.Reader) (Result, error) {
 }
 
 func (rw *Rewriter) get(r io.Reader) (*state, *bufio.Reader) {
-	st, _ := rw.pool.Get().(*state)
-	if st == nil {
-		st = &state{br: bufio.NewReaderSize(nil, bufSize)}
-	}
+	st := rw.state()
 	br, ok := r.(*bufio.Reader)
 	if !ok {
 		st.br.Reset(r)
@@ -165,13 +177,39 @@ func (rw *Rewriter) get(r io.Reader) (*state, *bufio.Reader) {
 	return st, br
 }
 
+// state returns a state for one call: the one kept in rw.hot, one from
+// the pool, or a new one.
+func (rw *Rewriter) state() *state {
+	if st := rw.hot.Swap(nil); st != nil {
+		return st
+	}
+	if st, _ := rw.pool.Get().(*state); st != nil {
+		return st
+	}
+	return &state{br: bufio.NewReaderSize(nil, bufSize)}
+}
+
+// put returns st for reuse: to rw.hot, which a garbage collection does not
+// empty (so a Rewriter used by one goroutine at a time, however much
+// garbage its caller makes, never allocates a new state), else to the pool.
 func (rw *Rewriter) put(st *state) {
+	st.msg.Reset(nil)
 	st.br.Reset(nil)
 	st.fields = st.fields[:0]
+	clear(st.wants) // no field bytes kept alive from the pool
+	st.wants = st.wants[:0]
 	if cap(st.out) > 1<<20 {
 		st.out = nil
 	}
-	rw.pool.Put(st)
+	if cap(st.made) > 64<<10 {
+		st.made = nil
+	}
+	if cap(st.h.Original()) > 1<<20 {
+		return // a huge header: let its buffer go
+	}
+	if !rw.hot.CompareAndSwap(nil, st) {
+		rw.pool.Put(st)
+	}
 }
 
 // header reads the header block from br, edits it and renders the new
@@ -190,44 +228,48 @@ func (rw *Rewriter) header(st *state, br *bufio.Reader) (Result, error) {
 	return res, nil
 }
 
-// edit computes the new field list of st.h.
+// A want is a field edit writes: its name as given and, once made, the
+// field. placed says it has taken the place of an existing field.
+type want struct {
+	name   string
+	f      mimeheaders.Field
+	placed bool
+}
+
+// edit computes the new field list of st.h. New fields are rendered into
+// st.made and the changes gathered in st.changes, both reused between
+// calls, so that res.Changes is the only allocation of a plain rewrite.
 func (rw *Rewriter) edit(st *state, res *Result) error {
 	o := &rw.opts
 	h := &st.h
 	fields := h.Fields()
 
 	// The new fields, in top order: configuration set, tags, headers.
-	type want struct {
-		f      mimeheaders.Field
-		placed bool
-	}
-	var wants [8]want
-	ws := wants[:0]
-	newField := func(name, value string) error {
-		f, err := h.NewField(name, value)
-		if err != nil {
-			return fmt.Errorf("inject: %w", err)
-		}
-		ws = append(ws, want{f: f})
-		return nil
-	}
+	ws := st.wants[:0]
+	st.made = st.made[:0]
 	cs, tags := -1, -1
 	removeCS := o.RemoveConfigurationSet || o.RemoveAllSES
 	removeTags := o.RemoveTags || o.RemoveAllSES
 	if o.ConfigurationSet != "" {
 		cs = len(ws)
-		if err := newField(parse.ConfigurationSetField, o.ConfigurationSet); err != nil {
+		ws = append(ws, want{name: parse.ConfigurationSetField})
+		if err := st.newField(&ws[cs], h, o.ConfigurationSet); err != nil {
 			return err
 		}
 	}
 	if len(o.Tags) > 0 {
-		list, err := rw.tagList(fields, removeTags)
+		list, same, err := rw.tagList(fields, removeTags)
 		if err != nil {
 			return err
 		}
 		if list != nil {
+			value := rw.tagsValue // the options' own tags, formatted once
+			if !same {
+				value = parse.FormatTags(list)
+			}
 			tags = len(ws)
-			if err := newField(parse.TagsField, parse.FormatTags(list)); err != nil {
+			ws = append(ws, want{name: parse.TagsField})
+			if err := st.newField(&ws[tags], h, value); err != nil {
 				return err
 			}
 			removeTags = true
@@ -235,72 +277,129 @@ func (rw *Rewriter) edit(st *state, res *Result) error {
 	}
 	hdr := len(ws)
 	for _, hd := range o.Headers {
-		if err := newField(hd.Name, hd.Value); err != nil {
+		ws = append(ws, want{name: hd.Name})
+		if err := st.newField(&ws[len(ws)-1], h, hd.Value); err != nil {
 			return err
 		}
 	}
+	st.wants = ws
 
 	out := st.fields[:0]
-	// place puts ws[i] where f was, the first time.
-	place := func(i int, f mimeheaders.Field) {
-		if ws[i].placed {
-			res.Changes = append(res.Changes, Change{Op: Removed, Name: f.Name(), Line: f.Line()})
-			return
-		}
-		ws[i].placed = true
-		out = append(out, ws[i].f)
-		if !bytes.Equal(ws[i].f.Raw(), f.Raw()) {
-			res.Changes = append(res.Changes, Change{Op: Replaced, Name: ws[i].f.Name(), Line: f.Line()})
-		}
-	}
+	changes := st.changes[:0]
 	for _, f := range fields {
+		i := -1
 		switch {
-		case f.Is(parse.ConfigurationSetField) && cs >= 0:
-			place(cs, f)
-			continue
-		case f.Is(parse.TagsField) && tags >= 0:
-			place(tags, f)
+		case cs >= 0 && f.Is(parse.ConfigurationSetField):
+			i = cs
+		case tags >= 0 && f.Is(parse.TagsField):
+			i = tags
+		default:
+			for k := range o.Headers {
+				if f.Is(o.Headers[k].Name) {
+					i = hdr + k
+					break
+				}
+			}
+		}
+		if i >= 0 {
+			// ws[i] goes where f was, the first time.
+			w := &ws[i]
+			switch {
+			case w.placed:
+				changes = append(changes, Change{Op: Removed, Name: fieldName(f), Line: f.Line()})
+			default:
+				w.placed = true
+				out = append(out, w.f)
+				if !bytes.Equal(w.f.Raw(), f.Raw()) {
+					changes = append(changes, Change{Op: Replaced, Name: w.name, Line: f.Line()})
+				}
+			}
 			continue
 		}
-		if i := slices.IndexFunc(o.Headers, func(hd parse.Header) bool { return f.Is(hd.Name) }); i >= 0 {
-			place(hdr+i, f)
-			continue
-		}
-		remove := f.Is(parse.ConfigurationSetField) && removeCS ||
-			f.Is(parse.TagsField) && removeTags ||
-			o.RemoveAllSES && hasPrefixFold(f.Name(), parse.SESPrefix) ||
-			slices.ContainsFunc(o.RemoveHeaders, f.Is)
-		if remove {
-			res.Changes = append(res.Changes, Change{Op: Removed, Name: f.Name(), Line: f.Line()})
+		if rw.removes(f, removeCS, removeTags) {
+			changes = append(changes, Change{Op: Removed, Name: fieldName(f), Line: f.Line()})
 			continue
 		}
 		out = append(out, f)
 	}
-	var top []mimeheaders.Field
+	top := 0
 	for _, w := range ws {
 		if !w.placed {
-			top = append(top, w.f)
+			top++
 		}
 	}
-	if len(top) > 0 {
-		out = slices.Insert(out, 0, top...)
-		added := make([]Change, len(top))
-		for i, f := range top {
-			added[i] = Change{Op: Added, Name: f.Name()}
+	if top > 0 {
+		n := len(out)
+		out = slices.Grow(out, top)[:n+top]
+		copy(out[top:], out[:n])
+		k := 0
+		for _, w := range ws {
+			if !w.placed {
+				out[k] = w.f
+				k++
+			}
 		}
-		res.Changes = slices.Insert(res.Changes, 0, added...)
 	}
+	if n := top + len(changes); n > 0 {
+		res.Changes = make([]Change, 0, n)
+		for _, w := range ws {
+			if !w.placed {
+				res.Changes = append(res.Changes, Change{Op: Added, Name: w.name})
+			}
+		}
+		res.Changes = append(res.Changes, changes...)
+	}
+	clear(changes) // drop the names for the collector
+	st.changes = changes[:0]
 	st.fields = out
 	h.SetFields(out)
 	return nil
 }
 
+// newField renders w's field with value into st.made.
+func (st *state) newField(w *want, h *mimeheaders.Header, value string) error {
+	made, f, err := h.AppendField(st.made, w.name, value)
+	if err != nil {
+		return fmt.Errorf("inject: %w", err)
+	}
+	st.made, w.f = made, f
+	return nil
+}
+
+// removes reports whether f is a field the options remove.
+func (rw *Rewriter) removes(f mimeheaders.Field, removeCS, removeTags bool) bool {
+	o := &rw.opts
+	if removeCS && f.Is(parse.ConfigurationSetField) ||
+		removeTags && f.Is(parse.TagsField) ||
+		o.RemoveAllSES && hasPrefixFold(f.Raw(), parse.SESPrefix) {
+		return true
+	}
+	for _, name := range o.RemoveHeaders {
+		if f.Is(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// fieldName returns f.Name(), without allocating for the SES fields'
+// usual spelling.
+func fieldName(f mimeheaders.Field) string {
+	for _, name := range [...]string{parse.ConfigurationSetField, parse.TagsField} {
+		if raw := f.Raw(); len(raw) > len(name) && string(raw[:len(name)]) == name && f.Is(name) {
+			return name
+		}
+	}
+	return f.Name()
+}
+
 // tagList returns the tags to write, or nil to leave the tags fields alone.
-// removed says the existing tags fields are being removed anyway.
-func (rw *Rewriter) tagList(fields []mimeheaders.Field, removed bool) ([]parse.Tag, error) {
+// removed says the existing tags fields are being removed anyway. same says
+// the tags are the options' own.
+func (rw *Rewriter) tagList(fields []mimeheaders.Field, removed bool) (tags []parse.Tag, same bool, err error) {
 	o := &rw.opts
 	if o.TagsMode == Replace || removed {
-		return o.Tags, nil
+		return o.Tags, true, nil
 	}
 	var (
 		existing []parse.Tag
@@ -312,7 +411,7 @@ func (rw *Rewriter) tagList(fields []mimeheaders.Field, removed bool) ([]parse.T
 		}
 		found = true
 		if o.TagsMode == Keep {
-			return nil, nil
+			return nil, false, nil
 		}
 		ts, err := parse.ParseTags(f.Value())
 		if err == nil {
@@ -323,7 +422,7 @@ func (rw *Rewriter) tagList(fields []mimeheaders.Field, removed bool) ([]parse.T
 			}
 		}
 		if err != nil {
-			return nil, &ExistingTagsError{Line: f.Line(), Err: err}
+			return nil, false, &ExistingTagsError{Line: f.Line(), Err: err}
 		}
 		for _, t := range ts {
 			if !slices.ContainsFunc(existing, func(e parse.Tag) bool { return e.Name == t.Name }) {
@@ -332,7 +431,7 @@ func (rw *Rewriter) tagList(fields []mimeheaders.Field, removed bool) ([]parse.T
 		}
 	}
 	if !found {
-		return o.Tags, nil
+		return o.Tags, true, nil
 	}
 	for _, t := range o.Tags {
 		if i := slices.IndexFunc(existing, func(e parse.Tag) bool { return e.Name == t.Name }); i >= 0 {
@@ -341,9 +440,26 @@ func (rw *Rewriter) tagList(fields []mimeheaders.Field, removed bool) ([]parse.T
 			existing = append(existing, t)
 		}
 	}
-	return existing, nil
+	return existing, false, nil
 }
 
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+// hasPrefixFold reports whether the name of the field with raw bytes b
+// starts with prefix (itself a valid name), ignoring ASCII case.
+func hasPrefixFold(b []byte, prefix string) bool {
+	if len(b) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		x, y := b[i], prefix[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }

@@ -200,34 +200,49 @@ func (h *Header) WriteTo(w io.Writer) (int64, error) {
 // (never inside a token); a value that cannot be folded so is refused.
 // Errors are *FieldError.
 func (h *Header) NewField(name, value string) (Field, error) {
-	if name == "" {
-		return Field{}, &FieldError{Name: name, Offset: -1, Err: ErrInvalidName}
-	}
-	for i := 0; i < len(name); i++ {
-		if !isNameByte(name[i]) {
-			return Field{}, &FieldError{Name: name, Offset: i, Err: ErrInvalidName}
-		}
-	}
-	for i := 0; i < len(value); i++ {
-		if c := value[i]; (c < 32 || c > 126) && c != '\t' {
-			return Field{}, &FieldError{Name: name, Offset: i, Err: ErrInvalidValue}
-		}
-	}
 	eol := h.eol
 	if eol == "" {
 		eol = CRLF
 	}
 	raw := make([]byte, 0, len(name)+2+len(value)+len(eol)*(1+len(value)/MaxLineLength))
-	raw = append(raw, name...)
-	raw = append(raw, ':')
-	if len(raw) > MaxLineLength {
-		return Field{}, &FieldError{Name: name, Offset: -1, Err: ErrCannotFold}
+	_, f, err := h.AppendField(raw, name, value)
+	return f, err
+}
+
+// AppendField is NewField writing the field's bytes into dst: it appends
+// them to dst and returns the extended slice and the Field, whose bytes are
+// that part of the returned slice (so they stay valid until the caller
+// overwrites them). Reusing dst lets a caller make fields without
+// allocating. On error dst is returned unchanged.
+func (h *Header) AppendField(dst []byte, name, value string) ([]byte, Field, error) {
+	if name == "" {
+		return dst, Field{}, &FieldError{Name: name, Offset: -1, Err: ErrInvalidName}
 	}
+	for i := 0; i < len(name); i++ {
+		if !isNameByte(name[i]) {
+			return dst, Field{}, &FieldError{Name: name, Offset: i, Err: ErrInvalidName}
+		}
+	}
+	for i := 0; i < len(value); i++ {
+		if c := value[i]; (c < 32 || c > 126) && c != '\t' {
+			return dst, Field{}, &FieldError{Name: name, Offset: i, Err: ErrInvalidValue}
+		}
+	}
+	if len(name)+1 > MaxLineLength {
+		return dst, Field{}, &FieldError{Name: name, Offset: -1, Err: ErrCannotFold}
+	}
+	eol := h.eol
+	if eol == "" {
+		eol = CRLF
+	}
+	base := len(dst)
+	raw := append(dst, name...)
+	raw = append(raw, ':')
 	if value != "" {
 		raw = append(raw, ' ')
 	}
-	lineStart := 0 // index in raw of the current line's start
-	brk := -1      // index in raw of the last place a fold may go
+	lineStart := base // index in raw of the current line's start
+	brk := -1         // index in raw of the last place a fold may go
 	for i := 0; i < len(value); i++ {
 		c := value[i]
 		if (c == ' ' || c == '\t') && i > 0 && !isWSP(value[i-1]) && i+1 < len(value) && !isWSP(value[i+1]) {
@@ -236,15 +251,18 @@ func (h *Header) NewField(name, value string) (Field, error) {
 		raw = append(raw, c)
 		if len(raw)-lineStart > MaxLineLength {
 			if brk <= lineStart {
-				return Field{}, &FieldError{Name: name, Offset: -1, Err: ErrCannotFold}
+				return dst, Field{}, &FieldError{Name: name, Offset: -1, Err: ErrCannotFold}
 			}
-			raw = append(raw[:brk], append([]byte(eol), raw[brk:]...)...)
+			// Open a gap of len(eol) bytes at brk and put eol in it.
+			raw = append(raw, eol...)
+			copy(raw[brk+len(eol):], raw[brk:len(raw)-len(eol)])
+			copy(raw[brk:], eol)
 			lineStart = brk + len(eol)
 			brk = -1
 		}
 	}
 	raw = append(raw, eol...)
-	return Field{raw: raw, name: len(name), colon: len(name)}, nil
+	return raw, Field{raw: raw[base:len(raw):len(raw)], name: len(name), colon: len(name)}, nil
 }
 
 func isNameByte(c byte) bool { return c > 32 && c < 127 && c != ':' }
