@@ -12,7 +12,10 @@
 // empty items ignored); FormatTags writes the canonical form
 // "name=value, name=value". Read scans only the header block of a message
 // and returns an Info with the values found and Findings for what SES would
-// reject or silently ignore.
+// reject or silently ignore. Lint reads the whole message — the body
+// streamed in constant memory, MIME parts walked read-only with go-message —
+// and adds findings about size, long lines, duplicated fields, DKIM
+// signatures over X-SES-* fields, inbound leftovers and MIME structure.
 //
 // # Limits
 //
