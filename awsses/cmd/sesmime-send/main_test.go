@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sesmime/sesmime/awsses/internal/fakeses"
+)
+
+// setup starts a fake SES and points the SDK's standard configuration at
+// static credentials and a fixed region, away from any real file or
+// metadata service.
+func setup(t *testing.T) *fakeses.Server {
+	srv := fakeses.New()
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID":           "AKIDTEST",
+		"AWS_SECRET_ACCESS_KEY":       "SECRETTEST",
+		"AWS_SESSION_TOKEN":           "",
+		"AWS_REGION":                  "eu-west-1",
+		"AWS_PROFILE":                 "",
+		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_ENDPOINT_URL":            "",
+		"AWS_MAX_ATTEMPTS":            "",
+		"AWS_RETRY_MODE":              "",
+	} {
+		t.Setenv(k, v)
+	}
+	return srv
+}
+
+func runCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb strings.Builder
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func writeTree(t *testing.T, files map[string]string) string {
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const msg = "From: a@example.com\r\nSubject: hi\r\n\r\nbody\r\n"
+
+func TestSendDirectory(t *testing.T) {
+	for _, api := range []string{"ses", "sesv2"} {
+		t.Run(api, func(t *testing.T) {
+			srv := setup(t)
+			dir := writeTree(t, map[string]string{
+				"a.eml":     msg,
+				"sub/b.eml": "X-SES-MESSAGE-TAGS: campaign=spring\r\n" + msg,
+				"skip.txt":  msg,
+			})
+			code, out, errs := runCmd(t, "", "--api", api, "--endpoint-url", srv.URL, "--config-set", "news",
+				"--tag", "team=growth", "--on-conflict", "merge", "-j", "1", dir)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr %q", code, errs)
+			}
+			want := filepath.Join(dir, "a.eml") + "\t0100019a-fake-000001\n" + filepath.Join(dir, "sub/b.eml") + "\t0100019a-fake-000002\n"
+			if out != want {
+				t.Errorf("stdout %q, want %q", out, want)
+			}
+			if !strings.Contains(errs, "2 sent, 0 failed") {
+				t.Errorf("stderr %q", errs)
+			}
+			reqs := srv.Requests()
+			if len(reqs) != 2 {
+				t.Fatalf("%d requests", len(reqs))
+			}
+			r := reqs[1]
+			if r.Region != "eu-west-1" || r.AccessKey != "AKIDTEST" || r.API != api {
+				t.Errorf("request %s in %s as %s", r.API, r.Region, r.AccessKey)
+			}
+			tags := r.SESFields["X-SES-MESSAGE-TAGS"]
+			if api == "sesv2" {
+				if len(tags) != 0 || len(r.Tags) != 2 || r.ConfigurationSetName != "news" {
+					t.Errorf("sesv2: header tags %q, API tags %v, set %q", tags, r.Tags, r.ConfigurationSetName)
+				}
+			} else if len(tags) != 1 || tags[0] != "campaign=spring, team=growth" || len(r.Tags) != 0 {
+				t.Errorf("ses: header tags %q, API tags %v", tags, r.Tags)
+			}
+		})
+	}
+}
+
+func TestSendFailures(t *testing.T) {
+	srv := setup(t)
+	srv.Respond = func(n int, _ fakeses.Request) fakeses.Fault {
+		if n == 1 {
+			return fakeses.Invalid
+		}
+		return fakeses.OK
+	}
+	dir := writeTree(t, map[string]string{
+		"a.eml": msg,
+		"b.eml": "X-SES-CONFIGURATION-SET: other\r\n" + msg,
+		"c.eml": msg,
+	})
+	code, out, errs := runCmd(t, "", "--region", "us-west-2", "--endpoint-url", srv.URL, "--config-set", "news", "-j", "1", "--json", dir)
+	if code != 1 {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	var reps []report
+	dec := json.NewDecoder(strings.NewReader(out))
+	for dec.More() {
+		var r report
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		reps = append(reps, r)
+	}
+	if len(reps) != 3 || !strings.Contains(reps[0].Error, "BadRequestException") ||
+		!strings.Contains(reps[1].Error, "disagree") || reps[2].MessageID != "0100019a-fake-000002" {
+		t.Errorf("reports %+v", reps)
+	}
+	for _, want := range []string{"a.eml: awsses: sesv2:", "b.eml: line 1: awsses: message and options disagree", "1 sent, 2 failed"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr %q lacks %q", errs, want)
+		}
+	}
+	if srv.Requests()[0].Region != "us-west-2" {
+		t.Errorf("--region not used: %s", srv.Requests()[0].Region)
+	}
+}
+
+func TestSendStdin(t *testing.T) {
+	srv := setup(t)
+	code, out, errs := runCmd(t, msg, "--api", "ses", "--placement", "params", "--tag", "a=1", "--endpoint-url", srv.URL, "-")
+	if code != 0 || out != "-\t0100019a-fake-000001\n" || errs != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	r := srv.Requests()[0]
+	if string(r.Raw) != msg || len(r.Tags) != 1 {
+		t.Errorf("raw %q, tags %v", r.Raw, r.Tags)
+	}
+}
+
+func TestDryRunSendsNothing(t *testing.T) {
+	srv := setup(t)
+	dir := writeTree(t, map[string]string{"a.eml": msg, "b.eml": ""})
+	code, out, errs := runCmd(t, "", "--endpoint-url", srv.URL, "--dry-run", "-j", "1", dir)
+	if code != 1 || !strings.Contains(out, "a.eml\t(dry run)") || !strings.Contains(errs, "1 checked, 1 failed") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if len(srv.Requests()) != 0 {
+		t.Error("dry run sent a request")
+	}
+}
+
+func TestUsage(t *testing.T) {
+	setup(t)
+	tests := [][]string{
+		{},
+		{"--api", "v3", "x"},
+		{"--placement", "both", "x"},
+		{"--on-conflict", "ask", "x"},
+		{"--tag", "novalue", "x"},
+		{"--tag", "a=x@y", "x"},
+		{"--api", "ses", "--tenant", "t", "x"},
+		{"--api", "sesv2", "--source-arn", "arn", "x"},
+		{"-j", "0", "x"},
+		{"--nope"},
+	}
+	for _, args := range tests {
+		if code, _, errs := runCmd(t, "", args...); code != 2 || errs == "" {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errs)
+		}
+	}
+	if code, _, _ := runCmd(t, "", "-h"); code != 0 {
+		t.Errorf("-h: exit %d", code)
+	}
+}
