@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -284,11 +285,11 @@ func decodeQuery(r *Request, body []byte) (string, error) {
 		}
 	}
 	if v := form.Get("Version"); v != "2010-12-01" {
-		return "", fmt.Errorf("Version %q", v)
+		return "", fmt.Errorf("form field Version = %q", v)
 	}
 	r.Action = form.Get("Action")
 	if r.Action != "SendRawEmail" {
-		return "", fmt.Errorf("Action %q", r.Action)
+		return "", fmt.Errorf("form field Action = %q", r.Action)
 	}
 	for k := range form {
 		if k != "Action" && k != "Version" {
@@ -377,7 +378,7 @@ func decodeJSON(r *Request, body []byte) (string, error) {
 		return "Content is required.", nil
 	}
 	if in.Content.Simple != nil || in.Content.Template != nil {
-		return "", fmt.Errorf("Content has Simple or Template besides Raw")
+		return "", errors.New("sesv2 body: Content has Simple or Template besides Raw")
 	}
 	if in.Content.Raw != nil && in.Content.Raw.Data != nil {
 		r.Raw = *in.Content.Raw.Data
