@@ -59,14 +59,44 @@ func (p *processor) process(j job) outcome {
 // toWriter rewrites the input path (or stdin) to w.
 func (p *processor) toWriter(w io.Writer, path string) (inject.Result, error) {
 	if path == "-" {
-		return p.rw.Rewrite(w, p.stdin)
+		return p.rw.Rewrite(w, bodyReader(p.stdin))
 	}
 	f, _, err := openInput(path, false)
 	if err != nil {
 		return inject.Result{}, err
 	}
 	defer f.Close()
-	return p.rw.Rewrite(w, f)
+	return p.rw.Rewrite(w, bodyReader(f))
+}
+
+// bodyReader returns r, or for an *os.File a reader whose WriteTo lets the
+// kernel copy the body: Rewrite's io.Copy reaches it (through its
+// bufio.Reader) once the header is written.
+func bodyReader(r io.Reader) io.Reader {
+	if f, ok := r.(*os.File); ok {
+		return kernelReader{f}
+	}
+	return r
+}
+
+// A kernelReader copies an input file to an output file in the kernel:
+// splice(2) when either is a pipe, copy_file_range(2) between files (as
+// os.File.ReadFrom does), else an ordinary read and write loop.
+type kernelReader struct{ f *os.File }
+
+func (r kernelReader) Read(p []byte) (int, error) { return r.f.Read(p) }
+
+func (r kernelReader) WriteTo(w io.Writer) (int64, error) {
+	out, ok := w.(*os.File)
+	if !ok {
+		return io.Copy(w, struct{ io.Reader }{r.f})
+	}
+	n, handled, err := spliceCopy(out, r.f)
+	if handled {
+		return n, err
+	}
+	m, err := out.ReadFrom(r.f)
+	return n + m, err
 }
 
 // check reports what rewriting path (or stdin) would change, reading only
