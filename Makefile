@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test golden bench fuzz lint build
+.PHONY: test golden bench bench-cli fuzz lint build
 
 build:
 	$(GO) build -o bin/sesmime ./cmd/sesmime
@@ -15,8 +15,15 @@ test:
 golden:
 	$(GO) test . ./inject ./parse ./mimeheaders -run Golden -update
 
+# COUNT alternating runs of every benchmark, then a table of medians with
+# each line's ratio to its io.Copy (or clone) baseline: see bench/README.md.
+COUNT ?= 5
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@for i in $$(seq $(COUNT)); do $(GO) test -run '^$$' -bench . -benchmem -count 1 ./... || exit 1; done | $(GO) run ./bench/benchtab
+
+# The command-line comparisons (gocat, cat, formail, reformail): bench/run.sh.
+bench-cli:
+	SKIP_GO=1 bench/run.sh
 
 # -fuzz takes one package and one target at a time; FUZZTIME per target.
 fuzz:

@@ -1,0 +1,138 @@
+// Command cmpcmd times commands against each other, alternately in rounds
+// (so a noisy machine hits them alike), and prints a table: median wall
+// time, MB/s of the input, the ratio to a baseline and to cat, and the peak
+// resident set size (getrusage ru_maxrss of the child, as /usr/bin/time -v
+// reports it).
+//
+//	cmpcmd -in FILE -out FILE -rounds 15 -base gocat 'cat=cat' 'gocat=./gocat' 'sesmime=./sesmime inject --config-set news'
+//
+// Each argument is NAME=COMMAND. A command without shell syntax is run
+// directly (no shell start-up in the time); one with it runs under sh -c.
+// -prepare runs before every timed run of every command, untimed.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type tool struct {
+	name, cmd string
+	times     []time.Duration
+	rss       int64 // KiB
+}
+
+func main() {
+	in := flag.String("in", "", "stdin of every run (a file), or none")
+	out := flag.String("out", "", "stdout of every run (a file, truncated), or /dev/null")
+	bytes := flag.Int64("bytes", 0, "bytes each run processes, for MB/s (default: size of -in)")
+	rounds := flag.Int("rounds", 10, "rounds; each runs every command once")
+	base := flag.String("base", "", "name of the baseline command")
+	prepare := flag.String("prepare", "", "shell command run before each timed run")
+	label := flag.String("label", "", "input label for the table")
+	flag.Parse()
+	var tools []*tool
+	for _, a := range flag.Args() {
+		name, cmd, ok := strings.Cut(a, "=")
+		if !ok {
+			fatal("argument %q is not NAME=COMMAND", a)
+		}
+		tools = append(tools, &tool{name: name, cmd: cmd})
+	}
+	if *bytes == 0 && *in != "" {
+		fi, err := os.Stat(*in)
+		if err != nil {
+			fatal("%v", err)
+		}
+		*bytes = fi.Size()
+	}
+	for r := 0; r < *rounds; r++ {
+		for _, t := range tools {
+			if *prepare != "" {
+				if err := exec.Command("sh", "-c", *prepare).Run(); err != nil {
+					fatal("prepare: %v", err)
+				}
+			}
+			d, rss := run(t.cmd, *in, *out)
+			t.times = append(t.times, d)
+			t.rss = max(t.rss, rss)
+		}
+	}
+	med := func(t *tool) time.Duration {
+		s := slices.Clone(t.times)
+		slices.Sort(s)
+		return s[len(s)/2]
+	}
+	ref := func(name string) time.Duration {
+		for _, t := range tools {
+			if t.name == name {
+				return med(t)
+			}
+		}
+		return 0
+	}
+	b, c := ref(*base), ref("cat")
+	fmt.Printf("| input | tool | median ms | min ms | MB/s | time / %s | time / cat | peak RSS MiB |\n", *base)
+	fmt.Printf("|---|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, t := range tools {
+		m := med(t)
+		ratio := func(d time.Duration) string {
+			if d == 0 {
+				return "-"
+			}
+			return fmt.Sprintf("%.2f", float64(m)/float64(d))
+		}
+		mbs := "-"
+		if *bytes > 0 {
+			mbs = fmt.Sprintf("%.0f", float64(*bytes)/m.Seconds()/1e6)
+		}
+		fmt.Printf("| %s | %s | %.1f | %.1f | %s | %s | %s | %.1f |\n", *label, t.name,
+			ms(m), ms(slices.Min(t.times)), mbs, ratio(b), ratio(c), float64(t.rss)/1024)
+	}
+}
+
+func run(cmd, in, out string) (time.Duration, int64) {
+	var c *exec.Cmd
+	if strings.ContainsAny(cmd, "|&;<>()$`\\\"'*?[#~%") {
+		c = exec.Command("sh", "-c", cmd)
+	} else {
+		f := strings.Fields(cmd)
+		c = exec.Command(f[0], f[1:]...)
+	}
+	if in != "" {
+		f, err := os.Open(in)
+		if err != nil {
+			fatal("%v", err)
+		}
+		defer f.Close()
+		c.Stdin = f
+	}
+	if out == "" {
+		out = os.DevNull
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		fatal("%v", err)
+	}
+	defer f.Close()
+	c.Stdout, c.Stderr = f, os.Stderr
+	start := time.Now()
+	if err := c.Run(); err != nil {
+		fatal("%s: %v", cmd, err)
+	}
+	d := time.Since(start)
+	return d, c.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func fatal(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "cmpcmd: "+format+"\n", args...)
+	os.Exit(1)
+}
