@@ -95,9 +95,9 @@ LOOP
 	if command -v strace >/dev/null; then
 		rm -rf tree && cp -a pristine tree && sync
 		echo
-		echo "where sesmime -i -j1 spends its system time (strace -f -c, top 6):"
-		strace -f -qq -c -o strace.tree ./sesmime inject -i -r -j 1 --config-set news tree 2>/dev/null
-		awk 'NR>2 && $1 ~ /^[0-9.]+$/ && $NF != "total"' strace.tree | head -6 | awk '{printf "  %-12s %5s%%  %s s  %s calls\n", $NF, $1, $2, $4}'
+		echo "where sesmime -i -j1 waits (strace -f -w -c: wall time in each call; futex and nanosleep are idle runtime threads):"
+		strace -f -qq -w -c -o strace.tree ./sesmime inject -i -r -j 1 --config-set news tree 2>/dev/null
+		awk 'NR>2 && $1 ~ /^[0-9.]+$/ && $NF != "total"' strace.tree | head -8 | awk '{printf "  %-12s %5s%%  %s s  %s calls\n", $NF, $1, $2, $4}'
 	fi
 	cd - >/dev/null
 fi
