@@ -5,7 +5,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 .PHONY: test golden bench bench-cli fuzz lint build
 
 build:
-	$(GO) build -o bin/sesmime ./cmd/sesmime
+	CGO_ENABLED=0 $(GO) build -o bin/sesmime ./cmd/sesmime
 
 test:
 	$(GO) vet ./...

@@ -26,7 +26,7 @@ echo "nproc: $(nproc); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-
 echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (dirty)')"
 echo
 
-go build -o "$tmp/sesmime" ./cmd/sesmime
+CGO_ENABLED=0 go build -o "$tmp/sesmime" ./cmd/sesmime
 go build -o "$tmp/gocat" ./bench/gocat
 go build -o "$tmp/genmsg" ./bench/genmsg
 go build -o "$tmp/cmpcmd" ./bench/cmpcmd
