@@ -131,6 +131,19 @@ func TestInjectGolden(t *testing.T) {
 				}
 			}
 
+			// Check, reading only the header, predicts the change and the size.
+			rw, err := inject.NewRewriter(&tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := rw.Check(bytes.NewReader(in))
+			if err != nil {
+				t.Fatalf("Check: %v", err)
+			}
+			if res.Changed != !bytes.Equal(got, in) || res.Growth != int64(len(got)-len(in)) || res.Written != 0 {
+				t.Errorf("Check = changed %v, growth %d, written %d; want %v, %d, 0", res.Changed, res.Growth, res.Written, !bytes.Equal(got, in), len(got)-len(in))
+			}
+
 			// Idempotence: a second rewrite changes nothing.
 			again, err := sesmime.InjectBytes(got, &tc.opts)
 			if err != nil {

@@ -54,6 +54,10 @@ type Result struct {
 	Written int64    // bytes written
 	Changed bool     // whether the output differs from the input
 	Changes []Change // fields added, replaced and removed, in header order
+	// Growth is the output's length minus the input's: what the header
+	// edits add (or, if negative, remove). With Check it tells the size
+	// Rewrite would write, given the input's size.
+	Growth int64
 }
 
 // A Rewriter applies one set of Options to many messages. It is safe for
@@ -225,6 +229,7 @@ func (rw *Rewriter) header(st *state, br *bufio.Reader) (Result, error) {
 	}
 	st.out = h.AppendTo(st.out[:0])
 	res.Changed = !bytes.Equal(st.out, h.Original())
+	res.Growth = int64(len(st.out) - len(h.Original()))
 	return res, nil
 }
 

@@ -105,12 +105,16 @@ func (p *processor) check(path string) (inject.Result, error) {
 	if path == "-" {
 		return p.rw.Check(p.stdin)
 	}
-	f, _, err := openInput(path, false)
+	f, fi, err := openInput(path, false)
 	if err != nil {
 		return inject.Result{}, err
 	}
 	defer f.Close()
-	return p.rw.Check(f)
+	res, err := p.rw.Check(f)
+	if err == nil && fi.Mode().IsRegular() {
+		res.Written = fi.Size() + res.Growth // what a rewrite would write
+	}
+	return res, err
 }
 
 // openInput opens path for reading. It refuses a directory and, when
