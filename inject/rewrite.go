@@ -376,7 +376,7 @@ func (rw *Rewriter) removes(f mimeheaders.Field, removeCS, removeTags bool) bool
 	o := &rw.opts
 	if removeCS && f.Is(parse.ConfigurationSetField) ||
 		removeTags && f.Is(parse.TagsField) ||
-		o.RemoveAllSES && hasPrefixFold(f.Raw(), parse.SESPrefix) {
+		o.RemoveAllSES && f.HasPrefix(parse.SESPrefix) {
 		return true
 	}
 	for _, name := range o.RemoveHeaders {
@@ -446,25 +446,4 @@ func (rw *Rewriter) tagList(fields []mimeheaders.Field, removed bool) (tags []pa
 		}
 	}
 	return existing, false, nil
-}
-
-// hasPrefixFold reports whether the name of the field with raw bytes b
-// starts with prefix (itself a valid name), ignoring ASCII case.
-func hasPrefixFold(b []byte, prefix string) bool {
-	if len(b) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		x, y := b[i], prefix[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }

@@ -56,6 +56,12 @@ func (f Field) Name() string { return string(f.raw[:f.name]) }
 // Is reports whether the field's name equals name, ignoring ASCII case.
 func (f Field) Is(name string) bool { return equalFold(f.raw[:f.name], name) }
 
+// HasPrefix reports whether the field's name starts with prefix, ignoring
+// ASCII case.
+func (f Field) HasPrefix(prefix string) bool {
+	return f.name >= len(prefix) && equalFold(f.raw[:len(prefix)], prefix)
+}
+
 // Value returns the field body after the colon, unfolded (line breaks
 // removed) and trimmed of leading and trailing SP and HTAB. Other bytes,
 // including a bare CR, 8-bit bytes and NUL, are kept.

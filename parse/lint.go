@@ -1,7 +1,6 @@
 package parse
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -67,25 +66,6 @@ func (a API) MaxSize() int64 {
 // Base64Len returns the length of n bytes encoded in base64: 4*ceil(n/3).
 func Base64Len(n int64) int64 { return (n + 2) / 3 * 4 }
 
-// atMostOnce lists, lower case, the fields SES rejects a message for when
-// they appear twice ("Duplicate header 'NAME'.").
-var atMostOnce = map[string]bool{}
-
-func init() {
-	for _, n := range strings.Fields(`accept-language archived-at auto-submitted bounces-to comments
-		content-alternative content-base content-class content-description content-disposition
-		content-duration content-id content-language content-length content-location content-md5
-		content-transfer-encoding content-type date delivered-to disposition-notification-options
-		disposition-notification-to dkim-signature domainkey-signature errors-to from importance
-		in-reply-to keywords list-archive list-help list-id list-owner list-post list-subscribe
-		list-unsubscribe list-unsubscribe-post message-context message-id mime-version organization
-		original-from original-message-id original-recipient original-subject precedence priority
-		references reply-to return-path return-receipt-to sender solicitation sensitivity subject
-		thread-index thread-topic user-agent vbr-info`) {
-		atMostOnce[n] = true
-	}
-}
-
 // AtMostOnce reports whether SES rejects a message in which the field
 // name appears more than once. Case is ignored.
 func AtMostOnce(name string) bool { return atMostOnce[strings.ToLower(name)] }
@@ -109,11 +89,7 @@ func Lint(r io.Reader, opts *Options) (*Info, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	br, ok := r.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReader(r)
-	}
-	h, err := mimeheaders.ReadWithLimits(br, opts.Limits)
+	br, h, err := readHeader(r, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +168,7 @@ func lintHeader(h *mimeheaders.Header, opts *Options, add func(int, string, Seve
 	first := map[string]int{}
 	for _, f := range h.Fields() {
 		name, lname := f.Name(), strings.ToLower(f.Name())
-		ses := f.Is(ConfigurationSetField) || f.Is(TagsField) || hasPrefixFold(name, SESPrefix)
+		ses := f.HasPrefix(SESPrefix)
 		if !ses {
 			for i, c := range f.Raw() {
 				if c >= 0x80 {

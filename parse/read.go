@@ -111,15 +111,22 @@ func ReadWithOptions(r io.Reader, opts *Options) (*Info, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
+	_, h, err := readHeader(r, opts)
+	if err != nil {
+		return nil, err
+	}
+	return Inspect(h, opts), nil
+}
+
+// readHeader reads the header block of the message in r (read directly if
+// it is a *bufio.Reader) and returns the reader, positioned after it.
+func readHeader(r io.Reader, opts *Options) (*bufio.Reader, *mimeheaders.Header, error) {
 	br, ok := r.(*bufio.Reader)
 	if !ok {
 		br = bufio.NewReader(r)
 	}
 	h, err := mimeheaders.ReadWithLimits(br, opts.Limits)
-	if err != nil {
-		return nil, err
-	}
-	return Inspect(h, opts), nil
+	return br, h, err
 }
 
 // Inspect reports what SES will see in h.
@@ -138,7 +145,7 @@ func Inspect(h *mimeheaders.Header, opts *Options) *Info {
 	)
 	for _, f := range h.Fields() {
 		line := f.Line()
-		if f.Is(ConfigurationSetField) || f.Is(TagsField) || hasPrefixFold(f.Name(), SESPrefix) {
+		if f.HasPrefix(SESPrefix) {
 			if i := nonASCII(f.Raw()[len(f.Name()):]); i >= 0 {
 				add(line, CodeNonASCII, Warning, "%s has byte 0x%02x: CloudWatch drops metrics for non-ASCII values", f.Name(), f.Raw()[len(f.Name())+i])
 			}

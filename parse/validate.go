@@ -125,8 +125,12 @@ func isTokenByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'
 }
 
-// reserved lists fields that must never be written as custom tag headers:
-// SES's at-most-once fields, address and trace fields. Lower case.
+// atMostOnce lists, lower case, the fields SES rejects a message for when
+// they appear twice ("Duplicate header 'NAME'.").
+var atMostOnce = map[string]bool{}
+
+// reserved lists, lower case, the fields that must never be written as
+// custom tag headers besides those of atMostOnce: address and trace fields.
 var reserved = map[string]bool{}
 
 func init() {
@@ -139,9 +143,11 @@ func init() {
 		list-unsubscribe list-unsubscribe-post message-context message-id mime-version organization
 		original-from original-message-id original-recipient original-subject precedence priority
 		references reply-to return-path return-receipt-to sender solicitation sensitivity subject
-		thread-index thread-topic user-agent vbr-info
-		to cc bcc received authentication-results arc-seal arc-message-signature
-		arc-authentication-results feedback-id`) {
+		thread-index thread-topic user-agent vbr-info`) {
+		atMostOnce[n] = true
+	}
+	for _, n := range strings.Fields(`to cc bcc received authentication-results arc-seal
+		arc-message-signature arc-authentication-results feedback-id`) {
 		reserved[n] = true
 	}
 }
@@ -158,5 +164,5 @@ func ReservedHeader(name string) bool {
 			return true
 		}
 	}
-	return reserved[l]
+	return reserved[l] || atMostOnce[l]
 }
