@@ -1,0 +1,54 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/sesmime/sesmime/inject"
+)
+
+// TestCommitWriteFails: when writing the temporary file fails midway, the
+// original is not replaced and the temporary file is removed.
+func TestCommitWriteFails(t *testing.T) {
+	dir := t.TempDir()
+	orig := filepath.Join(dir, "a.eml")
+	msg := "Subject: a\r\n\r\n" + string(make([]byte, 1<<20))
+	if err := os.WriteFile(orig, []byte(msg), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	in, err := os.Open(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	fi, _ := in.Stat()
+	tmpName := filepath.Join(dir, tempPrefix+"x.tmp")
+	if err := os.WriteFile(tmpName, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tmp, err := os.Open(tmpName) // read-only: every write fails
+	if err != nil {
+		t.Fatal(err)
+	}
+	rw, err := inject.NewRewriter(&inject.Options{ConfigurationSet: "news"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed, removed := false, false
+	_, err = commit(tmp, in, fi, rw,
+		func() error { renamed = true; return os.Rename(tmpName, orig) },
+		func() { removed = true; os.Remove(tmpName) }, true)
+	if err == nil {
+		t.Fatal("commit succeeded writing to a read-only file")
+	}
+	if renamed || !removed {
+		t.Errorf("renamed %v, removed %v; want false, true", renamed, removed)
+	}
+	if b, _ := os.ReadFile(orig); string(b) != msg {
+		t.Error("original changed")
+	}
+	if _, err := os.Stat(tmpName); !os.IsNotExist(err) {
+		t.Errorf("temporary file left behind: %v", err)
+	}
+}
