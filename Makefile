@@ -27,12 +27,7 @@ bench-cli:
 
 # -fuzz takes one package and one target at a time; FUZZTIME per target.
 fuzz:
-	@for p in ./mimeheaders ./parse ./inject .; do \
-	  for f in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
-	    echo "fuzz $$p $$f"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-30s} -fuzzminimizetime $${FUZZMINIMIZETIME:-5s} $$p || exit 1; \
-	  done; \
-	done
+	GO=$(GO) scripts/fuzz.sh ./mimeheaders ./parse ./inject
 
 lint:
 	@test -z "$$(gofmt -l . | grep -v testdata/)" || { gofmt -l . | grep -v testdata/; exit 1; }
