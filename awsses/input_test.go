@@ -349,7 +349,7 @@ func TestSizeCountsAddedHeaders(t *testing.T) {
 }
 
 func TestBase64Len(t *testing.T) {
-	for n, want := range map[int64]int64{0: 0, 1: 4, 2: 4, 3: 4, 4: 8, 7_500_000: 10_000_000} {
+	for n, want := range map[int64]int64{0: 0, 1: 4, 2: 4, 3: 4, 4: 8, 7_500_000: 10_000_000, 7_864_320: 10_485_760} {
 		if got := Base64Len(n); got != want {
 			t.Errorf("Base64Len(%d) = %d, want %d", n, got, want)
 		}

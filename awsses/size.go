@@ -3,15 +3,17 @@ package awsses
 import (
 	"errors"
 	"fmt"
+
+	"github.com/sesmime/sesmime/parse"
 )
 
-// Message size limits, counted after base64 as SES counts them. The SES
-// quotas say "10 MB" and "40 MB" without saying whether a MB is 10^6 or
-// 2^20 bytes; these are the smaller reading, so a message that passes is
-// never refused by SES for its size. Options.MaxSize sets another limit.
+// Message size limits, counted after base64 as SES counts them: the same
+// numbers `sesmime check` (package parse) uses, so the lint and the sender
+// never disagree. SES's own error for SendRawEmail names 10485760 bytes.
+// Options.MaxSize sets another limit.
 const (
-	MaxSizeV1 = 10_000_000 // SendRawEmail
-	MaxSizeV2 = 40_000_000 // SESv2 SendEmail
+	MaxSizeV1 = parse.MaxSizeV1 // SendRawEmail: 10 MiB
+	MaxSizeV2 = parse.MaxSize   // SESv2 SendEmail: 40 MiB
 )
 
 // ErrTooLarge is wrapped by a *SizeError.
