@@ -3,39 +3,25 @@ package inject_test
 import (
 	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/sesmime/sesmime/inject"
+	"github.com/sesmime/sesmime/internal/testmsg"
 	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/parse"
 )
-
-// corpusGlob is the shared public corpus, read in place and never copied.
-const corpusGlob = "../../shared/corpus/public/*.eml"
-
-// maxSeed cuts corpus seeds: the header is what the rewriter works on, and
-// the fuzzer minimises every new input, which takes long on large seeds.
-const maxSeed = 32 << 10
 
 func addSeeds(f *testing.F) {
 	for _, tc := range rewriteTests {
 		f.Add([]byte(tc.in))
 	}
 	f.Add(genMessage(3000))
-	files, _ := filepath.Glob(corpusGlob)
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b[:min(len(b), maxSeed)])
-	}
+	testmsg.AddCorpusSeeds(f, testmsg.CorpusGlob, 32<<10)
 }
 
 const campaign = "X-Campaign"

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sesmime/sesmime/bench/msggen"
 	"github.com/sesmime/sesmime/inject"
+	"github.com/sesmime/sesmime/internal/testmsg"
 	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/parse"
 )
@@ -192,26 +193,6 @@ func TestRewriteWriterFails(t *testing.T) {
 	}
 }
 
-// errAfter returns data, then err instead of the bytes after n.
-type errAfter struct {
-	data []byte
-	n    int
-	err  error
-}
-
-func (r *errAfter) Read(p []byte) (int, error) {
-	if r.n <= 0 {
-		return 0, r.err
-	}
-	k := copy(p[:min(len(p), r.n)], r.data)
-	r.data, r.n = r.data[k:], r.n-k
-	return k, nil
-}
-
-type zeroReader struct{}
-
-func (zeroReader) Read([]byte) (int, error) { return 0, nil }
-
 func TestRewriteReaderFails(t *testing.T) {
 	boom := errors.New("connection reset")
 	msg := genMessage(100 << 10)
@@ -222,7 +203,7 @@ func TestRewriteReaderFails(t *testing.T) {
 	}
 	for _, n := range []int{0, 1, 10, hdrLen - 3, hdrLen - 1} {
 		var out bytes.Buffer
-		_, err := rw.Rewrite(&out, &errAfter{data: msg, n: n, err: boom})
+		_, err := rw.Rewrite(&out, &testmsg.ErrAfter{Data: msg, N: n, Err: boom})
 		if !errors.Is(err, boom) {
 			t.Errorf("error in the header at %d: %v, want %v", n, err, boom)
 		}
@@ -232,7 +213,7 @@ func TestRewriteReaderFails(t *testing.T) {
 	}
 	for _, n := range []int{hdrLen + 20000, len(msg) - 1} {
 		var out bytes.Buffer
-		res, err := rw.Rewrite(&out, &errAfter{data: msg, n: n, err: boom})
+		res, err := rw.Rewrite(&out, &testmsg.ErrAfter{Data: msg, N: n, Err: boom})
 		if !errors.Is(err, boom) {
 			t.Errorf("error in the body at %d: %v, want %v", n, err, boom)
 		}
@@ -240,7 +221,7 @@ func TestRewriteReaderFails(t *testing.T) {
 			t.Errorf("Written %d, wrote %d", res.Written, out.Len())
 		}
 	}
-	if _, err := rw.Rewrite(io.Discard, zeroReader{}); !errors.Is(err, io.ErrNoProgress) {
+	if _, err := rw.Rewrite(io.Discard, testmsg.ZeroReader{}); !errors.Is(err, io.ErrNoProgress) {
 		t.Errorf("reader returning 0, nil: %v, want io.ErrNoProgress", err)
 	}
 	if _, err := rw.Rewrite(io.Discard, iotest.TimeoutReader(bytes.NewReader(msg))); !errors.Is(err, iotest.ErrTimeout) {

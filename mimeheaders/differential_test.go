@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	gmtextproto "github.com/emersion/go-message/textproto"
+
+	"github.com/sesmime/sesmime/internal/testmsg"
 	"github.com/sesmime/sesmime/mimeheaders"
 )
 
@@ -24,7 +26,7 @@ func FuzzDifferential(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	addCorpus(f)
+	testmsg.AddCorpusSeeds(f, testmsg.CorpusGlob, 32<<10)
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		if bytes.Contains(bytes.ReplaceAll(msg, []byte("\r\n"), nil), []byte("\n")) ||
 			bytes.Contains(bytes.ReplaceAll(msg, []byte("\r\n"), nil), []byte("\r")) {

@@ -5,32 +5,14 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/sesmime/sesmime/internal/testmsg"
 	"github.com/sesmime/sesmime/mimeheaders"
 )
-
-// corpusGlob is the shared public corpus, read in place and never copied.
-const corpusGlob = "../../shared/corpus/public/*.eml"
-
-// maxSeed cuts corpus seeds: the header block is what matters here, and the
-// fuzzer minimises every new input, which takes long on megabyte seeds.
-const maxSeed = 32 << 10
-
-func addCorpus(f *testing.F) {
-	files, _ := filepath.Glob(corpusGlob)
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b[:min(len(b), maxSeed)])
-	}
-}
 
 var fuzzLimits = []mimeheaders.Limits{
 	{},
@@ -51,7 +33,7 @@ func FuzzRoundTrip(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	addCorpus(f)
+	testmsg.AddCorpusSeeds(f, testmsg.CorpusGlob, 32<<10)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, lim := range fuzzLimits {
 			br := bufio.NewReaderSize(bytes.NewReader(data), 16)

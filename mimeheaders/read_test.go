@@ -10,6 +10,8 @@ import (
 	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/sesmime/sesmime/internal/testmsg"
 	"github.com/sesmime/sesmime/mimeheaders"
 )
 
@@ -501,33 +503,12 @@ func TestReadErrors(t *testing.T) {
 	}
 }
 
-// errAfter returns data, then err instead of the bytes after n.
-type errAfter struct {
-	data []byte
-	n    int
-	err  error
-}
-
-func (r *errAfter) Read(p []byte) (int, error) {
-	if r.n <= 0 {
-		return 0, r.err
-	}
-	k := copy(p[:min(len(p), r.n)], r.data)
-	r.data, r.n = r.data[k:], r.n-k
-	return k, nil
-}
-
-// zeroReader always returns 0, nil.
-type zeroReader struct{}
-
-func (zeroReader) Read([]byte) (int, error) { return 0, nil }
-
 func TestReadReaderErrors(t *testing.T) {
 	boom := errors.New("boom")
 	msg := []byte("A: 1\r\nB: 2\r\n c\r\nC: 3\r\n\r\nbody\r\n")
 	for n := 0; n < 24; n++ { // every cut inside the header block
 		for _, size := range []int{16, 4096} {
-			br := bufio.NewReaderSize(&errAfter{data: msg, n: n, err: boom}, size)
+			br := bufio.NewReaderSize(&testmsg.ErrAfter{Data: msg, N: n, Err: boom}, size)
 			h, err := mimeheaders.Read(br)
 			if !errors.Is(err, boom) || h != nil {
 				t.Errorf("cut at %d, buffer %d: Read = %v, %v; want error %v", n, size, h, err, boom)
@@ -546,12 +527,12 @@ func TestReadReaderErrors(t *testing.T) {
 		}
 	})
 	t.Run("no progress", func(t *testing.T) {
-		if _, err := mimeheaders.Read(bufio.NewReader(zeroReader{})); !errors.Is(err, io.ErrNoProgress) {
+		if _, err := mimeheaders.Read(bufio.NewReader(testmsg.ZeroReader{})); !errors.Is(err, io.ErrNoProgress) {
 			t.Errorf("Read = %v, want %v", err, io.ErrNoProgress)
 		}
 	})
 	t.Run("error in the body is not read", func(t *testing.T) {
-		br := bufio.NewReaderSize(&errAfter{data: msg, n: 25, err: boom}, 16)
+		br := bufio.NewReaderSize(&testmsg.ErrAfter{Data: msg, N: 25, Err: boom}, 16)
 		h, err := mimeheaders.Read(br)
 		if err != nil {
 			t.Fatalf("Read: %v", err)

@@ -3,11 +3,10 @@ package parse_test
 import (
 	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/sesmime/sesmime/internal/testmsg"
 	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/parse"
 )
@@ -16,15 +15,8 @@ import (
 // with mimeheaders' exported errors, and reports findings in line order
 // with lines inside the message and codes of the documented set.
 func FuzzLint(f *testing.F) {
-	lintCases, _ := filepath.Glob("testdata/lint/*.eml")
-	corpus, _ := filepath.Glob("../../shared/corpus/public/*.eml")
-	for _, name := range append(lintCases, corpus...) {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b[:min(len(b), 4<<10)])
-	}
+	testmsg.AddCorpusSeeds(f, "testdata/lint/*.eml", 4<<10)
+	testmsg.AddCorpusSeeds(f, testmsg.CorpusGlob, 4<<10)
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		info, err := parse.Lint(bytes.NewReader(msg), &parse.Options{Headers: []string{"X-Campaign"}, API: parse.V1})
 		if err != nil {
