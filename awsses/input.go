@@ -182,7 +182,7 @@ func prepare(msg []byte, opts *Options, api API) (*prepared, error) {
 	case sameTags(info.Tags, opts.Tags):
 		p.tags = opts.Tags
 	case opts.OnConflict == Merge:
-		p.tags = mergeTags(info.Tags, opts.Tags)
+		p.tags = parse.MergeTags(info.Tags, opts.Tags)
 	case opts.OnConflict == Override:
 		p.tags = opts.Tags
 		useMsgTags = false
@@ -251,24 +251,4 @@ func sameTags(a, b []parse.Tag) bool {
 		}
 	}
 	return true
-}
-
-// mergeTags keeps the tags of msg in order (a repeated name once, at its
-// first place), sets the value of a name opt also has and appends the new
-// names of opt.
-func mergeTags(msg, opt []parse.Tag) []parse.Tag {
-	var out []parse.Tag
-	for _, t := range msg {
-		if !slices.ContainsFunc(out, func(u parse.Tag) bool { return u.Name == t.Name }) {
-			out = append(out, t)
-		}
-	}
-	for _, t := range opt {
-		if i := slices.IndexFunc(out, func(u parse.Tag) bool { return u.Name == t.Name }); i >= 0 {
-			out[i].Value = t.Value
-		} else {
-			out = append(out, t)
-		}
-	}
-	return out
 }

@@ -429,21 +429,10 @@ func (rw *Rewriter) tagList(fields []mimeheaders.Field, removed bool) (tags []pa
 		if err != nil {
 			return nil, false, &ExistingTagsError{Line: f.Line(), Err: err}
 		}
-		for _, t := range ts {
-			if !slices.ContainsFunc(existing, func(e parse.Tag) bool { return e.Name == t.Name }) {
-				existing = append(existing, t)
-			}
-		}
+		existing = append(existing, ts...)
 	}
 	if !found {
 		return o.Tags, true, nil
 	}
-	for _, t := range o.Tags {
-		if i := slices.IndexFunc(existing, func(e parse.Tag) bool { return e.Name == t.Name }); i >= 0 {
-			existing[i].Value = t.Value
-		} else {
-			existing = append(existing, t)
-		}
-	}
-	return existing, false, nil
+	return parse.MergeTags(existing, o.Tags), false, nil
 }

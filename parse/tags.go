@@ -3,6 +3,7 @@ package parse
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -47,6 +48,27 @@ func ParseTags(value string) ([]Tag, error) {
 		tags = append(tags, Tag{Name: name, Value: strings.Trim(val, " \t")})
 	}
 	return tags, first
+}
+
+// MergeTags returns existing merged with set, as a new slice: the existing
+// tags in order (a repeated name once, at its first place, with its first
+// value), the value of a name set also has replaced by set's, and set's new
+// names appended in set's order.
+func MergeTags(existing, set []Tag) []Tag {
+	out := make([]Tag, 0, len(existing)+len(set))
+	for _, t := range existing {
+		if !slices.ContainsFunc(out, func(u Tag) bool { return u.Name == t.Name }) {
+			out = append(out, t)
+		}
+	}
+	for _, t := range set {
+		if i := slices.IndexFunc(out, func(u Tag) bool { return u.Name == t.Name }); i >= 0 {
+			out[i].Value = t.Value
+		} else {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // FormatTags returns tags in the canonical form of a tags field value:

@@ -2,6 +2,7 @@ package parse_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -129,4 +130,33 @@ func FuzzParseTags(f *testing.F) {
 			t.Fatalf("FormatTags not stable: %q then %q", formatted, again)
 		}
 	})
+}
+
+func TestMergeTags(t *testing.T) {
+	tg := func(kv ...string) []parse.Tag {
+		var ts []parse.Tag
+		for i := 0; i < len(kv); i += 2 {
+			ts = append(ts, parse.Tag{Name: kv[i], Value: kv[i+1]})
+		}
+		return ts
+	}
+	for _, tc := range []struct {
+		name                string
+		existing, set, want []parse.Tag
+	}{
+		{"both empty", nil, nil, tg()},
+		{"only new", nil, tg("a", "1"), tg("a", "1")},
+		{"override in place, append new", tg("a", "1", "b", "2"), tg("b", "3", "c", "4"), tg("a", "1", "b", "3", "c", "4")},
+		{"repeated existing name kept once, first value", tg("a", "1", "b", "2", "a", "9"), tg("c", "3"), tg("a", "1", "b", "2", "c", "3")},
+		{"repeated existing name overridden", tg("a", "1", "a", "9"), tg("a", "5"), tg("a", "5")},
+	} {
+		existing := slices.Clone(tc.existing)
+		got := parse.MergeTags(existing, tc.set)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: MergeTags(%v, %v) = %v, want %v", tc.name, tc.existing, tc.set, got, tc.want)
+		}
+		if !slices.Equal(existing, tc.existing) {
+			t.Errorf("%s: MergeTags changed its input to %v", tc.name, existing)
+		}
+	}
 }
