@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -176,10 +174,8 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	c := &cc.config
 	start := now()
 	multi := c.multi()
-	var bar *progressbar.ProgressBar
-	if c.progress == "always" || c.progress == "auto" && multi && isTerminal(stderr) {
-		bar = newBar(stderr)
-	}
+	bar := c.newProgress(stderr, multi)
+	errw := bar.lines(stderr) // lines above the bar
 	var (
 		all                              []findingRecord
 		files, failed, skipped, errs, ws int
@@ -190,18 +186,15 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		if name == "-" {
 			name = "<stdin>"
 		}
-		if bar != nil {
-			bar.Add64(o.size)
-			bar.Clear()
-		}
+		bar.add(o.size)
 		switch {
 		case o.note != "":
 			skipped++
-			fmt.Fprintf(stderr, "sesmime: %s: skipped: %s\n", name, o.note)
+			fmt.Fprintf(errw, "sesmime: %s: skipped: %s\n", name, o.note)
 		case o.err != nil:
 			files++
 			failed++
-			fmt.Fprintf(stderr, "sesmime: %s: %s\n", name, describe(o.path, o.err))
+			fmt.Fprintf(errw, "sesmime: %s: %s\n", name, describe(o.path, o.err))
 		default:
 			files++
 			if len(o.findings) > 0 {
@@ -216,15 +209,10 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 				all = append(all, findingRecord{Path: name, Line: f.Line, Code: f.Code, Severity: f.Severity.String(), Message: f.Message})
 			}
 		}
-		if bar != nil {
-			bar.Describe(fmt.Sprintf("%d files", files+skipped))
-		}
+		bar.setFiles(files + skipped)
 	}
 	forEachOrdered(ctx, c, stdin, bar, func(j job) checked { return cc.lint(stdin, j) }, report)
-	if bar != nil {
-		bar.Finish()
-		bar.Exit()
-	}
+	bar.finish()
 	slices.SortStableFunc(all, func(a, b findingRecord) int {
 		return cmp.Or(strings.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line))
 	})

@@ -17,7 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/sesmime/sesmime/inject"
@@ -156,10 +155,7 @@ type fileRecord struct {
 func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, stdout, stderr io.Writer) int {
 	start := now()
 	multi := c.multi()
-	var bar *progressbar.ProgressBar
-	if c.progress == "always" || c.progress == "auto" && multi && isTerminal(stderr) {
-		bar = newBar(stderr)
-	}
+	bar := c.newProgress(stderr, multi)
 
 	rep := &reporter{c: c, stdout: stdout, stderr: stderr, bar: bar}
 	if c.json {
@@ -167,10 +163,7 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 		rep.enc.SetEscapeHTML(false)
 	}
 	listed, done := forEachOrdered(ctx, c, stdin, bar, p.process, rep.report)
-	if bar != nil {
-		bar.Finish()
-		bar.Exit()
-	}
+	bar.finish()
 	st := &rep.st
 	st.Elapsed = now().Sub(start).Seconds()
 	rep.notDone = listed - done
@@ -204,7 +197,7 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 // workers and calls report with the results in input order. After ctx is
 // cancelled no new input is started and the results already made are
 // reported. It returns how many inputs were listed and how many reported.
-func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar *progressbar.ProgressBar, do func(job) T, report func(T)) (listed, reported int) {
+func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar *progress, do func(job) T, report func(T)) (listed, reported int) {
 	type result struct {
 		seq int
 		v   T
@@ -219,7 +212,6 @@ func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar 
 		// On a signal this goroutine may stay blocked reading --files-from;
 		// the run does not wait for it.
 		defer close(jobs)
-		var total int64
 		c.enumerate(stdin, func(j job) bool {
 			select {
 			case window <- struct{}{}:
@@ -227,10 +219,7 @@ func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar 
 				return false
 			}
 			j.seq = int(nListed.Load())
-			if bar != nil && j.size > 0 {
-				total += j.size
-				bar.ChangeMax64(total)
-			}
+			bar.grow(j.size)
 			select {
 			case jobs <- j:
 				nListed.Add(1)
@@ -299,7 +288,7 @@ type reporter struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	enc     *json.Encoder
-	bar     *progressbar.ProgressBar
+	bar     *progress
 	st      stats
 	notDone int
 }
@@ -309,9 +298,7 @@ func (r *reporter) report(o outcome) {
 	if name == "-" {
 		name = "<stdin>"
 	}
-	if r.bar != nil {
-		r.bar.Add64(o.size)
-	}
+	r.bar.add(o.size)
 	rec := fileRecord{Path: o.path, Output: o.out, Changed: o.res.Changed, Bytes: o.res.Written}
 	if r.c.dryRun {
 		rec.Output = ""
@@ -352,18 +339,13 @@ func (r *reporter) report(o outcome) {
 	if r.enc != nil {
 		r.enc.Encode(rec)
 	}
-	if r.bar != nil {
-		r.bar.Describe(fmt.Sprintf("%d files", r.st.Files+r.st.Skipped))
-	}
+	r.bar.setFiles(r.st.Files + r.st.Skipped)
 }
 
-// line prints a line, clearing the progress bar first when it is on the
-// same terminal.
+// line prints a line, above the progress bar when it goes to the bar's
+// writer.
 func (r *reporter) line(w io.Writer, format string, args ...any) {
-	if r.bar != nil && w == r.stderr {
-		r.bar.Clear()
-	}
-	fmt.Fprintf(w, format, args...)
+	fmt.Fprintf(r.bar.lines(w), format, args...)
 }
 
 // describe returns the text of err for the file path, in the form
@@ -384,18 +366,4 @@ func describe(path string, err error) string {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-func newBar(w io.Writer) *progressbar.ProgressBar {
-	return progressbar.NewOptions64(-1,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionSetDescription("0 files"),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionFullWidth(),
-		progressbar.OptionSetRenderBlankState(true),
-	)
 }
