@@ -94,9 +94,7 @@ func Lint(r io.Reader, opts *Options) (*Info, error) {
 		return nil, err
 	}
 	in := Inspect(h, opts)
-	add := func(line int, code string, sev Severity, format string, args ...any) {
-		in.Findings = append(in.Findings, Finding{Line: line, Code: code, Severity: sev, Message: fmt.Sprintf(format, args...)})
-	}
+	add := in.add
 	lintHeader(h, opts, add)
 
 	block := h.Original()[:h.Len()]

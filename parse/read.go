@@ -90,6 +90,11 @@ type Info struct {
 	Findings         []Finding           // problems, in line order
 }
 
+// add appends a finding.
+func (in *Info) add(line int, code string, sev Severity, format string, args ...any) {
+	in.Findings = append(in.Findings, Finding{Line: line, Code: code, Severity: sev, Message: fmt.Sprintf(format, args...)})
+}
+
 // HasErrors reports whether any finding has severity Error.
 func (in *Info) HasErrors() bool {
 	for _, f := range in.Findings {
@@ -135,9 +140,7 @@ func Inspect(h *mimeheaders.Header, opts *Options) *Info {
 		opts = &Options{}
 	}
 	in := &Info{Header: h}
-	add := func(line int, code string, sev Severity, format string, args ...any) {
-		in.Findings = append(in.Findings, Finding{Line: line, Code: code, Severity: sev, Message: fmt.Sprintf(format, args...)})
-	}
+	add := in.add
 	var (
 		sets, tagFields int
 		seenTag         = map[string]int{}
