@@ -1,28 +1,54 @@
 package main
 
 import (
-	"fmt"
+	"bytes"
 	"io"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/vbauerster/cupwriter"
-	"github.com/vbauerster/mpb/v8"
-	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/term"
 )
 
+// refresh is how often the bar is redrawn while it runs.
+const refresh = 100 * time.Millisecond
+
+// defaultWidth is the width of a bar whose writer reports no size: a
+// pseudo-terminal nobody sized, or a non-terminal with --progress always.
+const defaultWidth = 80
+
 // progress is the progress bar of a run over several files, drawn on
-// stderr: files and bytes done, rate, elapsed time and ETA. It hides the
-// library (github.com/vbauerster/mpb/v8, which, unlike
-// github.com/schollz/progressbar/v3 before it, does not import net/http and
-// so keeps start-up light) from the rest of the command. Every method is a
-// no-op on a nil *progress, the run without a bar.
+// stderr: files and bytes done, rate, elapsed time and ETA. It is written
+// here rather than taken from a library: the bar libraries (mpb/v8 and
+// before it progressbar/v3) pulled regexp, Unicode width tables and worse
+// into every start of the command, and start-up time is measured. Every
+// method is safe for concurrent use, and a no-op on a nil *progress, the run
+// without a bar.
+//
+// One goroutine redraws the bar in place ("\r", the line, "\x1b[K") every
+// refresh; lines printed through lines clear it, go above it and redraw it;
+// finish draws it a last time and ends its line.
 type progress struct {
-	out   io.Writer // the writer the bar is drawn on
-	p     *mpb.Progress
-	bar   *mpb.Bar
+	out   io.Writer
+	fd    int              // out's terminal, for its width; -1 when out is none
+	clock func() time.Time // now, when the bar started
+	start time.Time
+
 	total atomic.Int64 // bytes listed so far
+	done  atomic.Int64 // bytes done
 	files atomic.Int64 // files reported so far
+
+	stop    chan struct{} // closed by finish
+	stopped chan struct{} // closed when the redrawing goroutine is gone
+	once    sync.Once     // finish
+
+	mu       sync.Mutex // guards out and what follows
+	pending  []byte     // the start of a line written through lines, without its newline yet
+	buf      []byte     // the bytes of the write being made
+	finished bool       // the last frame is drawn; lines go straight to out
 }
 
 // newProgress returns the progress bar of a run on stderr, or nil: the bar
@@ -38,68 +64,172 @@ func (c *config) newProgress(stderr io.Writer, multi bool) *progress {
 	return nil
 }
 
-// newProgress starts a bar on w. force draws it even when w is not a
-// terminal (--progress always), redrawing in place with escape sequences.
+// newProgress starts a bar on w, or returns nil when w is not a terminal
+// and force is false. force draws it even when w is not a terminal
+// (--progress always), 80 columns wide, redrawn in place with "\r" and
+// escape sequences.
 func newProgress(w io.Writer, force bool) *progress {
-	pr := &progress{out: w}
-	pr.p = mpb.New(
-		mpb.WithConsoleWriter(crWriter{cupwriter.New(w, force), w}),
-		mpb.WithRefreshRate(100*time.Millisecond),
-		optionIf(force, mpb.WithAutoRefresh()),
-	)
-	files := decor.Any(func(decor.Statistics) string {
-		return fmt.Sprintf("%d files", pr.files.Load())
-	})
-	pr.bar = pr.p.New(-1, mpb.BarStyle(),
-		mpb.BarRemoveOnComplete(),
-		mpb.PrependDecorators(files, decor.Percentage(decor.WC{W: 6})),
-		mpb.AppendDecorators(
-			decor.Counters(decor.SizeB1000(0), "% .1f / % .1f"),
-			decor.Name(", "),
-			decor.AverageSpeed(decor.SizeB1000(0), "% .1f"),
-			decor.Name(", "),
-			decor.Elapsed(decor.ET_STYLE_GO),
-			decor.Name(", ETA "),
-			decor.AverageETA(decor.ET_STYLE_GO),
-		),
-	)
+	pr := &progress{out: w, fd: -1, clock: now, stop: make(chan struct{}), stopped: make(chan struct{})}
+	if isTerminal(w) {
+		pr.fd = int(w.(*os.File).Fd())
+	} else if !force {
+		return nil
+	}
+	pr.start = pr.clock()
+	go pr.loop()
 	return pr
 }
 
-// optionIf returns opt when cond holds and nil, which mpb skips, otherwise.
-func optionIf(cond bool, opt mpb.ContainerOption) mpb.ContainerOption {
-	if cond {
-		return opt
+// loop redraws the bar every refresh until finish.
+func (pr *progress) loop() {
+	defer close(pr.stopped)
+	t := time.NewTicker(refresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-pr.stop:
+			return
+		case <-t.C:
+			pr.mu.Lock()
+			pr.buf = pr.appendFrame(pr.buf[:0], false)
+			pr.out.Write(pr.buf)
+			pr.mu.Unlock()
+		}
 	}
-	return nil
 }
 
-// crWriter is mpb's own console writer, which redraws the bar by moving
-// the cursor up to its first line, but starting each redraw with a carriage
-// return: after the terminal has echoed ^C the cursor is no longer in the
-// first column, and a full-width bar drawn from there would wrap onto a
-// line that the next redraw, or the clearing at the end, does not reach.
-// cupwriter is mpb's default ConsoleWriter, by the same author.
-type crWriter struct {
-	*cupwriter.Writer
-	out io.Writer
+// appendFrame appends to b the bar's line as it stands, starting with a
+// carriage return and ending with an erase to the end of the line, so that
+// it overwrites the previous one; last ends the line too. The carriage
+// return comes first because after the terminal has echoed ^C the cursor
+// is no longer in the first column.
+func (pr *progress) appendFrame(b []byte, last bool) []byte {
+	width := defaultWidth
+	if pr.fd >= 0 {
+		if w, _, err := term.GetSize(pr.fd); err == nil && w > 0 {
+			width = w
+		}
+	}
+	st := barStats{
+		files:   pr.files.Load(),
+		done:    pr.done.Load(),
+		total:   pr.total.Load(),
+		elapsed: pr.clock().Sub(pr.start),
+	}
+	if last {
+		st.total = max(st.total, st.done) // the total is what was done
+	}
+	b = append(b, '\r')
+	b = appendBar(b, st, width)
+	b = append(b, "\x1b[K"...)
+	if last {
+		b = append(b, '\n')
+	}
+	return b
 }
 
-// GetTermSize reports 80×24 for a terminal that reports no size (a
-// pseudo-terminal nobody sized), where mpb would draw nothing.
-func (c crWriter) GetTermSize() (width, height int, err error) {
-	width, height, err = c.Writer.GetTermSize()
-	if err == nil && (width <= 0 || height <= 0) {
-		width, height = 80, 24
-	}
-	return width, height, err
+// barStats is what the bar shows.
+type barStats struct {
+	files   int64         // files done
+	done    int64         // bytes done
+	total   int64         // bytes listed; <= 0 when not known yet
+	elapsed time.Duration // since the bar started
 }
 
-func (c crWriter) Flush(lines int) error {
-	if _, err := io.WriteString(c.out, "\r"); err != nil {
-		return err
+// appendBar appends to b the text of a bar showing st in at most width-1
+// columns (a line that fills the last column wraps on some terminals):
+//
+//	2 files  40% [=====>--------] 1.2 MB / 3.0 MB, 600.0 kB/s, 2s, ETA 3s
+//
+// The bracketed part fills what the text leaves and is left out when that
+// is under 10 columns; the text is cut at width-1. Sizes and rates are in
+// SI units (powers of 1000); the rate is the average since the start and the
+// ETA, "-" until something is done, follows from it.
+func appendBar(b []byte, st barStats, width int) []byte {
+	pct := int64(0)
+	if st.total > 0 {
+		pct = min(100, st.done*100/st.total)
 	}
-	return c.Writer.Flush(lines)
+	rate := 0.0
+	if secs := st.elapsed.Seconds(); secs > 0 {
+		rate = float64(st.done) / secs
+	}
+
+	start := len(b)
+	b = strconv.AppendInt(b, st.files, 10)
+	b = append(b, " files "...)
+	if pct < 100 {
+		b = append(b, ' ')
+	}
+	if pct < 10 {
+		b = append(b, ' ')
+	}
+	b = strconv.AppendInt(b, pct, 10)
+	b = append(b, "% "...)
+	barAt := len(b)
+
+	b = appendSize(b, st.done)
+	b = append(b, " / "...)
+	b = appendSize(b, st.total)
+	b = append(b, ", "...)
+	b = appendSize(b, int64(rate))
+	b = append(b, "/s, "...)
+	b = append(b, st.elapsed.Round(time.Second).String()...)
+	b = append(b, ", ETA "...)
+	switch {
+	case st.total > 0 && st.done >= st.total:
+		b = append(b, "0s"...)
+	case rate > 0 && st.total > 0:
+		eta := time.Duration(float64(st.total-st.done) / rate * float64(time.Second))
+		b = append(b, eta.Round(time.Second).String()...)
+	default:
+		b = append(b, '-')
+	}
+
+	limit := width - 1
+	if cells := limit - (len(b) - start) - len("[] "); cells >= 10 {
+		fill := 0
+		if st.total > 0 {
+			fill = int(min(int64(cells), st.done*int64(cells)/st.total))
+		}
+		b = slices.Insert(b, barAt, appendGauge(make([]byte, 0, cells+3), fill, cells)...)
+	}
+	if len(b)-start > limit {
+		b = b[:start+limit]
+	}
+	return b
+}
+
+// appendGauge appends "[====>----] " to b: fill of cells full, the last of
+// them drawn as the tip unless all are.
+func appendGauge(b []byte, fill, cells int) []byte {
+	b = append(b, '[')
+	b = append(b, bytes.Repeat([]byte{'='}, fill)...)
+	if fill > 0 && fill < cells {
+		b[len(b)-1] = '>'
+	}
+	b = append(b, bytes.Repeat([]byte{'-'}, cells-fill)...)
+	return append(b, "] "...)
+}
+
+// sizeUnits are the units of appendSize, powers of 1000.
+var sizeUnits = []string{"B", "kB", "MB", "GB", "TB", "PB", "EB"}
+
+// appendSize appends n bytes to b in SI units with one decimal: "999 B",
+// "1.0 kB", "12.3 MB".
+func appendSize(b []byte, n int64) []byte {
+	if n < 1000 {
+		b = strconv.AppendInt(b, n, 10)
+		return append(b, " B"...)
+	}
+	f, u := float64(n)/1000, 1
+	for f >= 999.95 && u < len(sizeUnits)-1 {
+		f /= 1000
+		u++
+	}
+	b = strconv.AppendFloat(b, f, 'f', 1, 64)
+	b = append(b, ' ')
+	return append(b, sizeUnits[u]...)
 }
 
 // grow adds n bytes to the total as files are listed.
@@ -107,7 +237,7 @@ func (pr *progress) grow(n int64) {
 	if pr == nil || n <= 0 {
 		return
 	}
-	pr.bar.SetTotal(pr.total.Add(n), false)
+	pr.total.Add(n)
 }
 
 // add counts n bytes done.
@@ -115,7 +245,7 @@ func (pr *progress) add(n int64) {
 	if pr == nil || n <= 0 {
 		return
 	}
-	pr.bar.IncrInt64(n)
+	pr.done.Add(n)
 }
 
 // setFiles sets the number of files shown as done.
@@ -127,21 +257,64 @@ func (pr *progress) setFiles(n int) {
 }
 
 // lines returns the writer for lines meant for w: when w is the bar's own
-// writer, the lines are printed above the bar at its next redraw, so the two
-// do not interleave; otherwise w itself.
+// writer, each complete line written to it is printed above the bar, which
+// is cleared first and redrawn after, so the two do not interleave;
+// otherwise w itself.
 func (pr *progress) lines(w io.Writer) io.Writer {
 	if pr == nil || w != pr.out {
 		return w
 	}
-	return pr.p
+	return lineWriter{pr}
 }
 
-// finish completes the bar, which removes it from the terminal, and waits
-// until the lines printed above it are out.
+// A lineWriter prints lines above the bar of a progress; see
+// progress.lines. A write that does not end a line is held until one does.
+type lineWriter struct{ pr *progress }
+
+// Write prints the lines that p completes above the bar and redraws it.
+func (lw lineWriter) Write(p []byte) (int, error) {
+	pr := lw.pr
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if pr.finished {
+		return pr.out.Write(p)
+	}
+	pr.pending = append(pr.pending, p...)
+	i := bytes.LastIndexByte(pr.pending, '\n')
+	if i < 0 {
+		return len(p), nil
+	}
+	b := append(pr.buf[:0], "\r\x1b[K"...)
+	b = append(b, pr.pending[:i+1]...)
+	pr.buf = pr.appendFrame(b, false)
+	pr.pending = pr.pending[:copy(pr.pending, pr.pending[i+1:])]
+	if _, err := pr.out.Write(pr.buf); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// finish stops the redrawing, prints what is left of a line written
+// through lines, and draws the bar a last time, with the total set to what
+// was done, ending its line. Later lines go straight to the writer.
 func (pr *progress) finish() {
 	if pr == nil {
 		return
 	}
-	pr.bar.SetTotal(-1, true) // the total is what was done
-	pr.p.Wait()
+	pr.once.Do(func() {
+		close(pr.stop)
+		<-pr.stopped
+		pr.mu.Lock()
+		defer pr.mu.Unlock()
+		b := pr.buf[:0]
+		if len(pr.pending) > 0 {
+			b = append(b, "\r\x1b[K"...)
+			b = append(b, pr.pending...)
+			b = append(b, '\n')
+			pr.pending = nil
+		}
+		pr.buf = pr.appendFrame(b, true)
+		pr.out.Write(pr.buf)
+		pr.finished = true
+	})
 }
