@@ -136,7 +136,7 @@ func (cc *checkConfig) lint(stdin io.Reader, j job) checked {
 	}
 	r := stdin
 	if j.path != "-" {
-		f, _, err := openInput(j.path, false)
+		f, _, err := openInput(j.path, false, false)
 		if err != nil {
 			o.err = err
 			return o
@@ -211,7 +211,7 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		bar.setFiles(files + skipped)
 	}
-	forEachOrdered(ctx, c, stdin, bar, func(j job) checked { return cc.lint(stdin, j) }, report)
+	forEachOrdered(ctx, c, stdin, bar, func(j job) checked { return cc.lint(stdin, j) }, nil, report)
 	bar.finish()
 	slices.SortStableFunc(all, func(a, b findingRecord) int {
 		return cmp.Or(strings.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line))

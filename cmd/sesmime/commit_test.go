@@ -36,11 +36,16 @@ func TestCommitWriteFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	renamed, removed := false, false
-	_, err = commit(tmp, in, fi, rw,
-		func() error { renamed = true; return os.Rename(tmpName, orig) },
-		func() { removed = true; os.Remove(tmpName) }, true)
-	if err == nil {
-		t.Fatal("commit succeeded writing to a read-only file")
+	c := &commitment{
+		tmp:    tmp,
+		fi:     fi,
+		rename: func() error { renamed = true; return os.Rename(tmpName, orig) },
+		remove: func() { removed = true; os.Remove(tmpName) },
+		sync:   func() error { return nil },
+	}
+	_, pend, err := c.write(func(f *os.File) (inject.Result, error) { return rw.Rewrite(f, in) })
+	if err == nil || pend != nil {
+		t.Fatalf("write to a read-only file: err %v, pending %v", err, pend)
 	}
 	if renamed || !removed {
 		t.Errorf("renamed %v, removed %v; want false, true", renamed, removed)

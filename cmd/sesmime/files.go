@@ -17,8 +17,11 @@ type job struct {
 	path string // the input as named, or "-" for stdin
 	out  string // with -o: the output path relative to the output directory
 	size int64  // input size when known, for the progress bar
-	note string // the input is skipped for this reason
-	err  error  // the input could not be listed
+	// regular is set for a file found by walking a directory: it was a
+	// regular file, not a symbolic link, when the directory was read.
+	regular bool
+	note    string // the input is skipped for this reason
+	err     error  // the input could not be listed
 }
 
 // errIsDir is the error for a directory named without -r.
@@ -99,7 +102,7 @@ func (c *config) add(p string, emit func(job) bool, wantSize bool) bool {
 		} else if !d.Type().IsRegular() {
 			ok = emit(job{path: path, note: "not a regular file (" + typeName(d.Type()) + ")"})
 		} else {
-			j := job{path: path}
+			j := job{path: path, regular: true}
 			if wantSize {
 				if info, err := d.Info(); err == nil {
 					j.size = info.Size()

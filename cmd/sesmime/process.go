@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -20,8 +21,9 @@ const tempPrefix = ".sesmime-"
 // An outcome is what became of one job.
 type outcome struct {
 	job
-	res inject.Result
-	err error
+	res  inject.Result
+	err  error
+	pend *pending // written, waiting for its batch's sync (processor.settle)
 }
 
 // A processor rewrites one input as the run's mode says.
@@ -32,6 +34,10 @@ type processor struct {
 	stdout io.Writer
 	root   *os.Root // -o
 	dirs   sync.Map // directories made under root
+	// renamed maps each file system a pending file was renamed on to a
+	// function that syncs it, for the run's final sync.
+	renamed sync.Map
+	pool    tempPool // -i: temporary files for reuse
 }
 
 func (p *processor) process(j job) outcome {
@@ -44,12 +50,12 @@ func (p *processor) process(j job) outcome {
 	case p.c.dryRun:
 		o.res, o.err = p.check(j.path)
 	case p.c.inPlace:
-		o.res, o.err = p.inPlace(j.path)
+		o.res, o.pend, o.err = p.inPlace(j)
 		if o.err == nil && !o.res.Changed {
 			o.res.Written = 0 // the file was left alone
 		}
 	case p.c.outDir != "":
-		o.res, o.err = p.toDir(j.path, j.out)
+		o.res, o.pend, o.err = p.toDir(j.path, j.out)
 	default:
 		o.res, o.err = p.toWriter(p.stdout, j.path)
 	}
@@ -61,7 +67,7 @@ func (p *processor) toWriter(w io.Writer, path string) (inject.Result, error) {
 	if path == "-" {
 		return p.rw.Rewrite(w, bodyReader(p.stdin))
 	}
-	f, _, err := openInput(path, false)
+	f, _, err := openInput(path, false, false)
 	if err != nil {
 		return inject.Result{}, err
 	}
@@ -105,7 +111,7 @@ func (p *processor) check(path string) (inject.Result, error) {
 	if path == "-" {
 		return p.rw.Check(p.stdin)
 	}
-	f, fi, err := openInput(path, false)
+	f, fi, err := openInput(path, false, false)
 	if err != nil {
 		return inject.Result{}, err
 	}
@@ -119,8 +125,13 @@ func (p *processor) check(path string) (inject.Result, error) {
 
 // openInput opens path for reading. It refuses a directory and, when
 // regular is set, anything but a regular file. Non-regular files are
-// checked before opening, so a named pipe without a writer cannot block.
-func openInput(path string, regular bool) (*os.File, fs.FileInfo, error) {
+// checked before opening, so a named pipe without a writer cannot block;
+// walked says a directory listing already found path to be a regular file,
+// which openRegular then checks on the open file instead.
+func openInput(path string, regular, walked bool) (*os.File, fs.FileInfo, error) {
+	if walked {
+		return openRegular(path)
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, nil, err
@@ -145,112 +156,288 @@ func openInput(path string, regular bool) (*os.File, fs.FileInfo, error) {
 // keepMode is the part of a file mode a rewritten file keeps.
 const keepMode = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
 
+// smallFile is the size up to which an input is read whole and rewritten
+// in memory, in one read and one write; larger ones are streamed, the body
+// copied in the kernel.
+const smallFile = 64 << 10
+
+// bufPool holds the read buffers of small files.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, smallFile); return &b }}
+
 // inPlace rewrites path atomically: the new message goes to a temporary
-// file in the same directory, which is synced, given the original's mode
-// (and owner, when allowed) and renamed over the original. Nothing is
-// written when the message would not change. On any error the temporary
-// file is removed and the original is untouched. A symbolic link stays a
-// link: its target is rewritten.
-func (p *processor) inPlace(path string) (res inject.Result, err error) {
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return res, err
+// file in the same directory, which is given the original's mode (and
+// owner, when allowed), made durable and renamed over the original.
+// Nothing is written when the message would not change. On any error the
+// temporary file is removed and the original is untouched. A symbolic link
+// named by the user stays a link: its target is rewritten.
+//
+// Where the system can sync a whole file system (Linux), the temporary file
+// is returned pending: the run's worker syncs a batch of them at once and
+// only then renames each (processor.settle). Elsewhere each is synced and
+// renamed here.
+func (p *processor) inPlace(j job) (res inject.Result, pend *pending, err error) {
+	real := j.path
+	if !j.regular {
+		if real, err = filepath.EvalSymlinks(j.path); err != nil {
+			return res, nil, err
+		}
 	}
-	in, fi, err := openInput(real, true)
+	in, fi, err := openInput(real, true, j.regular)
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
 	defer in.Close()
-	// Read the header alone first: a message that would not change is left
-	// alone without copying its body to a temporary file.
-	if res, err = p.rw.Check(in); err != nil || !res.Changed {
-		return res, err
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	n, err := io.ReadFull(in, *bp)
+	var (
+		src   io.Reader
+		whole []byte // the rewritten message, when it was read whole
+	)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		// Read whole: rewrite in memory.
+		if whole, res, err = p.rw.Bytes((*bp)[:n]); err != nil || !res.Changed {
+			return res, nil, err
+		}
+	case err != nil:
+		return res, nil, err
+	default:
+		// Read the header alone first: a message that would not change is
+		// left alone without copying its body to a temporary file.
+		if res, err = p.rw.Check(io.MultiReader(bytes.NewReader((*bp)[:n]), in)); err != nil || !res.Changed {
+			return res, nil, err
+		}
+		if _, err := in.Seek(0, io.SeekStart); err != nil {
+			return res, nil, err
+		}
+		src = in
 	}
-	if _, err := in.Seek(0, io.SeekStart); err != nil {
-		return res, err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(real), tempPrefix+"*.tmp")
+	dir := filepath.Dir(real)
+	tmp, name, reused, err := p.temp(dir)
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
-	return commit(tmp, in, fi, p.rw, func() error { return os.Rename(tmp.Name(), real) }, func() { os.Remove(tmp.Name()) }, true)
+	w := &commitment{
+		tmp:      tmp,
+		reused:   reused,
+		fi:       fi,
+		rename:   func() error { return os.Rename(name, real) },
+		exchange: func() error { return exchange(name, real) },
+		remove:   func() { os.Remove(name) },
+		sync:     func() error { return syncDir(func() (*os.File, error) { return os.Open(dir) }) },
+		tmpPath:  name,
+		dir:      dir,
+	}
+	if whole != nil {
+		return w.write(func(f *os.File) (inject.Result, error) {
+			_, err := f.Write(whole)
+			res.Written = int64(len(whole))
+			return res, err
+		})
+	}
+	return w.write(func(f *os.File) (inject.Result, error) { return p.rw.Rewrite(f, src) })
 }
 
-// commit rewrites in to tmp and, when the message changed (or always is
-// set), syncs tmp and calls rename. Otherwise, or on any error, it closes
-// tmp and calls remove.
-func commit(tmp, in *os.File, fi fs.FileInfo, rw *inject.Rewriter, rename func() error, remove func(), onlyChanged bool) (res inject.Result, err error) {
+// createTemp creates a temporary file with a fresh name, through open,
+// which is given the name and must fail with fs.ErrExist when it is taken.
+func createTemp(open func(name string) (*os.File, error)) (*os.File, string, error) {
+	for range 10000 {
+		name := tempPrefix + strconv.FormatUint(rand.Uint64(), 36) + ".tmp"
+		f, err := open(name)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, name, err
+		}
+	}
+	return nil, "", errors.New("cannot find a free temporary file name")
+}
+
+// A commitment is a temporary file on its way to replace (or become) an
+// output file.
+type commitment struct {
+	tmp    *os.File
+	reused bool         // tmp is a pooled file: it may hold old bytes past the new end
+	fi     fs.FileInfo  // the input, whose mode and owner the output keeps
+	rename func() error // gives tmp its final name
+	remove func()       // removes tmp
+	sync   func() error // makes everything written on tmp's file system durable
+	// exchange, when not nil, swaps tmp and the original (see tempPool);
+	// tmpPath and dir are then where tmp is, for reuse.
+	exchange     func() error
+	tmpPath, dir string
+}
+
+// write fills c.tmp with fill and, when that succeeds, makes the file
+// durable and renames it: here with fsync, or, when the system can sync a
+// whole file system, later, a batch at a time, from the returned pending.
+// On any error the temporary file is removed.
+func (c *commitment) write(fill func(*os.File) (inject.Result, error)) (res inject.Result, pend *pending, err error) {
 	done := false
 	defer func() {
 		if !done {
-			tmp.Close()
-			remove()
+			c.tmp.Close()
+			c.remove()
 		}
 	}()
-	chown(tmp, fi) // before Chmod: a chown clears the set-user-ID bit
-	if err := tmp.Chmod(fi.Mode() & keepMode); err != nil {
-		return res, err
+	chown(c.tmp, c.fi) // before Chmod: a chown clears the set-user-ID bit
+	if err := c.tmp.Chmod(c.fi.Mode() & keepMode); err != nil {
+		return res, nil, err
 	}
-	// *os.File on both sides: the body goes with copy_file_range where the
-	// system has it.
-	if res, err = rw.Rewrite(tmp, in); err != nil {
-		return res, err
+	if res, err = fill(c.tmp); err != nil {
+		return res, nil, err
 	}
-	if onlyChanged && !res.Changed {
-		return res, nil
+	if c.reused {
+		if err := c.tmp.Truncate(res.Written); err != nil {
+			return res, nil, err
+		}
 	}
-	if err := tmp.Sync(); err != nil {
-		return res, err
-	}
-	if err := tmp.Close(); err != nil {
-		remove()
-		done = true
-		return res, err
-	}
-	if err := rename(); err != nil {
-		remove()
-		done = true
-		return res, err
+	if !syncFSWorks {
+		if err := c.tmp.Sync(); err != nil {
+			return res, nil, err
+		}
 	}
 	done = true
-	return res, nil
+	if err := c.tmp.Close(); err != nil {
+		c.remove()
+		return res, nil, err
+	}
+	pend = &pending{rename: c.rename, exchange: c.exchange, remove: c.remove, sync: c.sync,
+		dev: devOf(c.fi), tmp: c.tmpPath, dir: c.dir}
+	if syncFSWorks {
+		return res, pend, nil
+	}
+	return res, nil, pend.finish(nil)
+}
+
+// A pending file is a rewritten message written under its temporary name,
+// waiting for the sync that makes it durable before it takes its final
+// name.
+type pending struct {
+	rename   func() error
+	exchange func() error // nil, or swaps the file with its original
+	remove   func()
+	sync     func() error
+	dev      uint64 // the file system, so that a batch syncs each once
+	tmp, dir string // where the file is, for reuse after an exchange
+	swapped  bool   // the exchange was done: tmp holds the original
+}
+
+// finish gives the file its final name, or removes it when syncErr (the
+// result of syncing its file system) or the rename failed. It exchanges the
+// file with its original where it can (setting swapped), else renames it.
+func (pd *pending) finish(syncErr error) error {
+	if syncErr != nil {
+		pd.remove()
+		return fmt.Errorf("sync: %w", syncErr)
+	}
+	if pd.exchange != nil && pd.exchange() == nil {
+		pd.swapped = true
+		return nil
+	}
+	if err := pd.rename(); err != nil {
+		pd.remove()
+		return err
+	}
+	return nil
+}
+
+// settle completes a batch of outcomes: it syncs each file system that
+// holds a pending file once, then renames (or exchanges) the pending files,
+// and records the file systems for the run's final sync (processor.finish),
+// which makes the renames durable too. The originals that exchanges left
+// under temporary names are pooled for reuse once a second sync has made
+// the exchanges durable: before that, a crash could bring an original's
+// name back to an inode being overwritten.
+func (p *processor) settle(batch []outcome) {
+	synced := syncEach(batch, func(*pending) bool { return true })
+	for i := range batch {
+		o := &batch[i]
+		if o.pend == nil {
+			continue
+		}
+		if err := o.pend.finish(synced[o.pend.dev]); err != nil {
+			o.err = err
+			o.pend = nil
+		} else {
+			p.renamed.Store(o.pend.dev, o.pend.sync)
+		}
+	}
+	resynced := syncEach(batch, func(pd *pending) bool { return pd.swapped })
+	for i := range batch {
+		pd := batch[i].pend
+		batch[i].pend = nil
+		if pd == nil || !pd.swapped {
+			continue
+		}
+		if resynced[pd.dev] != nil || !p.pool.put(pd.dir, pd.tmp) {
+			os.Remove(pd.tmp)
+		}
+	}
+}
+
+// syncEach syncs, once each, the file systems of the pending files of
+// batch that want reports wanted, and returns the result for each.
+func syncEach(batch []outcome, want func(*pending) bool) map[uint64]error {
+	synced := make(map[uint64]error)
+	for _, o := range batch {
+		if pd := o.pend; pd != nil && want(pd) {
+			if _, ok := synced[pd.dev]; !ok {
+				synced[pd.dev] = pd.sync()
+			}
+		}
+	}
+	return synced
+}
+
+// finish removes the pooled temporary files and syncs, once more, each file
+// system a pending file was renamed on, so that the renames are durable
+// when the run ends.
+func (p *processor) finish() error {
+	errs := []error{p.pool.drain()}
+	p.renamed.Range(func(_, sync any) bool {
+		if err := sync.(func() error)(); err != nil {
+			errs = append(errs, err)
+		}
+		return true
+	})
+	return errors.Join(errs...)
 }
 
 // toDir rewrites path to out under the output directory. Writes go through
 // an os.Root, so neither ".." nor a symbolic link can lead them outside the
-// directory. The file is written to a temporary name and renamed, so an
-// interrupted run leaves no partial file.
-func (p *processor) toDir(path, out string) (res inject.Result, err error) {
-	in, fi, err := openInput(path, false)
+// directory. The file is written to a temporary name, made durable and
+// renamed, so an interrupted run leaves no partial file.
+func (p *processor) toDir(path, out string) (res inject.Result, pend *pending, err error) {
+	in, fi, err := openInput(path, false, false)
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
 	defer in.Close()
 	dir := filepath.Dir(out)
 	if dir != "." {
 		if _, made := p.dirs.Load(dir); !made {
 			if err := p.root.MkdirAll(dir, 0o777); err != nil {
-				return res, err
+				return res, nil, err
 			}
 			p.dirs.Store(dir, true)
 		}
 	}
 	if ofi, err := p.root.Stat(out); err == nil && os.SameFile(ofi, fi) {
-		return res, errors.New("output would overwrite the input (use -i to rewrite in place)")
+		return res, nil, errors.New("output would overwrite the input (use -i to rewrite in place)")
 	}
-	var (
-		tmp  *os.File
-		name string
-	)
-	for range 10000 {
-		name = filepath.Join(dir, tempPrefix+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
-		tmp, err = p.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if !errors.Is(err, fs.ErrExist) {
-			break
-		}
-	}
+	tmp, name, err := createTemp(func(name string) (*os.File, error) {
+		return p.root.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	})
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
-	return commit(tmp, in, fi, p.rw, func() error { return p.root.Rename(name, out) }, func() { p.root.Remove(name) }, false)
+	name = filepath.Join(dir, name)
+	c := &commitment{
+		tmp:    tmp,
+		fi:     fi,
+		rename: func() error { return p.root.Rename(name, out) },
+		remove: func() { p.root.Remove(name) },
+		sync:   func() error { return syncDir(func() (*os.File, error) { return p.root.Open(dir) }) },
+	}
+	return c.write(func(f *os.File) (inject.Result, error) { return p.rw.Rewrite(f, in) })
 }

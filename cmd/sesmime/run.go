@@ -162,8 +162,30 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 		rep.enc = json.NewEncoder(stdout)
 		rep.enc.SetEscapeHTML(false)
 	}
-	listed, done := forEachOrdered(ctx, c, stdin, bar, p.process, rep.report)
+	var settle func([]outcome)
+	if syncFSWorks && (c.inPlace || c.outDir != "") && !c.dryRun {
+		settle = p.settle
+	}
+	var listed, done int
+	if multi {
+		listed, done = forEachOrdered(ctx, c, stdin, bar, p.process, settle, rep.report)
+	} else {
+		// One input: no workers, which would only cost start-up time.
+		c.enumerate(stdin, func(j job) bool {
+			o := []outcome{p.process(j)}
+			if settle != nil {
+				settle(o)
+			}
+			rep.report(o[0])
+			listed, done = listed+1, done+1
+			return true
+		}, false)
+	}
 	bar.finish()
+	if err := p.finish(); err != nil {
+		fmt.Fprintf(stderr, "sesmime: the rewritten files may not be durable: %v\n", err)
+		rep.st.Failed++
+	}
 	st := &rep.st
 	st.Elapsed = now().Sub(start).Seconds()
 	rep.notDone = listed - done
@@ -193,20 +215,28 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 	return exitOK
 }
 
+// maxBatch bounds how many finished files a worker holds for one
+// settle call (one sync of their file systems, then the renames).
+const maxBatch = 64
+
 // forEachOrdered lists the inputs of c, runs do on each with c.jobs
 // workers and calls report with the results in input order. After ctx is
 // cancelled no new input is started and the results already made are
 // reported. It returns how many inputs were listed and how many reported.
-func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar *progress, do func(job) T, report func(T)) (listed, reported int) {
+//
+// When settle is not nil, each worker holds its results and passes them to
+// settle in batches before they are reported: when it has maxBatch, when
+// no next input is ready yet, and before it stops (also after a signal).
+func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar *progress, do func(job) T, settle func([]T), report func(T)) (listed, reported int) {
 	type result struct {
 		seq int
 		v   T
 	}
-	jobs := make(chan job, c.jobs)
-	results := make(chan result, c.jobs)
+	jobs := make(chan job, maxBatch)
+	results := make(chan result, maxBatch)
 	// window bounds how far the workers may run ahead of the report, which
 	// is in input order: a slow file holds back at most this many outcomes.
-	window := make(chan struct{}, 64+4*c.jobs)
+	window := make(chan struct{}, 64+4*c.jobs+maxBatch*c.jobs)
 	var nListed atomic.Int64
 	go func() {
 		// On a signal this goroutine may stay blocked reading --files-from;
@@ -232,23 +262,50 @@ func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar 
 	var wg sync.WaitGroup
 	for range c.jobs {
 		wg.Go(func() {
-			for {
-				var j job
-				select {
-				case <-ctx.Done():
+			var (
+				seqs []int
+				held []T
+			)
+			flush := func() {
+				if len(held) == 0 {
 					return
-				case jj, ok := <-jobs:
-					if !ok {
-						return
-					}
-					j = jj
 				}
-				if ctx.Err() != nil {
-					return // the job is counted as not processed
+				settle(held)
+				for i, v := range held {
+					results <- result{seqs[i], v}
+				}
+				seqs, held = seqs[:0], held[:0]
+			}
+			defer flush()
+			for {
+				var (
+					j  job
+					ok bool
+				)
+				select {
+				case j, ok = <-jobs:
+				default:
+					flush() // nothing ready: settle what is held before waiting
+					select {
+					case <-ctx.Done():
+						return
+					case j, ok = <-jobs:
+					}
+				}
+				if !ok || ctx.Err() != nil {
+					return // a job taken after the signal is counted as not processed
 				}
 				// A file once started is finished (or abandoned by its
 				// own error) before the worker looks at ctx again.
-				results <- result{j.seq, do(j)}
+				v := do(j)
+				if settle == nil {
+					results <- result{j.seq, v}
+					continue
+				}
+				seqs, held = append(seqs, j.seq), append(held, v)
+				if len(held) >= maxBatch {
+					flush()
+				}
 			}
 		})
 	}

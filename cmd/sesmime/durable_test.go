@@ -1,0 +1,179 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/sesmime/sesmime/inject"
+)
+
+// TestSettleSyncFails: when syncing a batch's file system fails, no file of
+// the batch replaces its original, every temporary file is removed and each
+// outcome reports the sync error.
+func TestSettleSyncFails(t *testing.T) {
+	dir := t.TempDir()
+	p := &processor{}
+	var batch []outcome
+	for i := range 3 {
+		orig := filepath.Join(dir, fmt.Sprintf("m%d.eml", i))
+		tmp := filepath.Join(dir, fmt.Sprintf("%s%d.tmp", tempPrefix, i))
+		writeFiles(t, dir, map[string]string{filepath.Base(orig): "old", filepath.Base(tmp): "new"})
+		batch = append(batch, outcome{res: inject.Result{Changed: true}, pend: &pending{
+			rename:   func() error { return os.Rename(tmp, orig) },
+			exchange: func() error { return exchange(tmp, orig) },
+			remove:   func() { os.Remove(tmp) },
+			sync:     func() error { return errors.New("disk on fire") },
+			tmp:      tmp,
+			dir:      dir,
+		}})
+	}
+	p.settle(batch)
+	for i, o := range batch {
+		if o.err == nil || !strings.Contains(o.err.Error(), "sync: disk on fire") {
+			t.Errorf("outcome %d: err %v, want the sync error", i, o.err)
+		}
+		if o.pend != nil {
+			t.Errorf("outcome %d still pending", i)
+		}
+		if got := readFile(t, filepath.Join(dir, fmt.Sprintf("m%d.eml", i))); got != "old" {
+			t.Errorf("m%d.eml = %q, want the original", i, got)
+		}
+	}
+	if left := tempFiles(t, dir); len(left) > 0 {
+		t.Errorf("temporary files left: %q", left)
+	}
+}
+
+// TestInPlaceBatches: -i over many files in several directories, in
+// batches with reused temporary files, gives every file its rewrite, keeps
+// each file's mode, and leaves no temporary file.
+func TestInPlaceBatches(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{}
+	const n = 3*maxBatch + 7
+	for i := range n {
+		files[fmt.Sprintf("d%d/m%04d.eml", i%3, i)] = fmt.Sprintf("Subject: %d\r\nX-SES-CONFIGURATION-SET: old\r\n\r\nbody %d\r\n", i, i)
+	}
+	writeFiles(t, dir, files)
+	if err := os.Chmod(filepath.Join(dir, "d1/m0001.eml"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	chdir(t, dir)
+	for _, j := range []string{"1", "2"} {
+		code, _, errs := runT(t, "", "inject", "-i", "-r", "-j", j, "--config-set", "v"+j, ".")
+		if code != 0 {
+			t.Fatalf("-j %s: code %d, stderr %q", j, code, errs)
+		}
+		if want := fmt.Sprintf("%d files: %d changed, 0 unchanged, 0 failed", n, n); !strings.Contains(errs, want) {
+			t.Errorf("-j %s summary %q, want %q", j, errs, want)
+		}
+		for name := range files {
+			var i int
+			fmt.Sscanf(filepath.Base(name), "m%d.eml", &i)
+			want := fmt.Sprintf("Subject: %d\r\nX-SES-CONFIGURATION-SET: v%s\r\n\r\nbody %d\r\n", i, j, i)
+			if got := readFile(t, name); got != want {
+				t.Fatalf("-j %s: %s = %q, want %q", j, name, got, want)
+			}
+		}
+		if fi, _ := os.Stat("d1/m0001.eml"); fi.Mode().Perm() != 0o600 {
+			t.Errorf("-j %s: d1/m0001.eml mode %v, want 0600", j, fi.Mode())
+		}
+		if left := tempFiles(t, dir); len(left) > 0 {
+			t.Errorf("-j %s: temporary files left: %q", j, left)
+		}
+	}
+}
+
+// TestReuseSparesOtherLinks: an original with another hard link, or with an
+// extended attribute, is never overwritten as a later file's temporary
+// file: the other link keeps the old message and no other file gets the
+// attribute.
+func TestReuseSparesOtherLinks(t *testing.T) {
+	if !syncFSWorks {
+		t.Skip("temporary files are reused only where they are exchanged (Linux)")
+	}
+	dir := t.TempDir()
+	files := map[string]string{"keep/link.eml": "Subject: linked\r\n\r\nold\r\n"}
+	for i := range 2 * maxBatch {
+		files[fmt.Sprintf("m/%04d.eml", i)] = fmt.Sprintf("Subject: %d\r\n\r\nold %d\r\n", i, i)
+	}
+	writeFiles(t, dir, files)
+	chdir(t, dir)
+	if err := os.Link("keep/link.eml", "m/0000.eml.tmp-link"); err != nil {
+		t.Fatal(err)
+	}
+	// m/0000.eml and keep/link.eml: the same inode.
+	if err := os.Rename("m/0000.eml.tmp-link", "m/0000.eml"); err != nil {
+		t.Fatal(err)
+	}
+	xattr := syscall.Setxattr("m/0001.eml", "user.sesmime-test", []byte("secret"), 0) == nil
+	code, _, errs := runT(t, "", "inject", "-i", "-r", "-j", "1", "--config-set", "news", "m")
+	if code != 0 {
+		t.Fatalf("code %d, stderr %q", code, errs)
+	}
+	if got := readFile(t, "keep/link.eml"); got != "Subject: linked\r\n\r\nold\r\n" {
+		t.Errorf("the other link of a rewritten file changed: %q", got)
+	}
+	if !xattr {
+		t.Log("no user extended attributes here: that half is not tested")
+		return
+	}
+	ents, _ := os.ReadDir("m")
+	buf := make([]byte, 64)
+	for _, e := range ents {
+		if _, err := syscall.Getxattr(filepath.Join("m", e.Name()), "user.sesmime-test", buf); err == nil {
+			t.Errorf("%s got the attribute of another message", e.Name())
+		}
+	}
+}
+
+// TestTempPool: the pool gives back what it was given, per directory, is
+// bounded, makes room by dropping another directory's files, and drain
+// removes what is left.
+func TestTempPool(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(name string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var tp tempPool
+	if _, ok := tp.get("a"); ok {
+		t.Fatal("empty pool gave a file")
+	}
+	for i := range maxPooled {
+		if !tp.put("a", mk(fmt.Sprintf("a%d", i))) {
+			t.Fatalf("put %d refused below the bound", i)
+		}
+	}
+	if tp.put("a", mk("a-extra")) {
+		t.Error("pool full of a's files took another")
+	}
+	b := mk("b0")
+	if !tp.put("b", b) {
+		t.Error("pool full of another directory's files refused b's")
+	}
+	if name, ok := tp.get("b"); !ok || name != b {
+		t.Errorf("get(b) = %q, %v; want %q", name, ok, b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a0")); !os.IsNotExist(err) {
+		t.Error("a's files were not removed to make room")
+	}
+	tp.put("b", b)
+	if err := tp.drain(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(b); !os.IsNotExist(err) {
+		t.Error("drain left a pooled file")
+	}
+	if _, ok := tp.get("b"); ok {
+		t.Error("drained pool gave a file")
+	}
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// maxPooled bounds the temporary files a run keeps for reuse, and so the
+// old messages it keeps on disk until the run ends.
+const maxPooled = 1024
+
+// A tempPool keeps temporary files for reuse, by directory. With -i a
+// rewritten message is exchanged with its original (renameat2
+// RENAME_EXCHANGE) rather than renamed over it, so the temporary name then
+// holds the original's inode; once the exchange is durable that inode is
+// overwritten as the temporary file of a later message in the directory.
+// On file systems such as ext4 without a journal, allocating and freeing an
+// inode per message costs more than the rewrite itself.
+type tempPool struct {
+	mu    sync.Mutex
+	byDir map[string][]string // directory → temporary file paths
+	n     int
+	last  string // the directory of the latest put
+}
+
+// get takes a temporary file path of dir, if the pool has one.
+func (tp *tempPool) get(dir string) (string, bool) {
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	names := tp.byDir[dir]
+	if len(names) == 0 {
+		return "", false
+	}
+	name := names[len(names)-1]
+	tp.byDir[dir] = names[:len(names)-1]
+	tp.n--
+	return name, true
+}
+
+// put keeps the temporary file path of dir for reuse, or reports false
+// when the pool is full of dir's files. When it is full with other
+// directories' files, those of one of them are removed first: a run
+// usually goes through a tree a directory at a time.
+func (tp *tempPool) put(dir, name string) bool {
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	if tp.byDir == nil {
+		tp.byDir = make(map[string][]string)
+	}
+	if tp.n >= maxPooled {
+		tp.dropOther(dir)
+		if tp.n >= maxPooled {
+			return false
+		}
+	}
+	tp.byDir[dir] = append(tp.byDir[dir], name)
+	tp.n++
+	tp.last = dir
+	return true
+}
+
+// dropOther removes the files of a directory other than dir, preferring
+// one other than the latest put's, which a worker may still be in.
+func (tp *tempPool) dropOther(dir string) {
+	victim, found := "", false
+	for other := range tp.byDir {
+		if other != dir && (!found || victim == tp.last) {
+			victim, found = other, true
+		}
+	}
+	if !found {
+		return
+	}
+	for _, name := range tp.byDir[victim] {
+		os.Remove(name)
+	}
+	tp.n -= len(tp.byDir[victim])
+	delete(tp.byDir, victim)
+}
+
+// drain removes every temporary file in the pool.
+func (tp *tempPool) drain() error {
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	var first error
+	for dir, names := range tp.byDir {
+		for _, name := range names {
+			if err := os.Remove(name); err != nil && first == nil {
+				first = err
+			}
+		}
+		delete(tp.byDir, dir)
+	}
+	tp.n = 0
+	return first
+}
+
+// temp returns a temporary file in dir to write a message to: a pooled one
+// when there is one fit for reuse (reused is then true, and the file may
+// hold old bytes past what is written), else a new one.
+func (p *processor) temp(dir string) (f *os.File, name string, reused bool, err error) {
+	for {
+		name, ok := p.pool.get(dir)
+		if !ok {
+			break
+		}
+		if f, err := reopenTemp(name); err == nil {
+			return f, name, true, nil
+		}
+		os.Remove(name) // not fit for reuse (see reopenTemp)
+	}
+	f, name, err = createTemp(func(name string) (*os.File, error) {
+		return openTemp(filepath.Join(dir, name))
+	})
+	return f, filepath.Join(dir, name), false, err
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// errNotReusable refuses a pooled temporary file.
+var errNotReusable = errors.New("temporary file not fit for reuse")
+
+// syncFSWorks says the system can sync a whole file system at once
+// (syncfs(2)): written files are then made durable a batch at a time.
+const syncFSWorks = true
+
+// syncDir syncs the file system holding the directory that open opens.
+func syncDir(open func() (*os.File, error)) error {
+	d, err := open()
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := unix.Syncfs(int(d.Fd())); err != nil {
+		return &fs.PathError{Op: "syncfs", Path: d.Name(), Err: err}
+	}
+	return nil
+}
+
+// devOf returns the device number of the file system holding fi.
+func devOf(fi fs.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Dev)
+	}
+	return 0
+}
+
+// exchange swaps the files at paths a and b, atomically (renameat2(2) with
+// RENAME_EXCHANGE). It fails where the file system cannot.
+func exchange(a, b string) error {
+	return unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
+}
+
+// reopenTemp opens the pooled temporary file name for overwriting. It
+// refuses a file that is not a regular file with one link and no extended
+// attributes: another name would see the new bytes, or an ACL or security
+// label of the old message would pass to the new one.
+func reopenTemp(name string) (*os.File, error) {
+	fd, err := retryEINTR(func() (int, error) {
+		return syscall.Open(name, syscall.O_WRONLY|syscall.O_CLOEXEC|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var st syscall.Stat_t
+	err = syscall.Fstat(fd, &st)
+	if err == nil && (st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Nlink != 1) {
+		err = errNotReusable
+	}
+	if err == nil {
+		if n, xerr := unix.Flistxattr(fd, nil); xerr != nil && xerr != unix.ENOTSUP || n > 0 {
+			err = errNotReusable
+		}
+	}
+	if err == nil {
+		err = syscall.SetNonblock(fd, false)
+	}
+	if err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), name), nil
+}

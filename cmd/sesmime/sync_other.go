@@ -1,0 +1,25 @@
+//go:build !linux
+
+package main
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+)
+
+// syncFSWorks says the system can sync a whole file system at once. It
+// cannot here: each written file is synced on its own.
+const syncFSWorks = false
+
+// syncDir is not used where syncFSWorks is false.
+func syncDir(open func() (*os.File, error)) error { return nil }
+
+// devOf is not used where syncFSWorks is false.
+func devOf(fi fs.FileInfo) uint64 { return 0 }
+
+// exchange is not done here: pending files are renamed.
+func exchange(a, b string) error { return errors.ErrUnsupported }
+
+// reopenTemp is not used here: nothing is pooled.
+func reopenTemp(name string) (*os.File, error) { return nil, errors.ErrUnsupported }
