@@ -35,15 +35,22 @@
 // # In place
 //
 // With -i each message is written to a temporary file (.sesmime-*.tmp) in
-// the same directory, synced, given the original's mode bits (and owner,
-// when allowed) and renamed over the original, so a reader sees the old or
-// the new message, never a mix. A file whose message would not change is
-// left alone, mtime included. A symbolic link named on the command line
-// stays a link: its target is rewritten. Renaming gives the file a new
-// inode, so other hard links keep the old message. On an error the original
-// is untouched and the temporary file is removed; on SIGINT or SIGTERM the
-// files in flight are finished, no new file is started, and sesmime exits
-// with 128 plus the signal number. With -o files are written the same way.
+// the same directory, given the original's mode bits (and owner, when
+// allowed), synced and then swapped with the original (renameat2
+// RENAME_EXCHANGE, or a rename where the file system cannot), so a reader
+// sees the old or the new message, never a mix. On Linux the sync is done a
+// batch at a time, one syncfs(2) per file system for up to 64 files of a
+// worker, and once more at the end; elsewhere each file is fsynced. Once a
+// swap is synced, the original's inode is reused as the temporary file of a
+// later message of the directory, unless it has another link or extended
+// attributes; the ones left are removed at the end. A file whose message
+// would not change is left alone, mtime included. A symbolic link named on
+// the command line stays a link: its target is rewritten. The file gets
+// another inode, so other hard links keep the old message. On an error the
+// original is untouched and the temporary file is removed; on SIGINT or
+// SIGTERM the files in flight are finished, no new file is started, and
+// sesmime exits with 128 plus the signal number. With -o files are written
+// the same way, renamed rather than swapped.
 //
 // # Reports
 //
