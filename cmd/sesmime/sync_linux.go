@@ -46,7 +46,8 @@ func exchange(a, b string) error {
 // reopenTemp opens the pooled temporary file name for overwriting. It
 // refuses a file that is not a regular file with one link and no extended
 // attributes: another name would see the new bytes, or an ACL or security
-// label of the old message would pass to the new one.
+// label of the old message would pass to the new one. It also refuses one
+// that a new file would not be like (ownTemp).
 func reopenTemp(name string) (*os.File, error) {
 	fd, err := retryEINTR(func() (int, error) {
 		return syscall.Open(name, syscall.O_WRONLY|syscall.O_CLOEXEC|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
@@ -56,7 +57,7 @@ func reopenTemp(name string) (*os.File, error) {
 	}
 	var st syscall.Stat_t
 	err = syscall.Fstat(fd, &st)
-	if err == nil && (st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Nlink != 1) {
+	if err == nil && (st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Nlink != 1 || !ownTemp(&st)) {
 		err = errNotReusable
 	}
 	if err == nil {
@@ -72,4 +73,14 @@ func reopenTemp(name string) (*os.File, error) {
 		return nil, err
 	}
 	return os.NewFile(uintptr(fd), name), nil
+}
+
+// euid and egid are the process's effective user and group.
+var euid, egid = uint32(os.Geteuid()), uint32(os.Getegid())
+
+// ownTemp reports whether a reused temporary file with status st ends up
+// like a new one: owned by this process, so that its mode can be set, and
+// unless the process can give it any owner (root), of its group.
+func ownTemp(st *syscall.Stat_t) bool {
+	return st.Uid == euid && (euid == 0 || st.Gid == egid)
 }
