@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -175,5 +177,32 @@ func TestTempPool(t *testing.T) {
 	}
 	if _, ok := tp.get("b"); ok {
 		t.Error("drained pool gave a file")
+	}
+}
+
+// TestReadSmall: a file read whole reports io.EOF with all its bytes,
+// whatever its stat size said; a larger one fills the buffer.
+func TestReadSmall(t *testing.T) {
+	tests := []struct {
+		name      string
+		data      int   // bytes in the file
+		size      int64 // what stat said
+		wantN     int
+		wantWhole bool
+	}{
+		{"as stated", 100, 100, 100, true},
+		{"empty", 0, 0, 0, true},
+		{"grew since stat", 150, 100, 150, true},
+		{"shrank since stat", 80, 100, 80, true},
+		{"fills the buffer", 256, 256, 256, false},
+		{"larger than the buffer", 1000, 1000, 256, false},
+		{"grew past the buffer", 1000, 100, 256, false},
+	}
+	for _, tt := range tests {
+		buf := make([]byte, 256)
+		n, err := readSmall(bytes.NewReader(make([]byte, tt.data)), buf, tt.size)
+		if n != tt.wantN || (err == io.EOF) != tt.wantWhole || (err != nil && err != io.EOF) {
+			t.Errorf("%s: n %d, err %v; want %d, whole %v", tt.name, n, err, tt.wantN, tt.wantWhole)
+		}
 	}
 }

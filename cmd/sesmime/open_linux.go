@@ -11,8 +11,8 @@ import (
 // openRegular opens path, which a directory listing found to be a regular
 // file, for reading. It checks the open file instead of the path, so it
 // takes fewer system calls than os.Stat and os.Open: the file is opened
-// non-blocking (a named pipe put there since cannot block the run), checked
-// with fstat to be a regular file and set back to blocking.
+// non-blocking (a named pipe put there since cannot block the run) and
+// checked with fstat to be a regular file.
 func openRegular(path string) (*os.File, fs.FileInfo, error) {
 	fd, err := retryEINTR(func() (int, error) {
 		return syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
@@ -29,10 +29,9 @@ func openRegular(path string) (*os.File, fs.FileInfo, error) {
 		syscall.Close(fd)
 		return nil, nil, fmt.Errorf("not a regular file (%s)", typeName(fi.Mode().Type()))
 	}
-	if err := syscall.SetNonblock(fd, false); err != nil {
-		syscall.Close(fd)
-		return nil, nil, &fs.PathError{Op: "fcntl", Path: path, Err: err}
-	}
+	// Left non-blocking, which reads and copies of a regular file ignore:
+	// os.NewFile then finds that the poller cannot take it, and reads it
+	// blocking, one system call fewer than setting it back.
 	return os.NewFile(uintptr(fd), path), fi, nil
 }
 

@@ -189,13 +189,13 @@ func (p *processor) inPlace(j job) (res inject.Result, pend *pending, err error)
 	defer in.Close()
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	n, err := io.ReadFull(in, *bp)
+	n, err := readSmall(in, *bp, fi.Size())
 	var (
 		src   io.Reader
 		whole []byte // the rewritten message, when it was read whole
 	)
 	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
+	case err == io.EOF:
 		// Read whole: rewrite in memory.
 		if whole, res, err = p.rw.Bytes((*bp)[:n]); err != nil || !res.Changed {
 			return res, nil, err
@@ -237,6 +237,32 @@ func (p *processor) inPlace(j job) (res inject.Result, pend *pending, err error)
 		})
 	}
 	return w.write(func(f *os.File) (inject.Result, error) { return p.rw.Rewrite(f, src) })
+}
+
+// readSmall reads f, whose size was size, into buf. It returns io.EOF
+// when all of f fits. One read does when it returns size bytes, less than
+// asked for: a read of a regular file stops short only at its end.
+func readSmall(f io.Reader, buf []byte, size int64) (int, error) {
+	if size >= 0 && size < int64(len(buf)) {
+		n, err := f.Read(buf[:size+1])
+		if err == nil && int64(n) == size {
+			return n, io.EOF
+		}
+		if err != nil {
+			return n, err
+		}
+		m, err := io.ReadFull(f, buf[n:])
+		n += m
+		if err == io.ErrUnexpectedEOF {
+			err = io.EOF
+		}
+		return n, err
+	}
+	n, err := io.ReadFull(f, buf)
+	if err == io.ErrUnexpectedEOF {
+		err = io.EOF
+	}
+	return n, err
 }
 
 // createTemp creates a temporary file with a fresh name, through open,

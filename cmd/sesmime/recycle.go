@@ -8,7 +8,7 @@ import (
 
 // maxPooled bounds the temporary files a run keeps for reuse, and so the
 // old messages it keeps on disk until the run ends.
-const maxPooled = 1024
+const maxPooled = 4 * maxBatch
 
 // A tempPool keeps temporary files for reuse, by directory. With -i a
 // rewritten message is exchanged with its original (renameat2
