@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -162,6 +161,16 @@ type findingRecord struct {
 	Message  string `json:"message"`
 }
 
+func (r findingRecord) appendJSON(b []byte) []byte {
+	o := openObject(b)
+	o.str("path", r.Path)
+	o.int("line", int64(r.Line))
+	o.str("code", r.Code)
+	o.str("severity", r.Severity)
+	o.str("message", r.Message)
+	return o.close()
+}
+
 func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cc, err := parseCheck(args)
 	if errors.Is(err, errHelp) {
@@ -217,10 +226,9 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return cmp.Or(strings.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line))
 	})
 	if c.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetEscapeHTML(false)
+		out := &jsonOut{w: stdout}
 		for _, r := range all {
-			enc.Encode(r)
+			out.write(r)
 		}
 	} else {
 		for _, r := range all {

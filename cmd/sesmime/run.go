@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -139,6 +138,32 @@ type stats struct {
 	Stopped   bool    `json:"interrupted,omitempty"`
 }
 
+func (st *stats) appendJSON(b []byte) []byte {
+	o := openObject(b)
+	o.int("files", int64(st.Files))
+	o.int("changed", int64(st.Changed))
+	o.int("unchanged", int64(st.Unchanged))
+	o.int("failed", int64(st.Failed))
+	o.int("skipped", int64(st.Skipped))
+	o.int("bytes", st.Bytes)
+	o.float("elapsed_seconds", st.Elapsed)
+	if st.Stopped {
+		o.bool("interrupted", true)
+	}
+	return o.close()
+}
+
+// A summaryRecord is the --json object that ends a run.
+type summaryRecord struct {
+	Summary *stats `json:"summary"`
+}
+
+func (r summaryRecord) appendJSON(b []byte) []byte {
+	o := openObject(b)
+	o.object("summary", r.Summary)
+	return o.close()
+}
+
 // fileRecord is the --json object for one file.
 type fileRecord struct {
 	Path    string   `json:"path"`
@@ -159,8 +184,7 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 
 	rep := &reporter{c: c, stdout: stdout, stderr: stderr, bar: bar}
 	if c.json {
-		rep.enc = json.NewEncoder(stdout)
-		rep.enc.SetEscapeHTML(false)
+		rep.enc = &jsonOut{w: stdout}
 	}
 	var settle func([]outcome)
 	if syncFSWorks && (c.inPlace || c.outDir != "") && !c.dryRun {
@@ -191,9 +215,7 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 	rep.notDone = listed - done
 	st.Stopped = ctx.Err() != nil
 	if c.json {
-		rep.enc.Encode(struct {
-			Summary *stats `json:"summary"`
-		}{st})
+		rep.enc.write(summaryRecord{st})
 	} else if multi {
 		fmt.Fprintf(stderr, "sesmime: %d files: %d changed, %d unchanged, %d failed", st.Files, st.Changed, st.Unchanged, st.Failed)
 		if st.Skipped > 0 {
@@ -339,12 +361,24 @@ func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar 
 	return int(nListed.Load()), reported
 }
 
+func (r fileRecord) appendJSON(b []byte) []byte {
+	o := openObject(b)
+	o.str("path", r.Path)
+	o.strOmit("output", r.Output)
+	o.bool("changed", r.Changed)
+	o.strOmit("error", r.Error)
+	o.int("bytes", r.Bytes)
+	o.strsOmit("changes", r.Changes)
+	o.strOmit("skipped", r.Skipped)
+	return o.close()
+}
+
 // A reporter prints the outcome of each file.
 type reporter struct {
 	c       *config
 	stdout  io.Writer
 	stderr  io.Writer
-	enc     *json.Encoder
+	enc     *jsonOut
 	bar     *progress
 	st      stats
 	notDone int
@@ -394,7 +428,7 @@ func (r *reporter) report(o outcome) {
 		}
 	}
 	if r.enc != nil {
-		r.enc.Encode(rec)
+		r.enc.write(rec)
 	}
 	r.bar.setFiles(r.st.Files + r.st.Skipped)
 }
