@@ -68,7 +68,7 @@ func Base64Len(n int64) int64 { return (n + 2) / 3 * 4 }
 
 // AtMostOnce reports whether SES rejects a message in which the field
 // name appears more than once. Case is ignored.
-func AtMostOnce(name string) bool { return atMostOnce[strings.ToLower(name)] }
+func AtMostOnce(name string) bool { return isAtMostOnce(strings.ToLower(name)) }
 
 // inboundFields are added by SES to mail it receives.
 var inboundFields = []string{"X-SES-RECEIPT", "X-SES-Spam-Verdict", "X-SES-Virus-Verdict", "X-SES-DKIM-SIGNATURE", "X-SES-Outgoing"}
@@ -80,8 +80,8 @@ var inboundFields = []string{"X-SES-RECEIPT", "X-SES-Spam-Verdict", "X-SES-Virus
 //
 // The header block is held in memory, bounded by opts.Limits; the body is
 // streamed in constant memory and never decoded or re-encoded. MIME parts
-// are walked read-only with github.com/emersion/go-message, to a depth of
-// 32 entities; a part header over 64 KiB is reported, not read.
+// are walked read-only, as the package documentation describes, to a depth
+// of 32 entities; a part header over 64 KiB is reported, not read.
 //
 // The error is that of mimeheaders.ReadWithLimits for a header block it
 // refuses, or a read error of r; malformed content is a finding.
@@ -175,7 +175,7 @@ func lintHeader(h *mimeheaders.Header, opts *Options, add func(int, string, Seve
 				}
 			}
 		}
-		if atMostOnce[lname] {
+		if isAtMostOnce(lname) {
 			if l, ok := first[lname]; ok {
 				add(f.Line(), CodeDuplicateField, Error, "%s appears again (first at line %d): SES rejects the message with \"Duplicate header '%s'.\"", name, l, name)
 			} else {

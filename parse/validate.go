@@ -3,6 +3,7 @@ package parse
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sesmime/sesmime/mimeheaders"
@@ -125,31 +126,37 @@ func isTokenByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'
 }
 
-// atMostOnce lists, lower case, the fields SES rejects a message for when
-// they appear twice ("Duplicate header 'NAME'.").
-var atMostOnce = map[string]bool{}
+// atMostOnceNames lists, lower case and sorted, the fields SES rejects a
+// message for when they appear twice ("Duplicate header 'NAME'."). A
+// sorted list costs nothing at start-up, unlike a map built by init.
+var atMostOnceNames = []string{
+	"accept-language", "archived-at", "auto-submitted", "bounces-to", "comments",
+	"content-alternative", "content-base", "content-class", "content-description",
+	"content-disposition", "content-duration", "content-id", "content-language", "content-length",
+	"content-location", "content-md5", "content-transfer-encoding", "content-type", "date",
+	"delivered-to", "disposition-notification-options", "disposition-notification-to",
+	"dkim-signature", "domainkey-signature", "errors-to", "from", "importance", "in-reply-to",
+	"keywords", "list-archive", "list-help", "list-id", "list-owner", "list-post",
+	"list-subscribe", "list-unsubscribe", "list-unsubscribe-post", "message-context",
+	"message-id", "mime-version", "organization", "original-from", "original-message-id",
+	"original-recipient", "original-subject", "precedence", "priority", "references", "reply-to",
+	"return-path", "return-receipt-to", "sender", "sensitivity", "solicitation", "subject",
+	"thread-index", "thread-topic", "user-agent", "vbr-info",
+}
 
-// reserved lists, lower case, the fields that must never be written as
-// custom tag headers besides those of atMostOnce: address and trace fields.
-var reserved = map[string]bool{}
+// reservedNames lists, lower case and sorted, the fields that must never be
+// written as custom tag headers besides those of atMostOnceNames: address
+// and trace fields.
+var reservedNames = []string{
+	"arc-authentication-results", "arc-message-signature", "arc-seal", "authentication-results",
+	"bcc", "cc", "feedback-id", "received", "to",
+}
 
-func init() {
-	for _, n := range strings.Fields(`accept-language archived-at auto-submitted bounces-to comments
-		content-alternative content-base content-class content-description content-disposition
-		content-duration content-id content-language content-length content-location content-md5
-		content-transfer-encoding content-type date delivered-to disposition-notification-options
-		disposition-notification-to dkim-signature domainkey-signature errors-to from importance
-		in-reply-to keywords list-archive list-help list-id list-owner list-post list-subscribe
-		list-unsubscribe list-unsubscribe-post message-context message-id mime-version organization
-		original-from original-message-id original-recipient original-subject precedence priority
-		references reply-to return-path return-receipt-to sender solicitation sensitivity subject
-		thread-index thread-topic user-agent vbr-info`) {
-		atMostOnce[n] = true
-	}
-	for _, n := range strings.Fields(`to cc bcc received authentication-results arc-seal
-		arc-message-signature arc-authentication-results feedback-id`) {
-		reserved[n] = true
-	}
+// isAtMostOnce reports whether the lower-case field name l is in
+// atMostOnceNames.
+func isAtMostOnce(l string) bool {
+	_, ok := slices.BinarySearch(atMostOnceNames, l)
+	return ok
 }
 
 // ReservedHeader reports whether name may not be used for a custom tag
@@ -164,5 +171,6 @@ func ReservedHeader(name string) bool {
 			return true
 		}
 	}
-	return reserved[l] || atMostOnce[l]
+	_, ok := slices.BinarySearch(reservedNames, l)
+	return ok || isAtMostOnce(l)
 }
