@@ -31,7 +31,8 @@ echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --
 echo
 
 CGO_ENABLED=0 go build -o "$tmp/sesmime" ./cmd/sesmime
-go build -o "$tmp/gocat" ./bench/gocat
+CGO_ENABLED=0 go build -o "$tmp/gocat" ./bench/gocat
+CGO_ENABLED=0 go build -o "$tmp/injectmin" ./bench/injectmin
 go build -o "$tmp/genmsg" ./bench/genmsg
 go build -o "$tmp/cmpcmd" ./bench/cmpcmd
 go build -o "$tmp/benchtab" ./bench/benchtab
@@ -50,13 +51,13 @@ echo "## command line, one message: stdin file -> stdout file ($ROUNDS alternati
 for size in 10 40; do
 	"$tmp/genmsg" -size $((size << 20)) >"$tmp/in$size.eml"
 	"$tmp/cmpcmd" -in "$tmp/in$size.eml" -out "$tmp/out.eml" -rounds "$ROUNDS" -base gocat -label "${size}MiB" \
-		"cat=cat" "gocat=$tmp/gocat" "sesmime=$tmp/sesmime inject $opts" | if [ "$size" = 10 ]; then cat; else sed 1,2d; fi
+		"cat=cat" "gocat=$tmp/gocat" "injectmin=$tmp/injectmin news" "sesmime=$tmp/sesmime inject $opts" | if [ "$size" = 10 ]; then cat; else sed 1,2d; fi
 done
 echo
 echo "start-up alone (3 KB message):"
 head -c 3000 "$tmp/in10.eml" >"$tmp/small.eml"
 "$tmp/cmpcmd" -in "$tmp/small.eml" -out "$tmp/out.eml" -rounds "$ROUNDS" -base gocat -label 3KB \
-	"cat=cat" "gocat=$tmp/gocat" "sesmime=$tmp/sesmime inject $opts" "sesmime-version=$tmp/sesmime version"
+	"cat=cat" "gocat=$tmp/gocat" "injectmin=$tmp/injectmin news" "sesmime=$tmp/sesmime inject $opts" "sesmime-version=$tmp/sesmime version"
 echo
 if command -v /usr/bin/time >/dev/null; then
 	for size in 10 40; do
