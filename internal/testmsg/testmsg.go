@@ -6,6 +6,7 @@ package testmsg
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -27,6 +28,37 @@ func AddCorpusSeeds(f *testing.F, glob string, max int) {
 	}
 }
 
+// CorpusFiles returns the messages of the folder named by SESMIME_CORPUS:
+// its regular files other than dot files, README.md, SOURCES.md and
+// MANIFEST.tsv. A relative folder is resolved against the repository root,
+// from a package folder one level below it. The test is skipped when the
+// variable is unset, and fails when the folder holds no messages.
+func CorpusFiles(t testing.TB) []string {
+	t.Helper()
+	dir := os.Getenv("SESMIME_CORPUS")
+	if dir == "" {
+		t.Skip("SESMIME_CORPUS is not set")
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join("..", dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatalf("SESMIME_CORPUS: %v", err)
+	}
+	var files []string
+	for _, e := range entries {
+		name := e.Name()
+		if e.Type().IsRegular() && !strings.HasPrefix(name, ".") && name != "README.md" && name != "SOURCES.md" && name != "MANIFEST.tsv" {
+			files = append(files, filepath.Join(dir, name))
+		}
+	}
+	if len(files) == 0 {
+		t.Fatalf("SESMIME_CORPUS=%s holds no messages", dir)
+	}
+	return files
+}
+
 // ErrAfter is a reader that returns Data, then Err instead of the bytes after N.
 type ErrAfter struct {
 	Data []byte
@@ -34,6 +66,7 @@ type ErrAfter struct {
 	Err  error
 }
 
+// Read returns the bytes of Data up to N, then Err.
 func (r *ErrAfter) Read(p []byte) (int, error) {
 	if r.N <= 0 {
 		return 0, r.Err
@@ -46,4 +79,5 @@ func (r *ErrAfter) Read(p []byte) (int, error) {
 // ZeroReader always returns 0, nil.
 type ZeroReader struct{}
 
+// Read returns 0, nil.
 func (ZeroReader) Read([]byte) (int, error) { return 0, nil }
