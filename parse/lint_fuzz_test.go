@@ -17,6 +17,9 @@ import (
 func FuzzLint(f *testing.F) {
 	testmsg.AddCorpusSeeds(f, "testdata/lint/*.eml", 4<<10)
 	testmsg.AddCorpusSeeds(f, testmsg.CorpusGlob, 4<<10)
+	for _, seed := range parse.MIMESeeds() {
+		f.Add(seed)
+	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		info, err := parse.Lint(bytes.NewReader(msg), &parse.Options{Headers: []string{"X-Campaign"}, API: parse.V1})
 		if err != nil {

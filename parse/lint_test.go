@@ -339,6 +339,14 @@ func TestLintMIMELines(t *testing.T) {
 			"inner\n" + // 8
 			"--a--\n", // 9
 			"8 " + parse.CodeNoFinalBoundary},
+		{"field without a name", "Content-Type: multipart/mixed; boundary=a\n" + // 1
+			"\n" + // 2
+			"--a\n" + // 3
+			": skipped\n" + // 4
+			"Content-Type: multipart/mixed\n" + // 5
+			"\n" + // 6
+			"--a--\n", // 7
+			"5 " + parse.CodeNoBoundary},
 		{"attached message header", "Content-Type: multipart/mixed; boundary=a\n" + // 1
 			"\n" + // 2
 			"--a\n" + // 3
@@ -367,7 +375,7 @@ func TestLintMIMELines(t *testing.T) {
 }
 
 // TestLintPartHeaderLines checks the line of each kind of part header
-// error go-message makes.
+// error: the first line of the field at fault.
 func TestLintPartHeaderLines(t *testing.T) {
 	head := "Content-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: text/plain\n" // lines 1-4
 	for _, tc := range []struct {
@@ -379,6 +387,8 @@ func TestLintPartHeaderLines(t *testing.T) {
 		{"bad key", "From x 11:28\n\nx\n--a--\n", 5},
 		{"bad key at end", "X-A: 1\nFrom x 11:28\n", 6},
 		{"no colon at end", "bad line\n", 5},
+		{"no colon, then the last line", "bad line\nx", 5},
+		{"bad key, folded", "From x 11:28\n more\n\nx\n--a--\n", 5},
 	} {
 		in, err := parse.Lint(strings.NewReader(head+tc.part), nil)
 		if err != nil {
