@@ -10,29 +10,38 @@ import (
 
 // openRegular opens path, which a directory listing found to be a regular
 // file, for reading. It checks the open file instead of the path, so it
-// takes fewer system calls than os.Stat and os.Open: the file is opened
-// non-blocking (a named pipe put there since cannot block the run) and
-// checked with fstat to be a regular file.
+// takes fewer system calls than os.Stat and os.Open: see openRegularFD.
 func openRegular(path string) (*os.File, fs.FileInfo, error) {
-	fd, err := retryEINTR(func() (int, error) {
-		return syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
-	})
+	fd, fi, err := openRegularFD(path)
 	if err != nil {
-		return nil, nil, &fs.PathError{Op: "open", Path: path, Err: err}
-	}
-	fi := &statInfo{name: path}
-	if err := syscall.Fstat(fd, &fi.st); err != nil {
-		syscall.Close(fd)
-		return nil, nil, &fs.PathError{Op: "stat", Path: path, Err: err}
-	}
-	if !fi.Mode().IsRegular() {
-		syscall.Close(fd)
-		return nil, nil, fmt.Errorf("not a regular file (%s)", typeName(fi.Mode().Type()))
+		return nil, nil, err
 	}
 	// Left non-blocking, which reads and copies of a regular file ignore:
 	// os.NewFile then finds that the poller cannot take it, and reads it
 	// blocking, one system call fewer than setting it back.
 	return os.NewFile(uintptr(fd), path), fi, nil
+}
+
+// openRegularFD opens path for reading as a bare descriptor, non-blocking
+// (a named pipe put there since the listing cannot block the run), and
+// checks with fstat that it is a regular file.
+func openRegularFD(path string) (int, *statInfo, error) {
+	fd, err := retryEINTR(func() (int, error) {
+		return syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	})
+	if err != nil {
+		return -1, nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	fi := &statInfo{name: path}
+	if err := syscall.Fstat(fd, &fi.st); err != nil {
+		syscall.Close(fd)
+		return -1, nil, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if !fi.Mode().IsRegular() {
+		syscall.Close(fd)
+		return -1, nil, fmt.Errorf("not a regular file (%s)", typeName(fi.Mode().Type()))
+	}
+	return fd, fi, nil
 }
 
 // openTemp creates the file name for writing, failing with an error that

@@ -181,6 +181,8 @@ func (p *processor) inPlace(j job) (res inject.Result, pend *pending, err error)
 		if real, err = filepath.EvalSymlinks(j.path); err != nil {
 			return res, nil, err
 		}
+	} else if res, pend, done, err := p.inPlaceSmall(real); done {
+		return res, pend, err
 	}
 	in, fi, err := openInput(real, true, j.regular)
 	if err != nil {
@@ -218,17 +220,8 @@ func (p *processor) inPlace(j job) (res inject.Result, pend *pending, err error)
 	if err != nil {
 		return res, nil, err
 	}
-	w := &commitment{
-		tmp:      tmp,
-		reused:   reused,
-		fi:       fi,
-		rename:   func() error { return os.Rename(name, real) },
-		exchange: func() error { return exchange(name, real) },
-		remove:   func() { os.Remove(name) },
-		sync:     func() error { return syncDir(func() (*os.File, error) { return os.Open(dir) }) },
-		tmpPath:  name,
-		dir:      dir,
-	}
+	w := inPlaceCommitment(dir, name, real, fi)
+	w.tmp, w.reused = tmp, reused
 	if whole != nil {
 		return w.write(func(f *os.File) (inject.Result, error) {
 			_, err := f.Write(whole)
@@ -327,12 +320,31 @@ func (c *commitment) write(fill func(*os.File) (inject.Result, error)) (res inje
 		c.remove()
 		return res, nil, err
 	}
-	pend = &pending{rename: c.rename, exchange: c.exchange, remove: c.remove, sync: c.sync,
-		dev: devOf(c.fi), tmp: c.tmpPath, dir: c.dir}
+	pend = c.pending()
 	if syncFSWorks {
 		return res, pend, nil
 	}
 	return res, nil, pend.finish(nil)
+}
+
+// pending returns the pending file c becomes once written.
+func (c *commitment) pending() *pending {
+	return &pending{rename: c.rename, exchange: c.exchange, remove: c.remove, sync: c.sync,
+		dev: devOf(c.fi), tmp: c.tmpPath, dir: c.dir}
+}
+
+// inPlaceCommitment returns the commitment of the temporary file name in
+// dir, which is to replace real (whose status is fi) in place.
+func inPlaceCommitment(dir, name, real string, fi fs.FileInfo) *commitment {
+	return &commitment{
+		fi:       fi,
+		rename:   func() error { return os.Rename(name, real) },
+		exchange: func() error { return exchange(name, real) },
+		remove:   func() { os.Remove(name) },
+		sync:     func() error { return syncDir(func() (*os.File, error) { return os.Open(dir) }) },
+		tmpPath:  name,
+		dir:      dir,
+	}
 }
 
 // A pending file is a rewritten message written under its temporary name,

@@ -43,33 +43,17 @@ func exchange(a, b string) error {
 	return unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
 }
 
-// reopenTemp opens the pooled temporary file name for overwriting. It
-// refuses a file that is not a regular file with one link and no extended
-// attributes: another name would see the new bytes, or an ACL or security
-// label of the old message would pass to the new one. It also refuses one
-// that a new file would not be like (ownTemp).
+// reopenTemp opens the pooled temporary file name for overwriting, if it
+// is fit for reuse (see reopenTempFD).
 func reopenTemp(name string) (*os.File, error) {
-	fd, err := retryEINTR(func() (int, error) {
-		return syscall.Open(name, syscall.O_WRONLY|syscall.O_CLOEXEC|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
-	})
-	if err != nil {
-		return nil, err
-	}
-	var st syscall.Stat_t
-	err = syscall.Fstat(fd, &st)
-	if err == nil && (st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Nlink != 1 || !ownTemp(&st)) {
-		err = errNotReusable
-	}
-	if err == nil {
-		if n, xerr := unix.Flistxattr(fd, nil); xerr != nil && xerr != unix.ENOTSUP || n > 0 {
-			err = errNotReusable
-		}
-	}
+	fd, _, err := reopenTempFD(name)
 	if err == nil {
 		err = syscall.SetNonblock(fd, false)
+		if err != nil {
+			syscall.Close(fd)
+		}
 	}
 	if err != nil {
-		syscall.Close(fd)
 		return nil, err
 	}
 	return os.NewFile(uintptr(fd), name), nil

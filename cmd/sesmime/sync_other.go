@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+
+	"github.com/sesmime/sesmime/inject"
 )
 
 // syncFSWorks says the system can sync a whole file system at once. It
@@ -23,3 +25,8 @@ func exchange(a, b string) error { return errors.ErrUnsupported }
 
 // reopenTemp is not used here: nothing is pooled.
 func reopenTemp(name string) (*os.File, error) { return nil, errors.ErrUnsupported }
+
+// inPlaceSmall has no shortcut here: inPlace does the work.
+func (p *processor) inPlaceSmall(real string) (res inject.Result, pend *pending, done bool, err error) {
+	return res, nil, false, nil
+}
