@@ -213,7 +213,7 @@ func (p *processor) inPlace(j job) (res inject.Result, pend *pending, err error)
 		if _, err := in.Seek(0, io.SeekStart); err != nil {
 			return res, nil, err
 		}
-		src = in
+		src = bodyReader(in)
 	}
 	dir := filepath.Dir(real)
 	tmp, name, reused, err := p.temp(dir)
@@ -477,5 +477,5 @@ func (p *processor) toDir(path, out string) (res inject.Result, pend *pending, e
 		remove: func() { p.root.Remove(name) },
 		sync:   func() error { return syncDir(func() (*os.File, error) { return p.root.Open(dir) }) },
 	}
-	return c.write(func(f *os.File) (inject.Result, error) { return p.rw.Rewrite(f, in) })
+	return c.write(func(f *os.File) (inject.Result, error) { return p.rw.Rewrite(f, bodyReader(in)) })
 }

@@ -2,17 +2,25 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"syscall"
 )
 
-// spliceCopy moves the rest of src to dst with splice(2), in the kernel,
-// when one of them is a pipe (file to file is copy_file_range's job, which
-// os.File.ReadFrom does). handled is false, with what was moved so far, when
-// splice cannot go on: neither is a pipe, dst is in append mode, a
-// non-blocking end would block. The caller then copies the rest itself.
+// spliceCopy moves the rest of src to dst with splice(2), in the kernel:
+// directly when one of them is a pipe, through a pipe of its own when both
+// are regular files. Between files copy_file_range (os.File.ReadFrom) would
+// do, but on file systems without reflinks it copies through a small pipe
+// of the kernel's, and when the header's change in length leaves the body
+// at another offset within a page (nearly always), a 1 MiB pipe is ~20%
+// faster (bench/README.md). handled is false, with what was moved so far,
+// when splice cannot go on: neither end is a pipe nor both are regular
+// files, dst is in append mode, a non-blocking end would block. The caller
+// then copies the rest itself.
 func spliceCopy(dst, src *os.File) (n int64, handled bool, err error) {
-	if !isPipe(src) && !isPipe(dst) {
+	sm, dm := fileType(src), fileType(dst)
+	direct := sm == os.ModeNamedPipe || dm == os.ModeNamedPipe
+	if !direct && (sm != 0 || dm != 0) {
 		return 0, false, nil
 	}
 	sc, err := src.SyscallConn()
@@ -26,17 +34,10 @@ func spliceCopy(dst, src *os.File) (n int64, handled bool, err error) {
 	var serr error
 	cerr := sc.Control(func(sfd uintptr) {
 		cerr := dc.Control(func(dfd uintptr) {
-			for {
-				m, e := syscall.Splice(int(sfd), nil, int(dfd), nil, 1<<20, spliceMove)
-				switch {
-				case m > 0:
-					n += m
-				case e == nil: // end of input
-					return
-				case e != syscall.EINTR:
-					serr = e
-					return
-				}
+			if direct {
+				n, serr = spliceDirect(int(dfd), int(sfd))
+			} else {
+				n, serr = splicePiped(int(dfd), int(sfd))
 			}
 		})
 		if cerr != nil {
@@ -52,9 +53,88 @@ func spliceCopy(dst, src *os.File) (n int64, handled bool, err error) {
 	return n, true, nil
 }
 
-const spliceMove = 0x1 // SPLICE_F_MOVE
-
-func isPipe(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeNamedPipe != 0
+// spliceDirect splices sfd to dfd until the end of sfd; one is a pipe.
+func spliceDirect(dfd, sfd int) (n int64, err error) {
+	for {
+		m, e := syscall.Splice(sfd, nil, dfd, nil, 1<<20, spliceMove)
+		switch {
+		case m > 0:
+			n += m
+		case e == nil: // end of input
+			return n, nil
+		case e != syscall.EINTR:
+			return n, e
+		}
+	}
 }
+
+// splicePiped splices the regular file sfd to the regular file dfd through
+// a pipe of 1 MiB (or what the system allows). It fails with EINVAL, having
+// moved nothing, when dfd is in append mode or a file cannot be spliced.
+func splicePiped(dfd, sfd int) (n int64, err error) {
+	if fl, err := fcntl(dfd, syscall.F_GETFL); err != nil || fl&syscall.O_APPEND != 0 {
+		return 0, syscall.EINVAL
+	}
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+		return 0, syscall.EINVAL
+	}
+	defer syscall.Close(p[0])
+	defer syscall.Close(p[1])
+	fcntl3(p[1], fSetPipeSz, 1<<20) // a smaller pipe only costs more round trips
+	for {
+		m, e := syscall.Splice(sfd, nil, p[1], nil, 1<<20, spliceMove|spliceMore)
+		switch {
+		case e == syscall.EINTR:
+			continue
+		case e != nil:
+			return n, e // nothing is left in the pipe
+		case m == 0:
+			return n, nil
+		}
+		for m > 0 {
+			k, e := syscall.Splice(p[0], nil, dfd, nil, int(m), spliceMove)
+			switch {
+			case e == syscall.EINTR:
+				continue
+			case e == syscall.EINVAL || e == syscall.EAGAIN || e == syscall.ENOSYS:
+				return n, fmt.Errorf("bytes left in a pipe: %w", e) // not retried by the caller
+			case e != nil:
+				return n, e
+			}
+			n += k
+			m -= k
+		}
+	}
+}
+
+// modeUnknown is fileType's answer when fstat fails.
+const modeUnknown = os.ModeIrregular
+
+// fileType returns the type bits of f's mode: 0 for a regular file.
+func fileType(f *os.File) os.FileMode {
+	fi, err := f.Stat()
+	if err != nil {
+		return modeUnknown
+	}
+	return fi.Mode().Type()
+}
+
+// fcntl calls fcntl(2) with no argument.
+func fcntl(fd, cmd int) (int, error) { return fcntl3(fd, cmd, 0) }
+
+// fcntl3 calls fcntl(2) with an integer argument.
+func fcntl3(fd, cmd, arg int) (int, error) {
+	r, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), uintptr(cmd), uintptr(arg))
+	if e != 0 {
+		return -1, e
+	}
+	return int(r), nil
+}
+
+const (
+	fSetPipeSz = 1031 // F_SETPIPE_SZ
+	spliceMore = 0x4  // SPLICE_F_MORE
+)
+
+const spliceMove = 0x1 // SPLICE_F_MOVE
