@@ -207,7 +207,7 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 	}
 	bar.finish()
 	if err := p.finish(); err != nil {
-		fmt.Fprintf(stderr, "sesmime: the rewritten files may not be durable: %v\n", err)
+		fmt.Fprintf(stderr, "sesmime: finishing the run (final sync, removing temporary files): %v\n", err)
 		rep.st.Failed++
 	}
 	st := &rep.st
