@@ -44,19 +44,6 @@ func openRegularFD(path string) (int, *statInfo, error) {
 	return fd, fi, nil
 }
 
-// openTemp creates the file name for writing, failing with an error that
-// matches fs.ErrExist when it exists. Like openRegular it saves the system
-// calls os.OpenFile spends on trying the file in the network poller.
-func openTemp(name string) (*os.File, error) {
-	fd, err := retryEINTR(func() (int, error) {
-		return syscall.Open(name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o600)
-	})
-	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
-	}
-	return os.NewFile(uintptr(fd), name), nil
-}
-
 // retryEINTR calls open until it fails with something other than EINTR.
 func retryEINTR(open func() (int, error)) (int, error) {
 	for {

@@ -258,11 +258,16 @@ func readSmall(f io.Reader, buf []byte, size int64) (int, error) {
 	return n, err
 }
 
+// tempName returns a fresh name for a temporary file.
+func tempName() string {
+	return tempPrefix + strconv.FormatUint(rand.Uint64(), 36) + ".tmp"
+}
+
 // createTemp creates a temporary file with a fresh name, through open,
 // which is given the name and must fail with fs.ErrExist when it is taken.
 func createTemp(open func(name string) (*os.File, error)) (*os.File, string, error) {
 	for range 10000 {
-		name := tempPrefix + strconv.FormatUint(rand.Uint64(), 36) + ".tmp"
+		name := tempName()
 		f, err := open(name)
 		if !errors.Is(err, fs.ErrExist) {
 			return f, name, err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"path/filepath"
 	"sync"
 )
 
@@ -94,24 +93,4 @@ func (tp *tempPool) drain() error {
 	}
 	tp.n = 0
 	return first
-}
-
-// temp returns a temporary file in dir to write a message to: a pooled one
-// when there is one fit for reuse (reused is then true, and the file may
-// hold old bytes past what is written), else a new one.
-func (p *processor) temp(dir string) (f *os.File, name string, reused bool, err error) {
-	for {
-		name, ok := p.pool.get(dir)
-		if !ok {
-			break
-		}
-		if f, err := reopenTemp(name); err == nil {
-			return f, name, true, nil
-		}
-		os.Remove(name) // not fit for reuse (see reopenTemp)
-	}
-	f, name, err = createTemp(func(name string) (*os.File, error) {
-		return openTemp(filepath.Join(dir, name))
-	})
-	return f, filepath.Join(dir, name), false, err
 }

@@ -3,10 +3,8 @@ package main
 import (
 	"io"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -95,6 +93,26 @@ func fillTemp(fd int, name string, data []byte, st *syscall.Stat_t, reused bool,
 	return nil
 }
 
+// temp returns a temporary file in dir to write a message to: a pooled one
+// when there is one fit for reuse (reused is then true, and the file may
+// hold old bytes past what is written), else a new one.
+func (p *processor) temp(dir string) (f *os.File, name string, reused bool, err error) {
+	fd, name, _, reused, err := p.tempFD(dir)
+	if err != nil {
+		return nil, "", false, err
+	}
+	if reused {
+		// Opened non-blocking; set back so that os.NewFile does not try the
+		// poller.
+		if err := syscall.SetNonblock(fd, false); err != nil {
+			syscall.Close(fd)
+			os.Remove(name)
+			return nil, "", false, &fs.PathError{Op: "fcntl", Path: name, Err: err}
+		}
+	}
+	return os.NewFile(uintptr(fd), name), name, reused, nil
+}
+
 // tempFD returns a temporary file in dir as a bare descriptor: a pooled
 // one fit for reuse (reused, with its status st) or a new one.
 func (p *processor) tempFD(dir string) (fd int, name string, st syscall.Stat_t, reused bool, err error) {
@@ -109,7 +127,7 @@ func (p *processor) tempFD(dir string) (fd int, name string, st syscall.Stat_t, 
 		os.Remove(name) // not fit for reuse
 	}
 	for range 10000 {
-		name = filepath.Join(dir, tempPrefix+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
+		name = filepath.Join(dir, tempName())
 		fd, err = retryEINTR(func() (int, error) {
 			return syscall.Open(name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o600)
 		})

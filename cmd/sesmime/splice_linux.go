@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // spliceCopy moves the rest of src to dst with splice(2), in the kernel:
@@ -56,7 +58,7 @@ func spliceCopy(dst, src *os.File) (n int64, handled bool, err error) {
 // spliceDirect splices sfd to dfd until the end of sfd; one is a pipe.
 func spliceDirect(dfd, sfd int) (n int64, err error) {
 	for {
-		m, e := syscall.Splice(sfd, nil, dfd, nil, 1<<20, spliceMove)
+		m, e := syscall.Splice(sfd, nil, dfd, nil, 1<<20, unix.SPLICE_F_MOVE)
 		switch {
 		case m > 0:
 			n += m
@@ -72,7 +74,7 @@ func spliceDirect(dfd, sfd int) (n int64, err error) {
 // a pipe of 1 MiB (or what the system allows). It fails with EINVAL, having
 // moved nothing, when dfd is in append mode or a file cannot be spliced.
 func splicePiped(dfd, sfd int) (n int64, err error) {
-	if fl, err := fcntl(dfd, syscall.F_GETFL); err != nil || fl&syscall.O_APPEND != 0 {
+	if fl, err := unix.FcntlInt(uintptr(dfd), unix.F_GETFL, 0); err != nil || fl&unix.O_APPEND != 0 {
 		return 0, syscall.EINVAL
 	}
 	var p [2]int
@@ -81,9 +83,9 @@ func splicePiped(dfd, sfd int) (n int64, err error) {
 	}
 	defer syscall.Close(p[0])
 	defer syscall.Close(p[1])
-	fcntl3(p[1], fSetPipeSz, 1<<20) // a smaller pipe only costs more round trips
+	unix.FcntlInt(uintptr(p[1]), unix.F_SETPIPE_SZ, 1<<20) // a smaller pipe only costs more round trips
 	for {
-		m, e := syscall.Splice(sfd, nil, p[1], nil, 1<<20, spliceMove|spliceMore)
+		m, e := syscall.Splice(sfd, nil, p[1], nil, 1<<20, unix.SPLICE_F_MOVE|unix.SPLICE_F_MORE)
 		switch {
 		case e == syscall.EINTR:
 			continue
@@ -93,7 +95,7 @@ func splicePiped(dfd, sfd int) (n int64, err error) {
 			return n, nil
 		}
 		for m > 0 {
-			k, e := syscall.Splice(p[0], nil, dfd, nil, int(m), spliceMove)
+			k, e := syscall.Splice(p[0], nil, dfd, nil, int(m), unix.SPLICE_F_MOVE)
 			switch {
 			case e == syscall.EINTR:
 				continue
@@ -119,22 +121,3 @@ func fileType(f *os.File) os.FileMode {
 	}
 	return fi.Mode().Type()
 }
-
-// fcntl calls fcntl(2) with no argument.
-func fcntl(fd, cmd int) (int, error) { return fcntl3(fd, cmd, 0) }
-
-// fcntl3 calls fcntl(2) with an integer argument.
-func fcntl3(fd, cmd, arg int) (int, error) {
-	r, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), uintptr(cmd), uintptr(arg))
-	if e != 0 {
-		return -1, e
-	}
-	return int(r), nil
-}
-
-const (
-	fSetPipeSz = 1031 // F_SETPIPE_SZ
-	spliceMore = 0x4  // SPLICE_F_MORE
-)
-
-const spliceMove = 0x1 // SPLICE_F_MOVE

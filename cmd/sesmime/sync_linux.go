@@ -43,22 +43,6 @@ func exchange(a, b string) error {
 	return unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
 }
 
-// reopenTemp opens the pooled temporary file name for overwriting, if it
-// is fit for reuse (see reopenTempFD).
-func reopenTemp(name string) (*os.File, error) {
-	fd, _, err := reopenTempFD(name)
-	if err == nil {
-		err = syscall.SetNonblock(fd, false)
-		if err != nil {
-			syscall.Close(fd)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return os.NewFile(uintptr(fd), name), nil
-}
-
 // euid and egid are the process's effective user and group.
 var euid, egid = uint32(os.Geteuid()), uint32(os.Getegid())
 

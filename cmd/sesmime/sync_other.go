@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/sesmime/sesmime/inject"
 )
@@ -23,8 +24,14 @@ func devOf(fi fs.FileInfo) uint64 { return 0 }
 // exchange is not done here: pending files are renamed.
 func exchange(a, b string) error { return errors.ErrUnsupported }
 
-// reopenTemp is not used here: nothing is pooled.
-func reopenTemp(name string) (*os.File, error) { return nil, errors.ErrUnsupported }
+// temp returns a new temporary file in dir; nothing is pooled here, as
+// nothing is exchanged.
+func (p *processor) temp(dir string) (f *os.File, name string, reused bool, err error) {
+	f, name, err = createTemp(func(name string) (*os.File, error) {
+		return openTemp(filepath.Join(dir, name))
+	})
+	return f, filepath.Join(dir, name), false, err
+}
 
 // inPlaceSmall has no shortcut here: inPlace does the work.
 func (p *processor) inPlaceSmall(real string) (res inject.Result, pend *pending, done bool, err error) {
