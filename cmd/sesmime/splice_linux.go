@@ -100,7 +100,9 @@ func splicePiped(dfd, sfd int) (n int64, err error) {
 			case e == syscall.EINTR:
 				continue
 			case e == syscall.EINVAL || e == syscall.EAGAIN || e == syscall.ENOSYS:
-				return n, fmt.Errorf("bytes left in a pipe: %w", e) // not retried by the caller
+				// %v, not %w: spliceCopy must not read EINVAL as "fall back",
+				// which would lose the bytes in the pipe.
+				return n, fmt.Errorf("bytes left in a pipe: %v", e)
 			case e != nil:
 				return n, e
 			}
