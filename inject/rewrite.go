@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -43,10 +44,11 @@ type Change struct {
 }
 
 func (c Change) String() string {
+	s := c.Op.String() + " " + c.Name
 	if c.Line == 0 {
-		return fmt.Sprintf("%s %s", c.Op, c.Name)
+		return s
 	}
-	return fmt.Sprintf("%s %s (line %d)", c.Op, c.Name, c.Line)
+	return s + " (line " + strconv.Itoa(c.Line) + ")"
 }
 
 // Result tells what a rewrite did.
@@ -66,7 +68,8 @@ type Rewriter struct {
 	opts      Options
 	tagsValue string // opts.Tags formatted
 	hot       atomic.Pointer[state]
-	pool      sync.Pool // *state
+	pool      sync.Pool   // *state
+	pooled    atomic.Bool // whether pool was ever given a state
 }
 
 type state struct {
@@ -187,10 +190,21 @@ func (rw *Rewriter) state() *state {
 	if st := rw.hot.Swap(nil); st != nil {
 		return st
 	}
-	if st, _ := rw.pool.Get().(*state); st != nil {
-		return st
+	if rw.pooled.Load() { // an empty pool's Get still sets the pool up
+		if st, _ := rw.pool.Get().(*state); st != nil {
+			return st
+		}
 	}
-	return &state{br: bufio.NewReaderSize(nil, bufSize)}
+	// Room for a usual header from the start (see mimeheaders' firstBuf):
+	// slices grown by append would allocate each size on the way.
+	return &state{
+		br:      bufio.NewReaderSize(nil, bufSize),
+		fields:  make([]mimeheaders.Field, 0, 64),
+		out:     make([]byte, 0, 8<<10),
+		made:    make([]byte, 0, 1<<10),
+		wants:   make([]want, 0, 8),
+		changes: make([]Change, 0, 8),
+	}
 }
 
 // put returns st for reuse: to rw.hot, which a garbage collection does not
@@ -212,6 +226,7 @@ func (rw *Rewriter) put(st *state) {
 		return // a huge header: let its buffer go
 	}
 	if !rw.hot.CompareAndSwap(nil, st) {
+		rw.pooled.Store(true)
 		rw.pool.Put(st)
 	}
 }

@@ -63,6 +63,13 @@ func ReadWithLimits(br *bufio.Reader, lim Limits) (*Header, error) {
 // reusing h's storage. On error h holds no fields.
 func (h *Header) Reset(br *bufio.Reader, lim Limits) error {
 	lim = lim.resolve()
+	if cap(h.spans) == 0 {
+		// A first Reset makes room for a usual header at once: growing
+		// field by field would allocate a new size of slice each time,
+		// and each new size touches fresh memory.
+		h.spans = make([]span, 0, firstFields)
+		h.fields = make([]Field, 0, firstFields)
+	}
 	*h = Header{buf: h.buf[:0], fields: h.fields[:0], spans: h.spans[:0]}
 	maxBuf := -1
 	if lim.MaxHeaderBytes >= 0 {
@@ -245,16 +252,21 @@ func (h *Header) readEOL(br *bufio.Reader, lim Limits, maxBuf, start int) (strin
 	}
 }
 
-// grow appends c to h.buf, growing it no further than max (if positive)
+// The room a Header makes on its first use: most header blocks fit, so
+// reading one allocates three times. make, unlike append, leaves fresh
+// memory untouched until it is written, so the unused part costs nothing.
+const (
+	firstBuf    = 8 << 10
+	firstFields = 64
+)
+
+// grow appends c to h.buf, growing it no further than limit (if positive)
 // unless it must.
-func (h *Header) grow(c []byte, max int) {
+func (h *Header) grow(c []byte, limit int) {
 	if need := len(h.buf) + len(c); need > cap(h.buf) {
-		n := 2 * cap(h.buf)
-		if n < 1024 {
-			n = 1024
-		}
-		if max > 0 && n > max {
-			n = max
+		n := max(2*cap(h.buf), firstBuf)
+		if limit > 0 && n > limit {
+			n = limit
 		}
 		if n < need {
 			n = need

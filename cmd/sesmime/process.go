@@ -90,7 +90,14 @@ func bodyReader(r io.Reader) io.Reader {
 // os.File.ReadFrom does), else an ordinary read and write loop.
 type kernelReader struct{ f *os.File }
 
-func (r kernelReader) Read(p []byte) (int, error) { return r.f.Read(p) }
+// headerRead is the most a kernelReader reads at a time. Reads fill the
+// bufio.Reader the header is read through; most headers fit in one, and
+// what such a read takes past the header is written back out through user
+// space, where the kernel would otherwise move it, into buffer pages that
+// are touched (and faulted in) for nothing.
+const headerRead = 4 << 10
+
+func (r kernelReader) Read(p []byte) (int, error) { return r.f.Read(p[:min(len(p), headerRead)]) }
 
 func (r kernelReader) WriteTo(w io.Writer) (int64, error) {
 	out, ok := w.(*os.File)

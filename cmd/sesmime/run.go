@@ -415,6 +415,9 @@ func (r *reporter) report(o outcome) {
 			r.st.Unchanged++
 		}
 		r.st.Bytes += o.res.Written
+		if r.enc == nil && !r.c.dryRun {
+			break // the changes are printed only by --dry-run and --json
+		}
 		for _, ch := range o.res.Changes {
 			rec.Changes = append(rec.Changes, ch.String())
 		}
