@@ -66,3 +66,71 @@ func TestReuseSparesOtherLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestExchangedWaitForNextSync: the original an exchange leaves under a
+// temporary name is pooled for reuse only after a later sync of its own
+// file system (another batch's, started after the exchange), not after the
+// sync of its batch, which ran before the exchange; the run's finish
+// removes the originals still waiting.
+func TestExchangedWaitForNextSync(t *testing.T) {
+	dir := t.TempDir()
+	p := &processor{}
+	syncs := map[uint64]int{}
+	pendingFile := func(name string, dev uint64) outcome {
+		orig := filepath.Join(dir, name)
+		tmp := filepath.Join(dir, tempPrefix+name)
+		writeFiles(t, dir, map[string]string{name: "old " + name, tempPrefix + name: "new " + name})
+		return outcome{pend: &pending{
+			rename:   func() error { return os.Rename(tmp, orig) },
+			exchange: func() error { return exchange(tmp, orig) },
+			remove:   func() { os.Remove(tmp) },
+			sync:     func() error { syncs[dev]++; return nil },
+			dev:      dev,
+			tmp:      tmp,
+			dir:      dir,
+		}}
+	}
+	pooled := func() []string {
+		var names []string
+		for {
+			name, ok := p.pool.get(dir)
+			if !ok {
+				break
+			}
+			names = append(names, filepath.Base(name))
+		}
+		for _, n := range names {
+			p.pool.put(dir, filepath.Join(dir, n))
+		}
+		return names
+	}
+
+	p.settle([]outcome{pendingFile("a", 1)})
+	if got := readFile(t, filepath.Join(dir, "a")); got != "new a" {
+		t.Fatalf("a = %q after its batch", got)
+	}
+	if got := readFile(t, filepath.Join(dir, tempPrefix+"a")); got != "old a" {
+		t.Fatalf("the exchange left %q under the temporary name, want the original", got)
+	}
+	if got := pooled(); len(got) != 0 {
+		t.Errorf("pooled %q after the batch's own sync, want nothing yet", got)
+	}
+	p.settle([]outcome{pendingFile("b", 2)}) // another file system's sync
+	if got := pooled(); len(got) != 0 {
+		t.Errorf("pooled %q after another file system's sync, want nothing yet", got)
+	}
+	p.settle([]outcome{pendingFile("c", 1)})
+	if got := pooled(); len(got) != 1 || got[0] != tempPrefix+"a" {
+		t.Errorf("pooled %q after the next sync of a's file system, want a's original", got)
+	}
+	if syncs[1] != 2 || syncs[2] != 1 {
+		t.Errorf("syncs per file system %v, want one per batch", syncs)
+	}
+	p.renamed.Range(func(k, _ any) bool { p.renamed.Delete(k); return true }) // no final syncs to count
+	if err := p.finish(); err != nil {
+		t.Fatal(err)
+	}
+	if left := tempFiles(t, dir); len(left) > 0 {
+		t.Errorf("temporary files left after finish: %q", left)
+	}
+}
