@@ -2,8 +2,8 @@
 // message from stdin, to stdout, with the inject package and nothing else:
 // no flags, no file handling, no reports. It is the floor for a rewriting
 // command, between bench/gocat (a bare copy) and sesmime in bench/run.sh, so
-// the table shows what the library costs and what the command adds. Between
-// files the body goes with copy_file_range, as in sesmime.
+// the table shows what the library costs and what the command adds. The
+// body is copied in the kernel by internal/kcopy, as in sesmime.
 package main
 
 import (
@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/sesmime/sesmime/inject"
+	"github.com/sesmime/sesmime/internal/kcopy"
 )
 
 func main() {
@@ -20,7 +21,7 @@ func main() {
 	}
 	rw, err := inject.NewRewriter(&inject.Options{ConfigurationSet: os.Args[1]})
 	if err == nil {
-		_, err = rw.Rewrite(os.Stdout, os.Stdin)
+		_, err = rw.Rewrite(os.Stdout, kcopy.NewReader(os.Stdin))
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "injectmin:", err)

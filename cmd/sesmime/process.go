@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/sesmime/sesmime/inject"
+	"github.com/sesmime/sesmime/internal/kcopy"
 )
 
 // tempPrefix starts the name of every temporary file sesmime writes.
@@ -76,41 +77,14 @@ func (p *processor) toWriter(w io.Writer, path string) (inject.Result, error) {
 	return p.rw.Rewrite(w, bodyReader(f))
 }
 
-// bodyReader returns r, or for an *os.File a reader whose WriteTo lets the
-// kernel copy the body: Rewrite's io.Copy reaches it (through its
+// bodyReader returns r, or for an *os.File a kcopy.Reader, whose WriteTo
+// lets the kernel copy the body: Rewrite's io.Copy reaches it (through its
 // bufio.Reader) once the header is written.
 func bodyReader(r io.Reader) io.Reader {
 	if f, ok := r.(*os.File); ok {
-		return kernelReader{f}
+		return kcopy.NewReader(f)
 	}
 	return r
-}
-
-// A kernelReader copies an input file to an output file in the kernel:
-// splice(2) when either is a pipe, copy_file_range(2) between files (as
-// os.File.ReadFrom does), else an ordinary read and write loop.
-type kernelReader struct{ f *os.File }
-
-// headerRead is the most a kernelReader reads at a time. Reads fill the
-// bufio.Reader the header is read through; most headers fit in one, and
-// what such a read takes past the header is written back out through user
-// space, where the kernel would otherwise move it, into buffer pages that
-// are touched (and faulted in) for nothing.
-const headerRead = 4 << 10
-
-func (r kernelReader) Read(p []byte) (int, error) { return r.f.Read(p[:min(len(p), headerRead)]) }
-
-func (r kernelReader) WriteTo(w io.Writer) (int64, error) {
-	out, ok := w.(*os.File)
-	if !ok {
-		return io.Copy(w, struct{ io.Reader }{r.f})
-	}
-	n, handled, err := spliceCopy(out, r.f)
-	if handled {
-		return n, err
-	}
-	m, err := out.ReadFrom(r.f)
-	return n + m, err
 }
 
 // check reports what rewriting path (or stdin) would change, reading only

@@ -1,4 +1,4 @@
-package main
+package kcopy
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// spliceCopy moves the rest of src to dst with splice(2), in the kernel:
+// Splice moves the rest of src to dst with splice(2), in the kernel:
 // directly when one of them is a pipe, through a pipe of its own when both
 // are regular files. Between files copy_file_range (os.File.ReadFrom) would
 // do, but on file systems without reflinks it copies through a small pipe
@@ -19,7 +19,7 @@ import (
 // when splice cannot go on: neither end is a pipe nor both are regular
 // files, dst is in append mode, a non-blocking end would block. The caller
 // then copies the rest itself.
-func spliceCopy(dst, src *os.File) (n int64, handled bool, err error) {
+func Splice(dst, src *os.File) (n int64, handled bool, err error) {
 	sm, dm := fileType(src), fileType(dst)
 	direct := sm == os.ModeNamedPipe || dm == os.ModeNamedPipe
 	if !direct && (sm != 0 || dm != 0) {
@@ -100,7 +100,7 @@ func splicePiped(dfd, sfd int) (n int64, err error) {
 			case e == syscall.EINTR:
 				continue
 			case e == syscall.EINVAL || e == syscall.EAGAIN || e == syscall.ENOSYS:
-				// %v, not %w: spliceCopy must not read EINVAL as "fall back",
+				// %v, not %w: Splice must not read EINVAL as "fall back",
 				// which would lose the bytes in the pipe.
 				return n, fmt.Errorf("bytes left in a pipe: %v", e)
 			case e != nil:

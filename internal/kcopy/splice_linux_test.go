@@ -1,4 +1,4 @@
-package main
+package kcopy
 
 import (
 	"bytes"
@@ -51,7 +51,7 @@ func TestSpliceFileToFile(t *testing.T) {
 		}
 		prefix := bytes.Repeat([]byte{'h'}, tt.shift)
 		out.Write(prefix)
-		n, handled, err := spliceCopy(out, in)
+		n, handled, err := Splice(out, in)
 		in.Close()
 		out.Close()
 		if tt.appendMode {
