@@ -37,11 +37,13 @@ func TestCommitWriteFails(t *testing.T) {
 	}
 	renamed, removed := false, false
 	c := &commitment{
-		tmp:    tmp,
-		fi:     fi,
-		rename: func() error { renamed = true; return os.Rename(tmpName, orig) },
-		remove: func() { removed = true; os.Remove(tmpName) },
-		sync:   func() error { return nil },
+		pending: &pending{
+			rename: func() error { renamed = true; return os.Rename(tmpName, orig) },
+			remove: func() { removed = true; os.Remove(tmpName) },
+			sync:   func() error { return nil },
+		},
+		file: tmp,
+		fi:   fi,
 	}
 	_, pend, err := c.write(func(f *os.File) (inject.Result, error) { return rw.Rewrite(f, in) })
 	if err == nil || pend != nil {

@@ -202,8 +202,7 @@ func (p *processor) inPlace(j job) (res inject.Result, pend *pending, err error)
 	if err != nil {
 		return res, nil, err
 	}
-	w := inPlaceCommitment(dir, name, real, fi)
-	w.tmp, w.reused = tmp, reused
+	w := &commitment{pending: inPlacePending(dir, name, real, fi), file: tmp, reused: reused, fi: fi}
 	if whole != nil {
 		return w.write(func(f *os.File) (inject.Result, error) {
 			_, err := f.Write(whole)
@@ -259,21 +258,15 @@ func createTemp(open func(name string) (*os.File, error)) (*os.File, string, err
 }
 
 // A commitment is a temporary file on its way to replace (or become) an
-// output file.
+// output file: the file being written, and the pending file it becomes.
 type commitment struct {
-	tmp    *os.File
-	reused bool         // tmp is a pooled file: it may hold old bytes past the new end
-	fi     fs.FileInfo  // the input, whose mode and owner the output keeps
-	rename func() error // gives tmp its final name
-	remove func()       // removes tmp
-	sync   func() error // makes everything written on tmp's file system durable
-	// exchange, when not nil, swaps tmp and the original (see tempPool);
-	// tmpPath and dir are then where tmp is, for reuse.
-	exchange     func() error
-	tmpPath, dir string
+	*pending             // how the file is named, removed and synced once written
+	file     *os.File    // the temporary file
+	reused   bool        // file is a pooled file: it may hold old bytes past the new end
+	fi       fs.FileInfo // the input, whose mode and owner the output keeps
 }
 
-// write fills c.tmp with fill and, when that succeeds, makes the file
+// write fills c.file with fill and, when that succeeds, makes the file
 // durable and renames it: here with fsync, or, when the system can sync a
 // whole file system, later, a batch at a time, from the returned pending.
 // On any error the temporary file is removed.
@@ -281,55 +274,48 @@ func (c *commitment) write(fill func(*os.File) (inject.Result, error)) (res inje
 	done := false
 	defer func() {
 		if !done {
-			c.tmp.Close()
+			c.file.Close()
 			c.remove()
 		}
 	}()
-	chown(c.tmp, c.fi) // before Chmod: a chown clears the set-user-ID bit
-	if err := c.tmp.Chmod(c.fi.Mode() & keepMode); err != nil {
+	chown(c.file, c.fi) // before Chmod: a chown clears the set-user-ID bit
+	if err := c.file.Chmod(c.fi.Mode() & keepMode); err != nil {
 		return res, nil, err
 	}
-	if res, err = fill(c.tmp); err != nil {
+	if res, err = fill(c.file); err != nil {
 		return res, nil, err
 	}
 	if c.reused {
-		if err := c.tmp.Truncate(res.Written); err != nil {
+		if err := c.file.Truncate(res.Written); err != nil {
 			return res, nil, err
 		}
 	}
 	if !syncFSWorks {
-		if err := c.tmp.Sync(); err != nil {
+		if err := c.file.Sync(); err != nil {
 			return res, nil, err
 		}
 	}
 	done = true
-	if err := c.tmp.Close(); err != nil {
+	if err := c.file.Close(); err != nil {
 		c.remove()
 		return res, nil, err
 	}
-	pend = c.pending()
 	if syncFSWorks {
-		return res, pend, nil
+		return res, c.pending, nil
 	}
-	return res, nil, pend.finish(nil)
+	return res, nil, c.pending.finish(nil)
 }
 
-// pending returns the pending file c becomes once written.
-func (c *commitment) pending() *pending {
-	return &pending{rename: c.rename, exchange: c.exchange, remove: c.remove, sync: c.sync,
-		dev: devOf(c.fi), tmp: c.tmpPath, dir: c.dir}
-}
-
-// inPlaceCommitment returns the commitment of the temporary file name in
+// inPlacePending returns the pending file of the temporary file name in
 // dir, which is to replace real (whose status is fi) in place.
-func inPlaceCommitment(dir, name, real string, fi fs.FileInfo) *commitment {
-	return &commitment{
-		fi:       fi,
+func inPlacePending(dir, name, real string, fi fs.FileInfo) *pending {
+	return &pending{
 		rename:   func() error { return os.Rename(name, real) },
 		exchange: func() error { return exchange(name, real) },
 		remove:   func() { os.Remove(name) },
 		sync:     func() error { return syncDir(func() (*os.File, error) { return os.Open(dir) }) },
-		tmpPath:  name,
+		dev:      devOf(fi), // the file system of real's directory, where name is
+		tmp:      name,
 		dir:      dir,
 	}
 }
@@ -489,11 +475,14 @@ func (p *processor) toDir(path, out string) (res inject.Result, pend *pending, e
 	}
 	name = filepath.Join(dir, name)
 	c := &commitment{
-		tmp:    tmp,
-		fi:     fi,
-		rename: func() error { return p.root.Rename(name, out) },
-		remove: func() { p.root.Remove(name) },
-		sync:   func() error { return syncDir(func() (*os.File, error) { return p.root.Open(dir) }) },
+		pending: &pending{
+			rename: func() error { return p.root.Rename(name, out) },
+			remove: func() { p.root.Remove(name) },
+			sync:   func() error { return syncDir(func() (*os.File, error) { return p.root.Open(dir) }) },
+			dev:    devOf(fi),
+		},
+		file: tmp,
+		fi:   fi,
 	}
 	return c.write(func(f *os.File) (inject.Result, error) { return p.rw.Rewrite(f, bodyReader(in)) })
 }

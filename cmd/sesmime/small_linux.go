@@ -57,7 +57,7 @@ func (p *processor) inPlaceSmall(real string) (res inject.Result, pend *pending,
 		os.Remove(name)
 		return res, nil, true, &fs.PathError{Op: "close", Path: name, Err: err}
 	}
-	return res, inPlaceCommitment(dir, name, real, fi).pending(), true, nil
+	return res, inPlacePending(dir, name, real, fi), true, nil
 }
 
 // fillTemp gives the temporary file fd (name; status st, reused or new)

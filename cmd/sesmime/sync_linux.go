@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -43,12 +44,16 @@ func exchange(a, b string) error {
 	return unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
 }
 
-// euid and egid are the process's effective user and group.
-var euid, egid = uint32(os.Geteuid()), uint32(os.Getegid())
+// effectiveIDs returns the process's effective user and group, read once,
+// when the first pooled file is looked at rather than at every start.
+var effectiveIDs = sync.OnceValues(func() (uid, gid uint32) {
+	return uint32(os.Geteuid()), uint32(os.Getegid())
+})
 
 // ownTemp reports whether a reused temporary file with status st ends up
 // like a new one: owned by this process, so that its mode can be set, and
 // unless the process can give it any owner (root), of its group.
 func ownTemp(st *syscall.Stat_t) bool {
+	euid, egid := effectiveIDs()
 	return st.Uid == euid && (euid == 0 || st.Gid == egid)
 }

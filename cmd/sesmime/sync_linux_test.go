@@ -11,6 +11,7 @@ import (
 // TestOwnTemp: a pooled file is reused only when it is the process's own,
 // and of its group unless the process is root.
 func TestOwnTemp(t *testing.T) {
+	euid, egid := effectiveIDs()
 	tests := []struct {
 		name     string
 		uid, gid uint32
