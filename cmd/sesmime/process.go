@@ -474,12 +474,21 @@ func (p *processor) toDir(path, out string) (res inject.Result, pend *pending, e
 		return res, nil, err
 	}
 	name = filepath.Join(dir, name)
+	// A batch syncs each file system once, so the pending file must name
+	// the one it is written on: the output's, which under DIR may be
+	// another than the input's, and differ from one output to the next.
+	tfi, err := tmp.Stat()
+	if err != nil {
+		tmp.Close()
+		p.root.Remove(name)
+		return res, nil, err
+	}
 	c := &commitment{
 		pending: &pending{
 			rename: func() error { return p.root.Rename(name, out) },
 			remove: func() { p.root.Remove(name) },
 			sync:   func() error { return syncDir(func() (*os.File, error) { return p.root.Open(dir) }) },
-			dev:    devOf(fi),
+			dev:    devOf(tfi),
 		},
 		file: tmp,
 		fi:   fi,

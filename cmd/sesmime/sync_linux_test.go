@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/sesmime/sesmime/inject"
 )
 
 // TestOwnTemp: a pooled file is reused only when it is the process's own,
@@ -133,5 +135,49 @@ func TestExchangedWaitForNextSync(t *testing.T) {
 	}
 	if left := tempFiles(t, dir); len(left) > 0 {
 		t.Errorf("temporary files left after finish: %q", left)
+	}
+}
+
+// TestToDirSyncsTheOutputFileSystem: a file written under -o DIR waits for
+// the sync of the file system it is written on, which may be another than
+// its input's (here tmpfs, /dev/shm, against the test's temporary
+// directory): grouped by the input's, a batch would sync the wrong one and
+// rename files whose bytes are not on disk.
+func TestToDirSyncsTheOutputFileSystem(t *testing.T) {
+	outDir, err := os.MkdirTemp("/dev/shm", "sesmime-test-")
+	if err != nil {
+		t.Skip("no /dev/shm:", err)
+	}
+	defer os.RemoveAll(outDir)
+	inDir := t.TempDir()
+	dev := func(path string) uint64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return devOf(fi)
+	}
+	if dev(inDir) == dev(outDir) {
+		t.Skip("/dev/shm is on the same file system as", inDir)
+	}
+	writeFiles(t, inDir, map[string]string{"a.eml": "Subject: a\r\n\r\nbody\r\n"})
+	chdir(t, inDir)
+	root, err := os.OpenRoot(outDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	rw, err := inject.NewRewriter(&inject.Options{ConfigurationSet: "news"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &processor{c: &config{outDir: outDir}, rw: rw, root: root}
+	_, pend, err := p.toDir("a.eml", "a.eml")
+	if err != nil || pend == nil {
+		t.Fatalf("toDir: pending %v, err %v", pend, err)
+	}
+	defer pend.remove()
+	if pend.dev != dev(outDir) {
+		t.Errorf("pending file's file system %d, want the output's %d (the input's is %d)", pend.dev, dev(outDir), dev(inDir))
 	}
 }
