@@ -1,8 +1,15 @@
 // Command benchtab reads `go test -bench -benchmem` output on stdin, echoes
 // it, and prints a Markdown table of medians with each line's ratio to its
 // baseline: the "copy" sub-benchmark of the same input for Rewrite, "clone"
-// for Bytes. Run the benchmarks several times (-count, or a loop, which
-// alternates them) to get medians.
+// for Bytes. Run the benchmarks several times (a loop of -count 1 runs,
+// which alternates them) to get medians.
+//
+// The ratio is paired: the n-th result of a line is divided by the n-th
+// result of its baseline, which ran just before it in the same process,
+// and the table shows the median of those ratios with their range. On a
+// shared machine the memory bandwidth swings by a third from one minute to
+// the next, moving a line and its baseline alike; a ratio of the two
+// medians would mix results taken minutes apart.
 package main
 
 import (
@@ -64,18 +71,38 @@ func main() {
 		}
 	}
 	fmt.Println()
-	fmt.Println("| benchmark | input | variant | runs | median MB/s | ratio to baseline | median ns/op | B/op | allocs/op |")
+	fmt.Println("| benchmark | input | variant | runs | median MB/s | ratio to baseline (range) | median ns/op | B/op | allocs/op |")
 	fmt.Println("|---|---|---|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
 		ratio := "-"
-		if b := idx[r.bench+"/"+r.input+"/"+baselines[r.bench]]; b != nil && b != r && len(b.mbs) > 0 && len(r.mbs) > 0 {
-			ratio = fmt.Sprintf("%.2f", median(r.mbs)/median(b.mbs))
-		} else if b == r {
+		if b := idx[r.bench+"/"+r.input+"/"+baselines[r.bench]]; b == r {
 			ratio = "baseline"
+		} else if b != nil {
+			ratio = pairedRatio(r.mbs, b.mbs)
 		}
 		fmt.Printf("| %s | %s | %s | %d | %s | %s | %s | %s | %s |\n", strings.TrimPrefix(r.bench, "Benchmark"), r.input, r.variant,
 			len(r.nsop), num(r.mbs), ratio, num(r.nsop), num(r.bop), num(r.allocs))
 	}
+}
+
+// pairedRatio formats the median and range of v[i]/base[i]. When the
+// counts differ the runs cannot be paired, and it falls back to the ratio
+// of the medians, marked so.
+func pairedRatio(v, base []float64) string {
+	switch {
+	case len(v) == 0 || len(base) == 0:
+		return "-"
+	case len(v) != len(base):
+		return fmt.Sprintf("%.2f (unpaired)", median(v)/median(base))
+	}
+	rs := make([]float64, len(v))
+	for i := range v {
+		rs[i] = v[i] / base[i]
+	}
+	if len(rs) == 1 {
+		return fmt.Sprintf("%.2f", rs[0])
+	}
+	return fmt.Sprintf("%.2f (%.2f–%.2f)", median(rs), slices.Min(rs), slices.Max(rs))
 }
 
 func median(v []float64) float64 {

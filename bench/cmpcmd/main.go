@@ -10,7 +10,16 @@
 //
 // Each argument is NAME=COMMAND. A command without shell syntax is run
 // directly (no shell start-up in the time); one with it runs under sh -c.
-// -prepare runs before every timed run of every command, untimed.
+// -prepare runs before every timed run of every command, untimed. -once
+// names commands run in the first round only: slow peers, whose one run
+// takes longer than all the others' rounds.
+//
+// The ratios are paired: in each round a command's time is divided by the
+// baseline's time in that round, and the table shows the median of those
+// ratios with their interquartile range. Runs next to each other see the
+// same machine, so pairing takes out the swings of a shared host that the
+// medians of each command alone keep. When either side ran in fewer than
+// three rounds, the ratio is that of the medians, marked "unpaired".
 package main
 
 import (
@@ -26,7 +35,9 @@ import (
 
 type tool struct {
 	name, cmd string
+	once      bool
 	times     []time.Duration
+	round     []int           // the round of each entry of times
 	cpu       []time.Duration // user + system time of the child
 	faults    []int64         // page faults of the child (ru_minflt + ru_majflt)
 	rss       int64           // KiB
@@ -40,6 +51,7 @@ func main() {
 	base := flag.String("base", "", "name of the baseline command")
 	prepare := flag.String("prepare", "", "shell command run before each timed run")
 	label := flag.String("label", "", "input label for the table")
+	once := flag.String("once", "", "comma-separated names of commands run in the first round only")
 	flag.Parse()
 	var tools []*tool
 	for _, a := range flag.Args() {
@@ -47,7 +59,7 @@ func main() {
 		if !ok {
 			fatal("argument %q is not NAME=COMMAND", a)
 		}
-		tools = append(tools, &tool{name: name, cmd: cmd})
+		tools = append(tools, &tool{name: name, cmd: cmd, once: slices.Contains(strings.Split(*once, ","), name)})
 	}
 	if *bytes == 0 && *in != "" {
 		fi, err := os.Stat(*in)
@@ -58,6 +70,9 @@ func main() {
 	}
 	for r := 0; r < *rounds; r++ {
 		for _, t := range tools {
+			if t.once && r > 0 {
+				continue
+			}
 			if *prepare != "" {
 				if err := exec.Command("sh", "-c", *prepare).Run(); err != nil {
 					fatal("prepare: %v", err)
@@ -65,38 +80,55 @@ func main() {
 			}
 			d, ru := run(t.cmd, *in, *out)
 			t.times = append(t.times, d)
+			t.round = append(t.round, r)
 			t.cpu = append(t.cpu, time.Duration(ru.Utime.Nano()+ru.Stime.Nano()))
 			t.faults = append(t.faults, ru.Minflt+ru.Majflt)
 			t.rss = max(t.rss, ru.Maxrss)
 		}
 	}
-	med := func(t *tool) time.Duration { return median(t.times) }
-	ref := func(name string) time.Duration {
+	ref := func(name string) *tool {
 		for _, t := range tools {
 			if t.name == name {
-				return med(t)
+				return t
 			}
 		}
-		return 0
+		return nil
 	}
 	b, c := ref(*base), ref("cat")
 	fmt.Printf("| input | tool | median ms | min ms | MB/s | time / %s | time / cat | CPU ms | page faults | peak RSS MiB |\n", *base)
 	fmt.Printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, t := range tools {
-		m := med(t)
-		ratio := func(d time.Duration) string {
-			if d == 0 {
-				return "-"
-			}
-			return fmt.Sprintf("%.2f", float64(m)/float64(d))
-		}
+		m := median(t.times)
 		mbs := "-"
 		if *bytes > 0 {
 			mbs = fmt.Sprintf("%.0f", float64(*bytes)/m.Seconds()/1e6)
 		}
 		fmt.Printf("| %s | %s | %.1f | %.1f | %s | %s | %s | %.1f | %d | %.1f |\n", *label, t.name,
-			ms(m), ms(slices.Min(t.times)), mbs, ratio(b), ratio(c), ms(median(t.cpu)), median(t.faults), float64(t.rss)/1024)
+			ms(m), ms(slices.Min(t.times)), mbs, ratio(t, b), ratio(t, c), ms(median(t.cpu)), median(t.faults), float64(t.rss)/1024)
 	}
+}
+
+// ratio formats t's time over base's: the median of the rounds' ratios
+// with their interquartile range, or the ratio of the medians when either
+// ran in fewer than three rounds.
+func ratio(t, base *tool) string {
+	switch {
+	case base == nil:
+		return "-"
+	case t == base:
+		return "1.00"
+	case len(t.times) < 3 || len(base.times) < 3:
+		return fmt.Sprintf("%.2f (unpaired)", float64(median(t.times))/float64(median(base.times)))
+	}
+	var rs []float64
+	for i, r := range t.round {
+		if j := slices.Index(base.round, r); j >= 0 {
+			rs = append(rs, float64(t.times[i])/float64(base.times[j]))
+		}
+	}
+	slices.Sort(rs)
+	q := func(p float64) float64 { return rs[int(p*float64(len(rs)-1)+0.5)] }
+	return fmt.Sprintf("%.2f (%.2f–%.2f)", q(0.5), q(0.25), q(0.75))
 }
 
 // median returns the middle value of s (the upper one of an even count).
