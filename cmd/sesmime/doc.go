@@ -42,8 +42,11 @@
 // batch at a time, one syncfs(2) per file system for up to 64 files of a
 // worker, and once more at the end; elsewhere each file is fsynced. Once a
 // swap is synced, the original's inode is reused as the temporary file of a
-// later message of the directory, unless it has another link or extended
-// attributes; the ones left are removed at the end. A file whose message
+// later message of the directory, or moved to the next directory the run
+// goes to and used there, unless it has another link or extended
+// attributes or is otherwise unlike a new file there (owner, the group of a
+// set-group-ID directory, inherited inode flags); the ones left are removed
+// at the end. A file whose message
 // would not change is left alone, mtime included. A symbolic link named on
 // the command line stays a link: its target is rewritten. The file gets
 // another inode, so other hard links keep the old message. On an error the

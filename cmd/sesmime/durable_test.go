@@ -144,6 +144,30 @@ func TestTempPool(t *testing.T) {
 	}
 }
 
+// TestTempPoolTakeOther: takeOther gives a file of another directory than
+// the one asked for, first of one other than the latest put's.
+func TestTempPoolTakeOther(t *testing.T) {
+	var tp tempPool
+	tp.put("a", "a/1")
+	tp.put("b", "b/1") // b is the latest put's directory
+	if _, ok := tp.takeOther("c"); !ok {
+		t.Fatal("takeOther(c) found nothing")
+	}
+	if name, ok := tp.get("b"); !ok || name != "b/1" {
+		t.Errorf("takeOther took b's file before a's: get(b) = %q, %v", name, ok)
+	}
+	tp.put("b", "b/1")
+	if name, ok := tp.takeOther("b"); ok {
+		t.Errorf("takeOther(b) = %q, want nothing: only b's file is left", name)
+	}
+	if name, ok := tp.takeOther("c"); !ok || name != "b/1" {
+		t.Errorf("takeOther(c) = %q, %v; want b/1", name, ok)
+	}
+	if tp.n != 0 || len(tp.byDir) != 0 {
+		t.Errorf("pool not empty after taking everything: n %d, %v", tp.n, tp.byDir)
+	}
+}
+
 // TestReadSmall: a file read whole reports io.EOF with all its bytes,
 // whatever its stat size said; a larger one fills the buffer.
 func TestReadSmall(t *testing.T) {

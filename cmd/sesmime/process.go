@@ -39,6 +39,7 @@ type processor struct {
 	// function that syncs it, for the run's final sync.
 	renamed   sync.Map
 	pool      tempPool // -i: temporary files for reuse
+	newFiles  dirCache // -i: what a new file gets from its directory
 	exchanged waitList // -i: originals swapped out, waiting for a sync
 }
 

@@ -37,6 +37,32 @@ func (tp *tempPool) get(dir string) (string, bool) {
 	return name, true
 }
 
+// takeOther takes a temporary file path of a directory other than dir,
+// preferring one other than the latest put's, which a worker may still be
+// in.
+func (tp *tempPool) takeOther(dir string) (string, bool) {
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	from, found := "", false
+	for other, names := range tp.byDir {
+		if other != dir && len(names) > 0 && (!found || from == tp.last) {
+			from, found = other, true
+		}
+	}
+	if !found {
+		return "", false
+	}
+	names := tp.byDir[from]
+	name := names[len(names)-1]
+	if len(names) == 1 {
+		delete(tp.byDir, from)
+	} else {
+		tp.byDir[from] = names[:len(names)-1]
+	}
+	tp.n--
+	return name, true
+}
+
 // put keeps the temporary file path of dir for reuse, or reports false
 // when the pool is full of dir's files. When it is full with other
 // directories' files, those of one of them are removed first: a run

@@ -114,17 +114,34 @@ func (p *processor) temp(dir string) (f *os.File, name string, reused bool, err 
 }
 
 // tempFD returns a temporary file in dir as a bare descriptor: a pooled
-// one fit for reuse (reused, with its status st) or a new one.
+// one fit for reuse (reused, with its status st) or a new one. A pooled
+// file of dir comes first; then one of another directory, moved into dir:
+// when a run goes on to the next directory, the files it pooled in the last
+// one move with it instead of being deleted there and created anew (on ext4
+// without a journal, every inode freed in the last 30 s is then skipped by
+// each inode allocation, so that churn costs more the longer the run).
+// Either is reused only when it is like a file created new in dir.
 func (p *processor) tempFD(dir string) (fd int, name string, st syscall.Stat_t, reused bool, err error) {
-	for {
-		name, ok := p.pool.get(dir)
-		if !ok {
-			break
+	if nf, ok := p.newFiles.newFileIn(dir); ok {
+		for {
+			name, ok := p.pool.get(dir)
+			if !ok {
+				break
+			}
+			if fd, st, err := reopenTempFD(name, nf); err == nil {
+				return fd, name, st, true, nil
+			}
+			os.Remove(name) // not fit for reuse
 		}
-		if fd, st, err := reopenTempFD(name); err == nil {
-			return fd, name, st, true, nil
+		for {
+			old, ok := p.pool.takeOther(dir)
+			if !ok {
+				break
+			}
+			if fd, name, st, err := adoptTempFD(old, dir, nf); err == nil {
+				return fd, name, st, true, nil
+			}
 		}
-		os.Remove(name) // not fit for reuse
 	}
 	for range 10000 {
 		name = filepath.Join(dir, tempName())
@@ -141,14 +158,43 @@ func (p *processor) tempFD(dir string) (fd int, name string, st syscall.Stat_t, 
 	return fd, name, st, false, nil
 }
 
+// adoptTempFD moves the pooled temporary file old of another directory
+// into dir, for reuse there, and returns it open as reopenTempFD does. The
+// old message it holds is cut off first: a file of a private directory
+// must not show it in another. On any failure (the file is not fit, dir is
+// on another file system or under another project quota) the file is
+// removed, as no longer needed.
+func adoptTempFD(old, dir string, nf newFile) (fd int, name string, st syscall.Stat_t, err error) {
+	fd, st, err = reopenTempFD(old, nf)
+	if err == nil {
+		err = syscall.Ftruncate(fd, 0)
+		st.Size = 0
+	}
+	if err == nil {
+		name = filepath.Join(dir, tempName())
+		err = unix.Renameat2(unix.AT_FDCWD, old, unix.AT_FDCWD, name, unix.RENAME_NOREPLACE)
+	}
+	if err != nil {
+		if fd >= 0 {
+			syscall.Close(fd)
+		}
+		os.Remove(old)
+		return -1, "", st, err
+	}
+	return fd, name, st, nil
+}
+
 // reopenTempFD opens the pooled temporary file name for overwriting, as a
 // bare descriptor with its status. It refuses a file that is not a regular
 // file with one link and no extended attributes: another name would see
 // the new bytes, or an ACL or security label of the old message would pass
-// to the new one. It also refuses one a new file would not be like
-// (ownTemp). The descriptor is non-blocking, which writes to a regular file
-// ignore: a named pipe put there cannot block the run.
-func reopenTempFD(name string) (int, syscall.Stat_t, error) {
+// to the new one. It also refuses one a new file in its directory (nf)
+// would not be like: of another owner (ownTemp), of another group in a
+// set-group-ID directory, or with other inherited inode flags than the
+// directory gives (such as chattr's S or d set on one old message). The
+// descriptor is non-blocking, which writes to a regular file ignore: a
+// named pipe put there cannot block the run.
+func reopenTempFD(name string, nf newFile) (int, syscall.Stat_t, error) {
 	var st syscall.Stat_t
 	fd, err := retryEINTR(func() (int, error) {
 		return syscall.Open(name, syscall.O_WRONLY|syscall.O_CLOEXEC|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
@@ -157,7 +203,7 @@ func reopenTempFD(name string) (int, syscall.Stat_t, error) {
 		return -1, st, err
 	}
 	err = syscall.Fstat(fd, &st)
-	if err == nil && (st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Nlink != 1 || !ownTemp(&st)) {
+	if err == nil && (st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Nlink != 1 || !ownTemp(&st) || !nf.matches(fd, &st)) {
 		err = errNotReusable
 	}
 	if err == nil {

@@ -37,3 +37,6 @@ func (p *processor) temp(dir string) (f *os.File, name string, reused bool, err 
 func (p *processor) inPlaceSmall(real string) (res inject.Result, pend *pending, done bool, err error) {
 	return res, nil, false, nil
 }
+
+// dirCache is used on Linux only, where temporary files are reused.
+type dirCache struct{}
