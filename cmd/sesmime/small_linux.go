@@ -160,15 +160,16 @@ func (p *processor) tempFD(dir string) (fd int, name string, st syscall.Stat_t, 
 
 // adoptTempFD moves the pooled temporary file old of another directory
 // into dir, for reuse there, and returns it open as reopenTempFD does. The
-// old message it holds is cut off first: a file of a private directory
-// must not show it in another. On any failure (the file is not fit, dir is
-// on another file system or under another project quota) the file is
-// removed, as no longer needed.
+// file is made readable by its owner only first (the process's user, or
+// root): until the new message overwrites it, it holds an old message of
+// the other directory, which may be private where dir is not. On any
+// failure (the file is not fit, dir is on another file system or under
+// another project quota) the file is removed, as no longer needed.
 func adoptTempFD(old, dir string, nf newFile) (fd int, name string, st syscall.Stat_t, err error) {
 	fd, st, err = reopenTempFD(old, nf)
-	if err == nil {
-		err = syscall.Ftruncate(fd, 0)
-		st.Size = 0
+	if err == nil && st.Mode&0o7777 != 0o600 {
+		err = syscall.Fchmod(fd, 0o600)
+		st.Mode = st.Mode&^0o7777 | 0o600
 	}
 	if err == nil {
 		name = filepath.Join(dir, tempName())
