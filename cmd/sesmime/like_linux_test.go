@@ -192,3 +192,39 @@ func TestRewrittenFilesLikeNewOnes(t *testing.T) {
 		t.Errorf("temporary files left: %q", left)
 	}
 }
+
+// TestTempNotMovedAcrossFileSystems: a pooled file on another file system
+// (here tmpfs, /dev/shm) cannot be renamed into the directory: it is
+// removed, and the directory gets a new temporary file.
+func TestTempNotMovedAcrossFileSystems(t *testing.T) {
+	other, err := os.MkdirTemp("/dev/shm", "sesmime-test-")
+	if err != nil {
+		t.Skip("no /dev/shm:", err)
+	}
+	defer os.RemoveAll(other)
+	dir := t.TempDir()
+	var a, b syscall.Stat_t
+	if syscall.Stat(other, &a) != nil || syscall.Stat(dir, &b) != nil || a.Dev == b.Dev {
+		t.Skip("/dev/shm is on the same file system as", dir)
+	}
+	old := filepath.Join(other, tempPrefix+"old")
+	if err := os.WriteFile(old, []byte("an old message"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := &processor{}
+	p.pool.put(other, old)
+	fd, name, _, reused, err := p.tempFD(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Close(fd)
+	if reused || filepath.Dir(name) != dir {
+		t.Errorf("tempFD = %s, reused %v; want a new file in %s", name, reused, dir)
+	}
+	if _, err := os.Lstat(old); err == nil {
+		t.Errorf("%s is still there: a file that cannot move is not needed any more", old)
+	}
+	if _, ok := p.pool.takeOther(dir); ok {
+		t.Error("the pool still lists the file")
+	}
+}
