@@ -138,27 +138,37 @@ func TestExchangedWaitForNextSync(t *testing.T) {
 	}
 }
 
+// otherFSDir returns a new directory under /dev/shm (tmpfs), removed when
+// the test ends; it skips the test when there is none or it is on the file
+// system of dir.
+func otherFSDir(t *testing.T, dir string) string {
+	t.Helper()
+	other, err := os.MkdirTemp("/dev/shm", "sesmime-test-")
+	if err != nil {
+		t.Skip("no /dev/shm:", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(other) })
+	var a, b syscall.Stat_t
+	if syscall.Stat(other, &a) != nil || syscall.Stat(dir, &b) != nil || a.Dev == b.Dev {
+		t.Skip("/dev/shm is on the same file system as", dir)
+	}
+	return other
+}
+
 // TestToDirSyncsTheOutputFileSystem: a file written under -o DIR waits for
 // the sync of the file system it is written on, which may be another than
 // its input's (here tmpfs, /dev/shm, against the test's temporary
 // directory): grouped by the input's, a batch would sync the wrong one and
 // rename files whose bytes are not on disk.
 func TestToDirSyncsTheOutputFileSystem(t *testing.T) {
-	outDir, err := os.MkdirTemp("/dev/shm", "sesmime-test-")
-	if err != nil {
-		t.Skip("no /dev/shm:", err)
-	}
-	defer os.RemoveAll(outDir)
 	inDir := t.TempDir()
+	outDir := otherFSDir(t, inDir)
 	dev := func(path string) uint64 {
 		fi, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return devOf(fi)
-	}
-	if dev(inDir) == dev(outDir) {
-		t.Skip("/dev/shm is on the same file system as", inDir)
 	}
 	writeFiles(t, inDir, map[string]string{"a.eml": "Subject: a\r\n\r\nbody\r\n"})
 	chdir(t, inDir)
