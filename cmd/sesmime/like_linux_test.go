@@ -73,25 +73,12 @@ func TestTempMovesToTheNextDirectory(t *testing.T) {
 			if !tt.prepare(t, next) {
 				t.Skip("the file system or the user cannot set this up")
 			}
-			old := filepath.Join(last, tempPrefix+"old")
-			if err := os.WriteFile(old, []byte("an old message"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Chmod(old, 0o644); err != nil { // whatever the umask
-				t.Fatal(err)
-			}
+			p, old := poolOld(t, last, 0o644)
 			var oldSt syscall.Stat_t
 			if err := syscall.Stat(old, &oldSt); err != nil {
 				t.Fatal(err)
 			}
-			p := &processor{}
-			p.pool.put(last, old)
-
-			fd, name, st, reused, err := p.tempFD(next)
-			if err != nil {
-				t.Fatal(err)
-			}
-			syscall.Close(fd)
+			name, st, reused := tempIn(t, p, next)
 			defer os.Remove(name)
 			if filepath.Dir(name) != next {
 				t.Errorf("temporary file %s, want one in %s", name, next)
@@ -116,6 +103,33 @@ func TestTempMovesToTheNextDirectory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// poolOld writes an old message under a temporary name in dir, with the
+// mode bits perm, and returns a processor whose pool holds it.
+func poolOld(t *testing.T, dir string, perm os.FileMode) (*processor, string) {
+	t.Helper()
+	old := filepath.Join(dir, tempPrefix+"old")
+	if err := os.WriteFile(old, []byte("an old message"), perm); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(old, perm); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	p := &processor{}
+	p.pool.put(dir, old)
+	return p, old
+}
+
+// tempIn returns the temporary file p.tempFD gives for dir, closed.
+func tempIn(t *testing.T, p *processor, dir string) (name string, st syscall.Stat_t, reused bool) {
+	t.Helper()
+	fd, name, st, reused, err := p.tempFD(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Close(fd)
+	return name, st, reused
 }
 
 // setDefaultACL gives dir a default ACL (user::rw-, group::r--, other::r--).
@@ -199,17 +213,8 @@ func TestRewrittenFilesLikeNewOnes(t *testing.T) {
 func TestTempNotMovedAcrossFileSystems(t *testing.T) {
 	dir := t.TempDir()
 	other := otherFSDir(t, dir)
-	old := filepath.Join(other, tempPrefix+"old")
-	if err := os.WriteFile(old, []byte("an old message"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p := &processor{}
-	p.pool.put(other, old)
-	fd, name, _, reused, err := p.tempFD(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	syscall.Close(fd)
+	p, old := poolOld(t, other, 0o600)
+	name, _, reused := tempIn(t, p, dir)
 	if reused || filepath.Dir(name) != dir {
 		t.Errorf("tempFD = %s, reused %v; want a new file in %s", name, reused, dir)
 	}

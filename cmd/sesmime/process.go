@@ -247,7 +247,8 @@ func tempName() string {
 
 // createTemp creates a temporary file with a fresh name, through open,
 // which is given the name and must fail with fs.ErrExist when it is taken.
-func createTemp(open func(name string) (*os.File, error)) (*os.File, string, error) {
+// F is what open returns: an *os.File, or a bare descriptor.
+func createTemp[F any](open func(name string) (F, error)) (F, string, error) {
 	for range 10000 {
 		name := tempName()
 		f, err := open(name)
@@ -255,7 +256,8 @@ func createTemp(open func(name string) (*os.File, error)) (*os.File, string, err
 			return f, name, err
 		}
 	}
-	return nil, "", errors.New("cannot find a free temporary file name")
+	var none F
+	return none, "", errors.New("cannot find a free temporary file name")
 }
 
 // A commitment is a temporary file on its way to replace (or become) an

@@ -143,15 +143,12 @@ func (p *processor) tempFD(dir string) (fd int, name string, st syscall.Stat_t, 
 			}
 		}
 	}
-	for range 10000 {
-		name = filepath.Join(dir, tempName())
-		fd, err = retryEINTR(func() (int, error) {
-			return syscall.Open(name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o600)
+	fd, base, err := createTemp(func(base string) (int, error) {
+		return retryEINTR(func() (int, error) {
+			return syscall.Open(filepath.Join(dir, base), syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o600)
 		})
-		if err != syscall.EEXIST {
-			break
-		}
-	}
+	})
+	name = filepath.Join(dir, base)
 	if err != nil {
 		return -1, "", st, false, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
