@@ -1,0 +1,2 @@
+// Package daemon holds what sesmime-relay and sesmime-milter share.
+package daemon

@@ -1,0 +1,3 @@
+module github.com/sesmime/sesmime/daemon
+
+go 1.26.0
