@@ -8,4 +8,7 @@ require (
 	golang.org/x/term v0.48.0
 )
 
-require golang.org/x/sys v0.50.0
+require (
+	golang.org/x/mod v0.43.0
+	golang.org/x/sys v0.50.0
+)

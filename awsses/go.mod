@@ -10,7 +10,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sesv2 v1.79.9
 	github.com/aws/smithy-go v1.28.9
 	github.com/google/go-cmp v0.7.0
-	github.com/sesmime/sesmime v0.0.0
+	github.com/sesmime/sesmime v0.1.0
 )
 
 require (
@@ -26,5 +26,3 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0 // indirect
 	github.com/emersion/go-message v0.18.2 // indirect
 )
-
-replace github.com/sesmime/sesmime => ../
