@@ -2,8 +2,13 @@ package sesmime_test
 
 import (
 	"fmt"
+	"io"
 	"log"
+	"net/smtp"
 	"strings"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
 
 	"github.com/sesmime/sesmime"
 )
@@ -46,4 +51,75 @@ func ExampleInspect() {
 	// Output:
 	// news [a=1 b=x.y]
 	// line 2: error: tag-invalid: invalid tag value "x.y": byte 1 ("."): parse: tag value must be 1-256 bytes of A-Z a-z 0-9 _ -
+}
+
+// A message can be rewritten as it is written: here into the DATA
+// command of an SMTP session with net/smtp (a test server stands in for
+// SES's SMTP interface).
+func ExampleNewWriter() {
+	addr, received := fakeSMTP()
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := c.Mail("sender@example.com"); err != nil {
+		log.Fatal(err)
+	}
+	if err := c.Rcpt("rcpt@example.com"); err != nil {
+		log.Fatal(err)
+	}
+	data, err := c.Data()
+	if err != nil {
+		log.Fatal(err)
+	}
+	w, err := sesmime.NewWriter(data, &sesmime.Options{ConfigurationSet: "news"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	io.WriteString(w, "From: sender@example.com\r\nSubject: hi\r\n\r\n")
+	io.WriteString(w, "hello\r\n")
+	if err := w.Close(); err != nil { // the header error, if any
+		log.Fatal(err)
+	}
+	if err := data.Close(); err != nil { // the server's answer to DATA
+		log.Fatal(err)
+	}
+	c.Quit()
+	fmt.Print(<-received)
+	// Output:
+	// X-SES-CONFIGURATION-SET: news
+	// From: sender@example.com
+	// Subject: hi
+	//
+	// hello
+}
+
+// A message built with go-message's mail package is rewritten as its
+// WriteTo writes it.
+func ExampleNewWriter_goMessage() {
+	var h mail.Header
+	h.SetAddressList("From", []*mail.Address{{Address: "sender@example.com"}})
+	h.SetSubject("spring sale")
+	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
+	e, err := message.New(h.Header, strings.NewReader("hello\r\n"))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	var out strings.Builder
+	w, err := sesmime.NewWriter(&out, &sesmime.Options{
+		ConfigurationSet: "news",
+		Tags:             []sesmime.Tag{{Name: "campaign", Value: "spring"}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := e.WriteTo(w); err != nil {
+		log.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%q\n", out.String())
+	// Output: "X-SES-CONFIGURATION-SET: news\r\nX-SES-MESSAGE-TAGS: campaign=spring\r\nMime-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nSubject: spring sale\r\nFrom: <sender@example.com>\r\n\r\nhello\r\n"
 }

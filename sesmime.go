@@ -35,6 +35,21 @@ func Inject(w io.Writer, r io.Reader, opts *Options) (int64, error) {
 	return inject.Rewrite(w, r, opts)
 }
 
+// NewWriter returns a writer that rewrites the message written to it as
+// Inject does and writes the result to w. It holds only the header block,
+// until it has seen where the block ends, and passes the body straight
+// through. Close must be called at the end of the message: it writes a
+// header still held and reports the error, if any, the header was refused
+// with; nothing is written to w when the header is refused. Close does not
+// close w. The options are validated first.
+func NewWriter(w io.Writer, opts *Options) (io.WriteCloser, error) {
+	rw, err := inject.NewRewriter(opts)
+	if err != nil {
+		return nil, err
+	}
+	return rw.NewWriter(w), nil
+}
+
 // InjectBytes returns msg with its SES fields changed as opts says.
 func InjectBytes(msg []byte, opts *Options) ([]byte, error) {
 	return inject.Bytes(msg, opts)
