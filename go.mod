@@ -13,3 +13,5 @@ require (
 	golang.org/x/mod v0.43.0
 	golang.org/x/sys v0.50.0
 )
+
+require github.com/spf13/pflag v1.0.10

@@ -4,14 +4,13 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/sesmime/sesmime/parse"
 )
@@ -40,8 +39,7 @@ Flags:
 func printCheckUsage(w io.Writer) {
 	fmt.Fprint(w, checkUsage)
 	fs, _ := new(checkConfig).flagSet()
-	fs.SetOutput(w)
-	fs.PrintDefaults()
+	fmt.Fprint(w, fs.FlagUsages())
 }
 
 // checkConfig is a parsed command line of check. Its config holds the
@@ -53,20 +51,16 @@ type checkConfig struct {
 
 // flagSet returns the flag set of check, writing into cc. The returned
 // function completes cc once fs has parsed.
-func (cc *checkConfig) flagSet() (*flag.FlagSet, func() error) {
+func (cc *checkConfig) flagSet() (*pflag.FlagSet, func() error) {
 	c := &cc.config
 	c.verb = "check"
 	fs := newFlagSet(c.verb)
-	var exts, headers listFlag
+	var exts, headers []string
 	api := "smtp"
-	fs.StringVar(&api, "api", api, "the SES interface the messages go through, for the size limit: `v1`, v2 or smtp")
-	fs.Var(&headers, "header", "check the value of the custom tag header `NAME` (repeatable)")
-	fs.BoolVar(&c.recursive, "r", false, "recurse into directories")
-	fs.IntVar(&c.jobs, "j", runtime.NumCPU(), "check `N` files at a time")
-	fs.Var(&exts, "ext", "with -r, take files whose name ends in `.EXT` (repeatable; default .eml)")
-	fs.StringVar(&c.filesFrom, "files-from", "", "read more paths from `FILE` (- for stdin), one per line")
-	fs.StringVar(&c.progress, "progress", "auto", "progress bar on stderr: `auto` (when a terminal), always or never")
-	fs.BoolVar(&c.json, "json", false, "write one JSON object per finding to stdout")
+	fs.Var(choiceValue{&api, []string{"v1", "v2", "smtp"}}, "api", "the SES interface the messages go through, for the size limit: v1, v2 or smtp")
+	fs.StringArrayVar(&headers, "header", nil, "check the value of the custom tag header `NAME` (repeatable)")
+	c.listFlags(fs, &exts, "check")
+	fs.BoolVar(&c.json, "json", false, "write one JSON object per finding or unreadable file, and a summary object, to stdout")
 	return fs, func() error {
 		if err := c.setExts(exts); err != nil {
 			return err
@@ -82,23 +76,7 @@ func (cc *checkConfig) flagSet() (*flag.FlagSet, func() error) {
 			}
 		}
 		cc.opts.Headers = headers
-		switch c.progress {
-		case "auto", "always", "never":
-		default:
-			return usagef(c.verb, "--progress %q: want auto, always or never", c.progress)
-		}
-		if c.jobs < 1 {
-			return usagef(c.verb, "-j %s: want 1 or more workers", strconv.Itoa(c.jobs))
-		}
-		for _, p := range c.paths {
-			if p == "" {
-				return usagef(c.verb, "empty PATH")
-			}
-			if p == "-" && (len(c.paths) > 1 || c.filesFrom != "") {
-				return usagef(c.verb, "stdin (-) must be the only input")
-			}
-		}
-		return nil
+		return c.checkInputs()
 	}
 }
 
@@ -106,9 +84,9 @@ func (cc *checkConfig) flagSet() (*flag.FlagSet, func() error) {
 func parseCheck(args []string) (*checkConfig, error) {
 	cc := new(checkConfig)
 	fs, finish := cc.flagSet()
-	paths, err := parseInterleaved(fs, args)
+	paths, err := parseFlags(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+		if errors.Is(err, errHelp) {
 			return nil, errHelp
 		}
 		return nil, &usageError{verb: "check", err: err}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 )
 
 // A job is one input of a run, numbered in input order.
@@ -27,10 +29,42 @@ type job struct {
 // errIsDir is the error for a directory named without -r.
 var errIsDir = errors.New("is a directory (use -r to recurse)")
 
+// A listing is what one pass over the inputs counts besides the jobs: the
+// files a walk passed over, and the outputs already given out under -o.
+type listing struct {
+	notExt atomic.Int64 // files whose name lacks every --ext
+	dot    atomic.Int64 // dotfiles
+	outs   map[string]string
+}
+
+// skipped describes the files the walk passed over, "" when none: "12
+// skipped: not *.eml, 2 dotfiles".
+func (l *listing) skipped(exts []string) string {
+	var parts []string
+	if n := l.notExt.Load(); n > 0 {
+		pats := make([]string, len(exts))
+		for i, e := range exts {
+			pats[i] = "*" + e
+		}
+		parts = append(parts, "not "+strings.Join(pats, " or "))
+	}
+	if n := l.dot.Load(); n > 0 {
+		parts = append(parts, plural(n, "dotfile"))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d skipped: %s", l.notExt.Load()+l.dot.Load(), strings.Join(parts, ", "))
+}
+
 // enumerate sends every input of the run to emit, in order: the PATH
-// arguments, then the lines of --files-from. Directories are walked with
-// -r. It stops early when emit returns false.
+// arguments, then the names in --files-from. Directories are walked with
+// -r. It stops early when emit returns false. What the walk passes over
+// is counted in c.list.
 func (c *config) enumerate(stdin io.Reader, emit func(job) bool, wantSize bool) {
+	if c.list == nil {
+		c.list = new(listing)
+	}
 	if len(c.paths) == 0 && c.filesFrom == "" {
 		emit(job{path: "-"})
 		return
@@ -43,8 +77,11 @@ func (c *config) enumerate(stdin io.Reader, emit func(job) bool, wantSize bool) 
 	if c.filesFrom == "" {
 		return
 	}
-	var r io.Reader = stdin
-	if c.filesFrom != "-" {
+	r := c.filesList
+	if r == nil && c.filesFrom == "-" {
+		r = stdin
+	}
+	if r == nil {
 		f, err := os.Open(c.filesFrom)
 		if err != nil {
 			emit(job{path: c.filesFrom, err: fmt.Errorf("--files-from: %w", err)})
@@ -53,10 +90,24 @@ func (c *config) enumerate(stdin io.Reader, emit func(job) bool, wantSize bool) 
 		defer f.Close()
 		r = f
 	}
+	sep := byte('\n')
+	if c.null {
+		sep = 0
+	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		if i := bytes.IndexByte(data, sep); i >= 0 {
+			return i + 1, data[:i], nil
+		}
+		if atEOF && len(data) > 0 {
+			return len(data), data, nil
+		}
+		return 0, nil, nil
+	})
 	for sc.Scan() {
-		p := strings.TrimSuffix(sc.Text(), "\r")
+		// Names are taken verbatim: a CR or a space is part of the name.
+		p := sc.Text()
 		if p == "" {
 			continue
 		}
@@ -76,10 +127,10 @@ func (c *config) add(p string, emit func(job) bool, wantSize bool) bool {
 	}
 	fi, err := os.Stat(p)
 	if err != nil {
-		return emit(c.mapOut(job{path: p, err: err}))
+		return emit(job{path: p, err: err})
 	}
 	if !fi.IsDir() {
-		return emit(c.mapOut(job{path: p, size: fi.Size()}))
+		return emit(c.mapOut(job{path: p, size: fi.Size()}, ""))
 	}
 	if !c.recursive {
 		return emit(job{path: p, err: errIsDir})
@@ -97,7 +148,11 @@ func (c *config) add(p string, emit func(job) bool, wantSize bool) bool {
 			ok = emit(job{path: path, err: err})
 		} else if d.IsDir() {
 			return nil
+		} else if strings.HasPrefix(d.Name(), ".") {
+			c.list.dot.Add(1) // Maildir's rule: dotfiles are not messages
+			return nil
 		} else if !c.hasExt(d.Name()) {
+			c.list.notExt.Add(1)
 			return nil
 		} else if !d.Type().IsRegular() {
 			ok = emit(job{path: path, note: "not a regular file (" + typeName(d.Type()) + ")"})
@@ -108,7 +163,7 @@ func (c *config) add(p string, emit func(job) bool, wantSize bool) bool {
 					j.size = info.Size()
 				}
 			}
-			ok = emit(c.mapOut(j))
+			ok = emit(c.mapOut(j, root))
 		}
 		if !ok {
 			return filepath.SkipAll
@@ -125,20 +180,48 @@ func (c *config) add(p string, emit func(job) bool, wantSize bool) bool {
 }
 
 // mapOut sets j.out for -o, or fails j when its path cannot be mirrored
-// under the output directory.
-func (c *config) mapOut(j job) job {
+// under the output directory. A file found under the directory argument
+// base goes to its path relative to base; a file named directly to its
+// path relative to the current directory, or for an absolute path to that
+// path without its leading separator. Two inputs with one output fail the
+// second.
+func (c *config) mapOut(j job, base string) job {
 	if c.outDir == "" || j.err != nil {
 		return j
 	}
-	if !filepath.IsLocal(j.path) {
-		j.err = fmt.Errorf("-o mirrors relative paths: %s is absolute or leaves the current directory", j.path)
+	switch {
+	case base != "":
+		rel, err := filepath.Rel(base, j.path)
+		if err != nil {
+			j.err = err
+			return j
+		}
+		j.out = rel
+	case filepath.IsAbs(j.path):
+		j.out = strings.TrimLeft(filepath.Clean(j.path), string(filepath.Separator))
+	case filepath.IsLocal(j.path):
+		j.out = filepath.Clean(j.path)
+	default:
+		j.err = fmt.Errorf("-o cannot mirror a path that leaves the current directory; name its directory with -r, or give it as an absolute path")
 		return j
 	}
-	j.out = filepath.Clean(j.path)
+	if c.list.outs == nil {
+		c.list.outs = make(map[string]string)
+	}
+	if prev, dup := c.list.outs[j.out]; dup {
+		j.err = fmt.Errorf("output %s is also the output of %s", filepath.Join(c.outDir, j.out), prev)
+		return j
+	}
+	c.list.outs[j.out] = j.path
 	return j
 }
 
+// hasExt reports whether name ends in one of c.exts and is more than
+// that; with no exts (--all-files), whether it is any name.
 func (c *config) hasExt(name string) bool {
+	if c.exts == nil {
+		return true
+	}
 	name = strings.ToLower(name)
 	for _, e := range c.exts {
 		if strings.HasSuffix(name, e) && len(name) > len(e) {

@@ -3,27 +3,20 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/sesmime/sesmime/inject"
 	"github.com/sesmime/sesmime/parse"
 )
 
-// listFlag is a repeatable string flag.
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-func (l *listFlag) Set(s string) error {
-	*l = append(*l, s)
-	return nil
-}
-
-// config is a parsed command line of inject or strip.
+// config is a parsed command line of inject, strip or check.
 type config struct {
 	verb      string
 	opts      inject.Options
@@ -32,69 +25,208 @@ type config struct {
 	outDir    string   // -o
 	recursive bool     // -r
 	jobs      int      // -j
-	exts      []string // --ext, lower case, with the dot
+	exts      []string // --ext, lower case, with the dot; nil takes every file
+	allFiles  bool     // --all-files or --ext '*'
 	filesFrom string   // --files-from
+	null      bool     // -0: --files-from names end in NUL
 	dryRun    bool
-	progress  string // auto, always or never
+	force     bool // strip --force
+	progress  string
 	json      bool
+
+	list      *listing  // what enumerate counts; made by its first call
+	filesList io.Reader // --files-from - read ahead, for a second pass
+}
+
+// plural returns "1 file", "2 files": n and the noun, with an s unless n
+// is 1.
+func plural[N int | int64](n N, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.FormatInt(int64(n), 10) + " " + noun + "s"
+}
+
+// jobsValue is the value of -j: a whole number of workers, 1 or more.
+type jobsValue int
+
+func (j *jobsValue) String() string { return strconv.Itoa(int(*j)) }
+func (j *jobsValue) Type() string   { return "N" }
+func (j *jobsValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return errors.New("want a whole number of workers, 1 or more")
+	}
+	*j = jobsValue(n)
+	return nil
+}
+
+// choiceValue is a string flag that takes one of a few words.
+type choiceValue struct {
+	v     *string
+	words []string
+}
+
+func (c choiceValue) String() string { return *c.v }
+func (c choiceValue) Type() string   { return strings.Join(c.words, "|") }
+func (c choiceValue) Set(s string) error {
+	for _, w := range c.words {
+		if s == w {
+			*c.v = s
+			return nil
+		}
+	}
+	return fmt.Errorf("want %s", orList(c.words))
+}
+
+// orList joins words as "a, b or c".
+func orList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+}
+
+// listFlags adds the flags that say which files a run reads, shared by
+// every verb; what says what the verb does to a file ("process", "check").
+func (c *config) listFlags(fs *pflag.FlagSet, exts *[]string, what string) {
+	c.jobs = runtime.NumCPU()
+	fs.BoolVarP(&c.recursive, "recursive", "r", false, "recurse into directories")
+	fs.VarP((*jobsValue)(&c.jobs), "jobs", "j", what+" `N` files at a time (default: the number of CPUs)")
+	fs.StringArrayVar(exts, "ext", nil, "with -r, take the files whose name ends in `.EXT` (repeatable; default .eml; '*' takes every file)")
+	fs.BoolVar(&c.allFiles, "all-files", false, "with -r, take every regular file (Maildir), as --ext '*'")
+	fs.StringVar(&c.filesFrom, "files-from", "", "read more PATHs from `FILE` (- for stdin), one a line, each taken verbatim")
+	fs.BoolVarP(&c.null, "null", "0", false, "--files-from names end in a NUL byte, not a newline (find -print0)")
+	c.progress = "auto"
+	fs.Var(choiceValue{&c.progress, []string{"auto", "always", "never"}}, "progress", "progress bar on stderr: auto (when a terminal), always or never")
 }
 
 // fileFlags adds the flags inject and strip share to fs.
-func (c *config) fileFlags(fs *flag.FlagSet, exts *listFlag) {
-	fs.BoolVar(&c.inPlace, "i", false, "rewrite each file in place, atomically")
-	fs.StringVar(&c.outDir, "o", "", "write the rewritten files under `DIR`, mirroring their paths")
-	fs.BoolVar(&c.recursive, "r", false, "recurse into directories")
-	fs.IntVar(&c.jobs, "j", runtime.NumCPU(), "process `N` files at a time")
-	fs.Var(exts, "ext", "with -r, take files whose name ends in `.EXT` (repeatable; default .eml)")
-	fs.StringVar(&c.filesFrom, "files-from", "", "read more paths from `FILE` (- for stdin), one per line")
-	fs.BoolVar(&c.dryRun, "dry-run", false, "change nothing; print which fields would be added, replaced or removed")
-	fs.StringVar(&c.progress, "progress", "auto", "progress bar on stderr: `auto` (when a terminal), always or never")
+func (c *config) fileFlags(fs *pflag.FlagSet, exts *[]string) {
+	fs.BoolVarP(&c.inPlace, "in-place", "i", false, "rewrite each file in place, atomically")
+	fs.StringVarP(&c.outDir, "output", "o", "", "write the rewritten files under `DIR` (see \"Output directory\")")
+	c.listFlags(fs, exts, "process")
+	fs.BoolVarP(&c.dryRun, "dry-run", "n", false, "change nothing; print each field that would be added, replaced or removed, old and new value")
 	fs.BoolVar(&c.json, "json", false, "write one JSON object per file and a summary object to stdout")
 }
 
-func newFlagSet(verb string) *flag.FlagSet {
-	fs := flag.NewFlagSet("sesmime "+verb, flag.ContinueOnError)
+func newFlagSet(verb string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("sesmime "+verb, pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
+	fs.SortFlags = false
 	return fs
 }
 
-// parseInterleaved parses args with fs, allowing flags after PATH
-// arguments; everything after "--" is a PATH.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var paths []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
+// parseFlags parses args with fs, allowing flags after PATH arguments;
+// everything after "--" is a PATH. A long flag written with one dash
+// (-config-set, as Go's flag package takes it) gets a pointer to the
+// two-dash form, and an unknown flag a "did you mean".
+func parseFlags(fs *pflag.FlagSet, args []string) ([]string, error) {
+	for _, a := range args {
+		if a == "--" {
+			break
 		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return paths, nil
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' {
+			name, _, _ := strings.Cut(a[1:], "=")
+			if len(name) > 1 && fs.Lookup(name) != nil {
+				return nil, fmt.Errorf("unknown flag %s: did you mean --%s?", a, a[1:])
+			}
 		}
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			return append(paths, rest...), nil
-		}
-		paths = append(paths, rest[0])
-		args = rest[1:]
 	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil, errHelp
+		}
+		return nil, flagError(fs, err)
+	}
+	return fs.Args(), nil
+}
+
+// flagError returns err from pflag in sesmime's words, with a suggestion
+// for an unknown flag.
+func flagError(fs *pflag.FlagSet, err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
+		var names []string
+		fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+		if s := suggest(name, names); s != "" {
+			return fmt.Errorf("unknown flag --%s: did you mean --%s?", name, s)
+		}
+		return fmt.Errorf("unknown flag --%s", name)
+	}
+	// Compiled here, on the error path, so a run does not pay for it.
+	invalidArgRE := regexp.MustCompile(`^invalid argument (".*") for "(?:-., )?--([^"]+)" flag: (.*)$`)
+	if m := invalidArgRE.FindStringSubmatch(msg); m != nil {
+		why := m[3]
+		if strings.HasPrefix(why, "strconv.ParseBool") {
+			why = "want true or false"
+		}
+		return fmt.Errorf("--%s %s: %s", m[2], m[1], why)
+	}
+	return errors.New(msg)
+}
+
+// suggest returns the name in names closest to s, or "" when none is
+// close: a prefix of s or s of it, or at most a third of its letters off.
+func suggest(s string, names []string) string {
+	best, bestD := "", len(s)/3+1
+	for _, n := range names {
+		if len(s) >= 3 && (strings.HasPrefix(n, s) || strings.HasPrefix(s, n)) {
+			return n
+		}
+		if d := editDistance(s, n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b, with a swap of two
+// neighbours counted as one edit.
+func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }
 
 const injectUsage = `usage: sesmime inject [--config-set NAME] [--tag NAME=VALUE]... [--header 'NAME: VALUE']...
-                      [--tags-mode replace|merge|keep] [-i | -o DIR] [-r] [-j N] [--ext .eml]...
-                      [--files-from FILE|-] [--dry-run] [--progress auto|always|never] [--json]
+                      [--tags-mode replace|merge|keep] [-i | -o DIR] [-r] [-j N] [--ext .EXT]...
+                      [--files-from FILE|- [-0]] [--dry-run] [--progress WHEN] [--json]
                       [PATH|-]...
 
 Inject sets X-SES-CONFIGURATION-SET, X-SES-MESSAGE-TAGS and custom tag
-headers in each message. Every other byte of the message is kept.
+headers in each message. Every other byte of the message is kept. Give one
+--tag per tag (--tag a=1 --tag b=2). A custom tag header's name and value
+are tokens (A-Z a-z 0-9 _ -, and @ . in the value), as SES takes them.
 `
 
-const stripUsage = `usage: sesmime strip [--config-set] [--tags] [--header NAME]... [--all-ses]
-                     [-i | -o DIR] [-r] [-j N] [--ext .eml]... [--files-from FILE|-]
-                     [--dry-run] [--progress auto|always|never] [--json] [PATH|-]...
+const stripUsage = `usage: sesmime strip [--config-set] [--tags] [--header NAME]... [--all-ses] [--force]
+                     [-i | -o DIR] [-r] [-j N] [--ext .EXT]... [--files-from FILE|- [-0]]
+                     [--dry-run] [--progress WHEN] [--json] [PATH|-]...
 
 Strip removes X-SES-CONFIGURATION-SET, X-SES-MESSAGE-TAGS, named header
 fields or every X-SES-* field from each message. Every other byte of the
-message is kept.
+message is kept. --header refuses the names inject refuses (From, To,
+Subject, Message-ID, MIME fields, ...) unless --force is given.
 `
 
 const filesUsage = `
@@ -102,8 +234,22 @@ With no PATH, or PATH "-", the message is read from stdin and written to
 stdout. One file without -i or -o is written to stdout; more inputs need -i
 (rewrite in place) or -o DIR. A file that would not change is not rewritten.
 Errors are reported as "sesmime: PATH: line N: reason" and the other files
-still run. Exit status: 0 when every file succeeded, 1 when any failed, 2 on
-a usage error, 128+N when stopped by signal N.
+still run. Exit status: 0 when every file succeeded, 1 when any failed or
+nothing matched, 2 on a usage error, 128+N when stopped by signal N.
+
+Output directory: -o DIR writes each file at its path relative to the PATH
+argument it was found under: -o out -r mail/ writes mail/a/1.eml to
+out/a/1.eml, as cp -r mail/. out and rsync -r mail/ out do; a file named
+directly, or listed by --files-from, goes to its path relative to the
+current directory, or for an absolute path to DIR/ plus that path
+(/srv/m/1.eml to out/srv/m/1.eml). A path that leaves its directory with
+".." is refused.
+
+Files: -r takes the files whose name ends in .eml (or each --ext) and
+skips dotfiles and dot-directories (Maildir's tmp/ is not skipped: use
+--files-from for finer choices); --all-files or --ext '*' takes every
+regular file. A run that matches no file exits 1 and says how many files
+it skipped.
 
 Flags:
 `
@@ -117,26 +263,25 @@ func printUsage(w io.Writer, verb string) {
 		fmt.Fprint(w, stripUsage)
 	}
 	fmt.Fprint(w, filesUsage)
-	fs.SetOutput(w)
-	fs.PrintDefaults()
+	fmt.Fprint(w, fs.FlagUsages())
 }
 
 // flagSet returns the flag set of verb, writing into c. The returned
 // function completes c once fs has parsed.
-func (c *config) flagSet(verb string) (*flag.FlagSet, func() error) {
+func (c *config) flagSet(verb string) (*pflag.FlagSet, func() error) {
 	c.verb = verb
 	fs := newFlagSet(verb)
-	exts := new(listFlag)
-	c.fileFlags(fs, exts)
+	exts := new([]string)
 	finish := func() error { return c.setExts(*exts) }
 	switch verb {
 	case "inject":
-		var tags, headers listFlag
+		var tags, headers []string
 		mode := "replace"
 		fs.StringVar(&c.opts.ConfigurationSet, "config-set", "", "set X-SES-CONFIGURATION-SET to `NAME`")
-		fs.Var(&tags, "tag", "set the tag `NAME=VALUE` in X-SES-MESSAGE-TAGS (repeatable)")
-		fs.Var(&headers, "header", "set the custom tag header `'NAME: VALUE'` (repeatable)")
-		fs.StringVar(&mode, "tags-mode", mode, "what to do with existing tags: `replace`, merge or keep")
+		fs.StringArrayVar(&tags, "tag", nil, "set the tag `NAME=VALUE` in X-SES-MESSAGE-TAGS (repeat for each tag)")
+		fs.StringArrayVar(&headers, "header", nil, "set the custom tag header `'NAME: VALUE'` (repeatable; tokens only)")
+		fs.Var(choiceValue{&mode, []string{"replace", "merge", "keep"}}, "tags-mode", "what to do with existing tags: replace, merge or keep")
+		c.fileFlags(fs, exts)
 		f0 := finish
 		finish = func() error {
 			if err := f0(); err != nil {
@@ -152,6 +297,9 @@ func (c *config) flagSet(verb string) (*flag.FlagSet, func() error) {
 				if !ok {
 					return usagef(verb, "--tag %q: want NAME=VALUE", t)
 				}
+				if strings.Contains(value, ",") && strings.Contains(value, "=") {
+					return usagef(verb, "--tag %q: one tag per --tag; repeat --tag for each (--tag %s --tag ...)", t, strings.SplitN(t, ",", 2)[0])
+				}
 				c.opts.Tags = append(c.opts.Tags, parse.Tag{Name: name, Value: value})
 			}
 			for _, h := range headers {
@@ -159,9 +307,16 @@ func (c *config) flagSet(verb string) (*flag.FlagSet, func() error) {
 				if !ok {
 					return usagef(verb, "--header %q: want 'NAME: VALUE'", h)
 				}
-				c.opts.Headers = append(c.opts.Headers, parse.Header{Name: strings.TrimSpace(name), Value: strings.Trim(value, " \t")})
+				name = strings.TrimSpace(name)
+				switch {
+				case strings.EqualFold(name, parse.ConfigurationSetField):
+					return usagef(verb, "--header %q: use --config-set to set %s", h, parse.ConfigurationSetField)
+				case strings.EqualFold(name, parse.TagsField):
+					return usagef(verb, "--header %q: use --tag NAME=VALUE (once per tag) to set %s", h, parse.TagsField)
+				}
+				c.opts.Headers = append(c.opts.Headers, parse.Header{Name: name, Value: strings.Trim(value, " \t")})
 			}
-			if c.opts.ConfigurationSet == "" && isFlagSet(fs, "config-set") {
+			if c.opts.ConfigurationSet == "" && fs.Changed("config-set") {
 				return &usageError{verb: verb, err: fmt.Errorf("--config-set: %w", parse.ValidateConfigurationSet(""))}
 			}
 			if c.opts.ConfigurationSet == "" && len(c.opts.Tags) == 0 && len(c.opts.Headers) == 0 {
@@ -170,15 +325,22 @@ func (c *config) flagSet(verb string) (*flag.FlagSet, func() error) {
 			return nil
 		}
 	case "strip":
-		var headers listFlag
+		var headers []string
 		fs.BoolVar(&c.opts.RemoveConfigurationSet, "config-set", false, "remove X-SES-CONFIGURATION-SET")
 		fs.BoolVar(&c.opts.RemoveTags, "tags", false, "remove X-SES-MESSAGE-TAGS")
-		fs.Var(&headers, "header", "remove the fields named `NAME` (repeatable)")
+		fs.StringArrayVar(&headers, "header", nil, "remove the fields named `NAME` (repeatable)")
 		fs.BoolVar(&c.opts.RemoveAllSES, "all-ses", false, "remove every X-SES-* field")
+		fs.BoolVar(&c.force, "force", false, "let --header remove a field inject refuses to set (From, Subject, ...)")
+		c.fileFlags(fs, exts)
 		f0 := finish
 		finish = func() error {
 			if err := f0(); err != nil {
 				return err
+			}
+			for _, h := range headers {
+				if !c.force && parse.ReservedHeader(h) && !hasSESPrefix(h) {
+					return usagef(verb, "--header %q: refusing to remove an address, structural or unique field; add --force to remove it anyway", h)
+				}
 			}
 			c.opts.RemoveHeaders = headers
 			o := &c.opts
@@ -191,28 +353,38 @@ func (c *config) flagSet(verb string) (*flag.FlagSet, func() error) {
 	return fs, finish
 }
 
+// hasSESPrefix reports whether name is an X-SES-* field, which strip
+// removes without --force.
+func hasSESPrefix(name string) bool {
+	return len(name) >= 6 && strings.EqualFold(name[:6], "X-SES-")
+}
+
 // setExts sets c.exts from the --ext values: lower case, each with its
-// dot; .eml when there are none.
+// dot; .eml when there are none; nil for every file with --all-files or
+// --ext '*'.
 func (c *config) setExts(exts []string) error {
 	for _, e := range exts {
 		if e == "" {
 			return usagef(c.verb, "empty --ext")
+		}
+		if e == "*" {
+			c.allFiles = true
+			continue
+		}
+		if strings.ContainsAny(e, "*?[/") {
+			return usagef(c.verb, "--ext %q: want a name ending such as .eml, or '*' for every file", e)
 		}
 		if !strings.HasPrefix(e, ".") {
 			e = "." + e
 		}
 		c.exts = append(c.exts, strings.ToLower(e))
 	}
-	if len(c.exts) == 0 {
+	if c.allFiles {
+		c.exts = nil
+	} else if len(c.exts) == 0 {
 		c.exts = []string{".eml"}
 	}
 	return nil
-}
-
-func isFlagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
 }
 
 // parseConfig parses the command line of verb and checks it, including
@@ -220,9 +392,9 @@ func isFlagSet(fs *flag.FlagSet, name string) bool {
 func parseConfig(verb string, args []string) (*config, error) {
 	c := new(config)
 	fs, finish := c.flagSet(verb)
-	paths, err := parseInterleaved(fs, args)
+	paths, err := parseFlags(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+		if errors.Is(err, errHelp) {
 			return nil, errHelp
 		}
 		return nil, &usageError{verb: verb, err: err}
@@ -240,33 +412,32 @@ func parseConfig(verb string, args []string) (*config, error) {
 	return c, nil
 }
 
-// check checks the file flags against each other.
-func (c *config) check() error {
+// checkInputs checks the PATH arguments and the flags that list files,
+// which every verb shares.
+func (c *config) checkInputs() error {
 	v := c.verb
-	switch c.progress {
-	case "auto", "always", "never":
-	default:
-		return usagef(v, "--progress %q: want auto, always or never", c.progress)
+	if c.null && c.filesFrom == "" {
+		return usagef(v, "-0 goes with --files-from")
 	}
-	if c.jobs < 1 {
-		return usagef(v, "-j %s: want 1 or more workers", strconv.Itoa(c.jobs))
-	}
-	if c.inPlace && c.outDir != "" {
-		return usagef(v, "-i and -o cannot be used together")
-	}
-	stdinPaths := 0
 	for _, p := range c.paths {
-		if p == "-" {
-			stdinPaths++
-		}
 		if p == "" {
 			return usagef(v, "empty PATH")
 		}
-	}
-	if stdinPaths > 0 {
-		if len(c.paths) > 1 || c.filesFrom != "" {
+		if p == "-" && (len(c.paths) > 1 || c.filesFrom != "") {
 			return usagef(v, "stdin (-) must be the only input")
 		}
+	}
+	return nil
+}
+
+// check checks the file flags against each other.
+func (c *config) check() error {
+	v := c.verb
+	if err := c.checkInputs(); err != nil {
+		return err
+	}
+	if c.inPlace && c.outDir != "" {
+		return usagef(v, "-i and -o cannot be used together")
 	}
 	if c.stdinMode() {
 		if c.inPlace {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -210,4 +209,5 @@ func reportUsage(stderr io.Writer, verb string, err error) int {
 	return exitUsage
 }
 
-var errHelp = flag.ErrHelp
+// errHelp is returned by parseFlags for -h and --help.
+var errHelp = errors.New("help requested")

@@ -125,7 +125,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"inject", "--header", "X-A"}, []string{"NAME: VALUE"}},
 		{[]string{"inject", "--config-set", "n", "--tags-mode", "union"}, []string{`"union"`}},
 		{[]string{"inject", "--config-set", "n", "--progress", "maybe"}, []string{`"maybe"`}},
-		{[]string{"inject", "--config-set", "n", "-j", "0", "-i", "a.eml"}, []string{"-j 0"}},
+		{[]string{"inject", "--config-set", "n", "-j", "0", "-i", "a.eml"}, []string{`--jobs "0": want a whole number`}},
 		{[]string{"inject", "--config-set", "n", "-i", "-o", "out", "a.eml"}, []string{"-i and -o"}},
 		{[]string{"inject", "--config-set", "n", "a.eml", "b.eml"}, []string{"several inputs need -i"}},
 		{[]string{"inject", "--config-set", "n", "-r", "sub"}, []string{"is a directory"}},
@@ -135,8 +135,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"inject", "--config-set", "n", "-i", "a.eml", "-"}, []string{"only input"}},
 		{[]string{"inject", "--config-set", "n", "--json", "a.eml"}, []string{"--json"}},
 		{[]string{"inject", "--config-set", "n", "-r", "-o", "sub/out", "."}, []string{"inside the input directory"}},
-		{[]string{"inject", "--config-set", "n", "-o", "out", filepath.Join(dir, "a.eml")}, []string{"absolute"}},
-		{[]string{"inject", "--config-set", "n", "-o", "out", "../x.eml"}, []string{"leaves the current directory"}},
+		{[]string{"inject", "--config-set", "n", "-o", "out", "../x.eml"}, []string{"-o cannot mirror ../x.eml, which leaves the current directory"}},
 		{[]string{"strip", "--tags", "--header", "a:b", "a.eml"}, []string{`"a:b"`}},
 		{[]string{"help", "nope"}, []string{"unknown verb"}},
 		{[]string{"version", "x"}, []string{"usage"}},
@@ -172,7 +171,7 @@ func TestHelpAndVersion(t *testing.T) {
 		}
 	}
 	_, out, _ := runT(t, "", "help", "inject")
-	for _, f := range []string{"-config-set", "-tag", "-header", "-tags-mode", "-files-from", "-dry-run", "-progress", "-json", "-ext"} {
+	for _, f := range []string{"--config-set NAME", "--tag NAME=VALUE", "--header 'NAME: VALUE'", "--tags-mode", "--files-from FILE", "-0, --null", "-n, --dry-run", "--progress", "--json", "--ext .EXT", "--all-files", "-i, --in-place", "-o, --output DIR", "-r, --recursive", "-j, --jobs N", "Output directory"} {
 		if !strings.Contains(out, f) {
 			t.Errorf("help inject lacks %s", f)
 		}
@@ -260,13 +259,14 @@ func TestOutDirMirrors(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("code %d: %s", code, errs)
 	}
-	if got := readFile(t, "out/in/x/y/b.eml"); got != "X-SES-CONFIGURATION-SET: n\n"+msgB {
-		t.Errorf("out/in/x/y/b.eml = %q", got)
+	// Relative to the directory argument, as cp -r in/. out.
+	if got := readFile(t, "out/x/y/b.eml"); got != "X-SES-CONFIGURATION-SET: n\n"+msgB {
+		t.Errorf("out/x/y/b.eml = %q", got)
 	}
-	if got := readFile(t, "out/in/a.eml"); !strings.HasSuffix(got, msgA) {
-		t.Errorf("out/in/a.eml = %q", got)
+	if got := readFile(t, "out/a.eml"); !strings.HasSuffix(got, msgA) {
+		t.Errorf("out/a.eml = %q", got)
 	}
-	if _, err := os.Stat("out/in/notes.txt"); err == nil {
+	if _, err := os.Stat("out/notes.txt"); err == nil {
 		t.Error("notes.txt was taken without --ext .txt")
 	}
 	if readFile(t, "in/a.eml") != msgA {
@@ -463,11 +463,15 @@ func TestStableOrderAnyJ(t *testing.T) {
 
 func TestFilesFromFile(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"a.eml": msgA, "b/b.eml": msgB, "list": "a.eml\r\n\nb/b.eml\nmissing.eml\n"})
+	// Names are verbatim: "crt.eml\r" is not crt.eml.
+	writeFiles(t, dir, map[string]string{"a.eml": msgA, "b/b.eml": msgB, "crt.eml": msgB, "list": "a.eml\n\nb/b.eml\nmissing.eml\ncrt.eml\r\n"})
 	chdir(t, dir)
 	code, _, errs := runT(t, "", "inject", "-o", "out", "--config-set", "n", "--files-from", "list")
-	if code != 1 || !strings.Contains(errs, "sesmime: missing.eml: stat: no such file or directory") {
+	if code != 1 || !strings.Contains(errs, "sesmime: missing.eml: stat: no such file or directory") || !strings.Contains(errs, "sesmime: crt.eml\r: stat: no such file or directory") {
 		t.Errorf("code %d, stderr %q", code, errs)
+	}
+	if _, err := os.Stat("out/crt.eml"); err == nil {
+		t.Error(`"crt.eml\r" in the list wrote crt.eml`)
 	}
 	for _, f := range []string{"out/a.eml", "out/b/b.eml"} {
 		if !strings.HasPrefix(readFile(t, f), "X-SES-CONFIGURATION-SET: n") {
@@ -582,5 +586,78 @@ func TestDescribe(t *testing.T) {
 		if got := describe("p", tc.err); got != tc.want {
 			t.Errorf("describe(%v) = %q, want %q", tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestFlagForms runs the flag spellings Unix users type: attached values,
+// combined short flags, --name=value, and flags after PATHs.
+func TestFlagForms(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"attached -j and combined -ir", []string{"inject", "--config-set", "news", "-j2", "-ir", "d"}},
+		{"--name=value", []string{"inject", "--config-set=news", "--tag=campaign=spring", "--jobs=1", "--in-place", "--recursive", "d"}},
+		{"flags after PATH", []string{"inject", "d", "-ri", "--config-set", "news", "--tag", "campaign=spring"}},
+		{"-o attached", []string{"inject", "--config-set", "news", "-r", "-oout", "d"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{"d/a.eml": msgA, "d/b.eml": msgB})
+			chdir(t, dir)
+			code, out, errs := runT(t, "", append(tc.args, "--progress=never")...)
+			if code != 0 || out != "" {
+				t.Fatalf("%q: code %d, stdout %q, stderr %q", tc.args, code, out, errs)
+			}
+			got := filepath.Join("d", "b.eml")
+			if slices.Contains(tc.args, "-oout") {
+				got = filepath.Join("out", "b.eml")
+			}
+			if !strings.HasPrefix(readFile(t, got), "X-SES-CONFIGURATION-SET: news\n") {
+				t.Errorf("%s not rewritten: %q", got, readFile(t, got))
+			}
+		})
+	}
+}
+
+// TestFlagHints checks the usage errors that say what to type instead.
+func TestFlagHints(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // the first line of stderr
+	}{
+		{[]string{"inject", "--conifg-set", "x"}, "sesmime inject: unknown flag --conifg-set: did you mean --config-set?"},
+		{[]string{"inject", "--tags", "a=b"}, "sesmime inject: unknown flag --tags: did you mean --tag?"},
+		{[]string{"strip", "--dryrun", "--tags"}, "sesmime strip: unknown flag --dryrun: did you mean --dry-run?"},
+		{[]string{"check", "--jsno"}, "sesmime check: unknown flag --jsno: did you mean --json?"},
+		{[]string{"inject", "--frobnicate"}, "sesmime inject: unknown flag --frobnicate"},
+		{[]string{"inject", "-config-set", "x"}, "sesmime inject: unknown flag -config-set: did you mean --config-set?"},
+		{[]string{"inject", "-json", "--tag", "a=b"}, "sesmime inject: unknown flag -json: did you mean --json?"},
+		{[]string{"inject", "--tag", "a=b,c=d"}, `sesmime inject: --tag "a=b,c=d": one tag per --tag; repeat --tag for each (--tag a=b --tag ...)`},
+		{[]string{"inject", "--header", "X-SES-CONFIGURATION-SET: news"}, `sesmime inject: --header "X-SES-CONFIGURATION-SET: news": use --config-set to set X-SES-CONFIGURATION-SET`},
+		{[]string{"inject", "--header", "x-ses-message-tags: a=b"}, `sesmime inject: --header "x-ses-message-tags: a=b": use --tag NAME=VALUE (once per tag) to set X-SES-MESSAGE-TAGS`},
+		{[]string{"strip", "--header", "Subject"}, `sesmime strip: --header "Subject": refusing to remove an address, structural or unique field; add --force to remove it anyway`},
+		{[]string{"strip", "--header", "from"}, `sesmime strip: --header "from": refusing to remove an address, structural or unique field; add --force to remove it anyway`},
+		{[]string{"inject", "--tags-mode", "union", "--tag", "a=b"}, `sesmime inject: --tags-mode "union": want replace, merge or keep`},
+		{[]string{"inject", "--dry-run=maybe", "--tag", "a=b"}, `sesmime inject: --dry-run "maybe": want true or false`},
+		{[]string{"inject", "-0", "--tag", "a=b"}, "sesmime inject: -0 goes with --files-from"},
+		{[]string{"check", "--ext", "*.eml"}, `sesmime check: --ext "*.eml": want a name ending such as .eml, or '*' for every file`},
+	}
+	for _, tc := range tests {
+		code, out, errs := runT(t, msgA, tc.args...)
+		first, _, _ := strings.Cut(errs, "\n")
+		if code != 2 || out != "" || first != tc.want {
+			t.Errorf("%q: code %d, stdout %q, stderr %q; want 2 and %q", tc.args, code, out, errs, tc.want)
+		}
+	}
+	// Forced, strip removes what it refused.
+	code, out, errs := runT(t, msgA, "strip", "--header", "Subject", "--force")
+	if want := "X-SES-MESSAGE-TAGS: old=1\r\n\r\nbody a\r\n"; code != 0 || out != want {
+		t.Errorf("strip --header Subject --force: code %d, stdout %q, stderr %q; want %q", code, out, errs, want)
+	}
+	// X-SES-* names need no --force.
+	if code, _, errs := runT(t, msgA, "strip", "--header", "X-SES-MESSAGE-TAGS"); code != 0 {
+		t.Errorf("strip --header X-SES-MESSAGE-TAGS: code %d, stderr %q", code, errs)
 	}
 }

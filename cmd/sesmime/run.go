@@ -103,10 +103,12 @@ func (c *config) checkPaths() error {
 		return nil
 	}
 	for _, p := range c.paths {
-		if !filepath.IsLocal(p) && filepath.Clean(p) != "." {
-			return usagef(v, "-o mirrors relative paths: %s is absolute or leaves the current directory", p)
+		fi, err := os.Stat(p)
+		isDir := err == nil && fi.IsDir() && c.recursive
+		if !isDir && !filepath.IsAbs(p) && !filepath.IsLocal(p) {
+			return usagef(v, "-o cannot mirror %s, which leaves the current directory; name its directory with -r, or give it as an absolute path", p)
 		}
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() && c.recursive && contains(p, c.outDir) {
+		if isDir && contains(p, c.outDir) {
 			return usagef(v, "-o %s is inside the input directory %s", c.outDir, p)
 		}
 	}
