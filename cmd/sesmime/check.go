@@ -26,7 +26,8 @@ and 8-bit bytes in the header, a DKIM signature covering X-SES-* fields,
 fields left from receiving the message through SES, and MIME structure
 problems. --header names a custom tag header whose value is checked.
 
-Findings go to stdout as "PATH:LINE: CODE: message", sorted by path then
+Findings go to stdout as "PATH:LINE: SEVERITY: CODE: message" (SEVERITY is
+error or warning), sorted by path then
 line; --json writes one object per finding instead. A file that cannot be
 read is reported on stderr as "sesmime: PATH: reason". With no PATH, or
 PATH "-", the message is read from stdin. Exit status: 0 when there is no
@@ -162,6 +163,11 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	start := now()
 	multi := c.multi()
 	bar := c.newProgress(stderr, multi)
+	c.list = new(listing)
+	var count *tally
+	if multi {
+		count = c.countAhead(ctx, stdin, bar)
+	}
 	errw := bar.lines(stderr) // lines above the bar
 	var (
 		all                              []findingRecord
@@ -199,6 +205,7 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		bar.setFiles(files + skipped)
 	}
 	forEachOrdered(ctx, c, stdin, bar, func(j job) checked { return cc.lint(stdin, j) }, nil, report)
+	count.finish()
 	bar.finish()
 	slices.SortStableFunc(all, func(a, b findingRecord) int {
 		return cmp.Or(strings.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line))
@@ -210,20 +217,28 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 	} else {
 		for _, r := range all {
-			fmt.Fprintf(stdout, "%s:%d: %s: %s\n", r.Path, r.Line, r.Code, r.Message)
+			fmt.Fprintf(stdout, "%s:%d: %s: %s: %s\n", r.Path, r.Line, r.Severity, r.Code, r.Message)
 		}
 	}
-	if multi {
-		fmt.Fprintf(stderr, "sesmime: %d files checked: %d errors, %d warnings in %d files; %d failed", files, errs, ws, withFindings, failed)
-		if skipped > 0 {
-			fmt.Fprintf(stderr, ", %d skipped", skipped)
+	if multi && files == 0 && ctx.Err() == nil {
+		if sk := c.list.skipped(c.exts, skipped); sk != "" {
+			fmt.Fprintf(stderr, "sesmime: 0 files (%s)\n", sk)
+		} else {
+			fmt.Fprintf(stderr, "sesmime: 0 files\n")
 		}
-		fmt.Fprintf(stderr, " in %v\n", now().Sub(start).Round(time.Millisecond))
+	} else if multi {
+		fmt.Fprintf(stderr, "sesmime: %s checked: %s, %s in %s; %s failed", plural(files, "file"), plural(errs, "error"), plural(ws, "warning"), plural(withFindings, "file"), itoa(failed))
+		fmt.Fprintf(stderr, " in %v", now().Sub(start).Round(time.Millisecond))
+		if sk := c.list.skipped(c.exts, skipped); sk != "" {
+			fmt.Fprintf(stderr, " (%s)", sk)
+		}
+		fmt.Fprintln(stderr)
 	}
 	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "sesmime: %s\n", stopSummary(ctx, files+skipped, count))
 		return exitCode(ctx)
 	}
-	if failed > 0 || errs > 0 {
+	if failed > 0 || errs > 0 || multi && files == 0 {
 		return exitFailed
 	}
 	return exitOK

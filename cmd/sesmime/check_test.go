@@ -27,10 +27,10 @@ func TestCheckStdin(t *testing.T) {
 	}{
 		{"clean", checkClean, nil, 0, ""},
 		{"clean dash", checkClean, []string{"-"}, 0, ""},
-		{"warning only", checkWarn, nil, 0, "<stdin>:1: header-8bit: "},
-		{"error", checkErr, nil, 1, "<stdin>:3: duplicate-field: Subject appears again (first at line 1)"},
-		{"custom header", "X-Campaign: a b\n\nx\n", []string{"--header", "X-Campaign"}, 0, "<stdin>:1: header-invalid: "},
-		{"v2", checkClean, []string{"--api", "v2"}, 0, "<stdin>:2: ses-fields-v2: "},
+		{"warning only", checkWarn, nil, 0, "<stdin>:1: warning: header-8bit: "},
+		{"error", checkErr, nil, 1, "<stdin>:3: error: duplicate-field: Subject appears again (first at line 1)"},
+		{"custom header", "X-Campaign: a b\n\nx\n", []string{"--header", "X-Campaign"}, 0, "<stdin>:1: warning: header-invalid: "},
+		{"v2", checkClean, []string{"--api", "v2"}, 0, "<stdin>:2: warning: ses-fields-v2: "},
 	}
 	for _, tc := range tests {
 		code, out, errs := runT(t, tc.in, append([]string{"check"}, tc.args...)...)
@@ -82,13 +82,13 @@ func TestCheckTree(t *testing.T) {
 		"m/c/warn.eml": "Subject: \xff\nX-SES-RECEIPT: x\n\nbody\n",
 	})
 	want := strings.Join([]string{
-		"m/a.eml:3: duplicate-field: ",
-		"m/a.eml:4: tag-duplicate-name: ",
-		"m/a/z.eml:1: header-8bit: ",
-		"m/b.eml:3: duplicate-field: ",
-		"m/b.eml:4: tag-duplicate-name: ",
-		"m/c/warn.eml:1: header-8bit: ",
-		"m/c/warn.eml:2: inbound-leftover: ",
+		"m/a.eml:3: error: duplicate-field: ",
+		"m/a.eml:4: error: tag-duplicate-name: ",
+		"m/a/z.eml:1: warning: header-8bit: ",
+		"m/b.eml:3: error: duplicate-field: ",
+		"m/b.eml:4: error: tag-duplicate-name: ",
+		"m/c/warn.eml:1: warning: header-8bit: ",
+		"m/c/warn.eml:2: warning: inbound-leftover: ",
 	}, "\n")
 	for _, j := range []string{"1", "4"} {
 		code, out, errs := runT(t, "", "check", "-r", "-j", j, "m")
@@ -105,19 +105,19 @@ func TestCheckTree(t *testing.T) {
 
 	// Warnings only: exit 0.
 	code, out, _ := runT(t, "", "check", "-r", "m/a", "m/c", "m/clean.eml")
-	if code != 0 || prefixes(out) != "m/a/z.eml:1: header-8bit: \nm/c/warn.eml:1: header-8bit: \nm/c/warn.eml:2: inbound-leftover: " {
+	if code != 0 || prefixes(out) != "m/a/z.eml:1: warning: header-8bit: \nm/c/warn.eml:1: warning: header-8bit: \nm/c/warn.eml:2: warning: inbound-leftover: " {
 		t.Errorf("warnings only: exit %d, stdout\n%s", code, out)
 	}
 
 	// An unreadable file: stderr, exit 1, the others still checked.
 	code, out, errs := runT(t, "", "check", "m/missing.eml", "m/a/z.eml", "m")
-	if code != 1 || !strings.Contains(errs, "sesmime: m/missing.eml: ") || !strings.Contains(errs, "sesmime: m: is a directory") || !strings.Contains(out, "m/a/z.eml:1: header-8bit") {
+	if code != 1 || !strings.Contains(errs, "sesmime: m/missing.eml: ") || !strings.Contains(errs, "sesmime: m: is a directory") || !strings.Contains(out, "m/a/z.eml:1: warning: header-8bit") {
 		t.Errorf("unreadable: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 
 	// --files-from.
 	code, out, _ = runT(t, "m/clean.eml\nm/a/z.eml\n", "check", "--files-from", "-")
-	if code != 0 || prefixes(out) != "m/a/z.eml:1: header-8bit: " {
+	if code != 0 || prefixes(out) != "m/a/z.eml:1: warning: header-8bit: " {
 		t.Errorf("--files-from: exit %d, stdout %q", code, out)
 	}
 }
@@ -126,12 +126,12 @@ func TestCheckTree(t *testing.T) {
 func prefixes(out string) string {
 	var lines []string
 	for l := range strings.Lines(out) {
-		parts := strings.SplitN(l, ": ", 3)
-		if len(parts) < 3 {
+		parts := strings.SplitN(l, ": ", 4)
+		if len(parts) < 4 {
 			lines = append(lines, strings.TrimSuffix(l, "\n"))
 			continue
 		}
-		lines = append(lines, parts[0]+": "+parts[1]+": ")
+		lines = append(lines, parts[0]+": "+parts[1]+": "+parts[2]+": ")
 	}
 	return strings.Join(lines, "\n")
 }

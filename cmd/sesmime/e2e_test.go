@@ -196,7 +196,7 @@ func TestInterruptFilesFrom(t *testing.T) {
 	if n := checkOldOrNew(t, dir, files, "X-SES-CONFIGURATION-SET: news\r\n"); n != 20 {
 		t.Errorf("%d files new, want 20", n)
 	}
-	if !strings.Contains(errb.String(), "interrupted") {
+	if !strings.Contains(errb.String(), "sesmime: stopped by SIGINT after 20 files; the files not reached are untouched\n") {
 		t.Errorf("stderr %q", errb.String())
 	}
 }

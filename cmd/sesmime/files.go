@@ -37,9 +37,10 @@ type listing struct {
 	outs   map[string]string
 }
 
-// skipped describes the files the walk passed over, "" when none: "12
-// skipped: not *.eml, 2 dotfiles".
-func (l *listing) skipped(exts []string) string {
+// skipped describes the files the run passed over, "" when none: "12
+// skipped: not *.eml, 2 dotfiles"; irregular is the number of inputs that
+// were not regular files.
+func (l *listing) skipped(exts []string, irregular int) string {
 	var parts []string
 	if n := l.notExt.Load(); n > 0 {
 		pats := make([]string, len(exts))
@@ -51,10 +52,13 @@ func (l *listing) skipped(exts []string) string {
 	if n := l.dot.Load(); n > 0 {
 		parts = append(parts, plural(n, "dotfile"))
 	}
+	if irregular > 0 {
+		parts = append(parts, itoa(irregular)+" not regular")
+	}
 	if len(parts) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d skipped: %s", l.notExt.Load()+l.dot.Load(), strings.Join(parts, ", "))
+	return itoa(l.notExt.Load()+l.dot.Load()+int64(irregular)) + " skipped: " + strings.Join(parts, ", ")
 }
 
 // enumerate sends every input of the run to emit, in order: the PATH

@@ -38,13 +38,26 @@ type config struct {
 	filesList io.Reader // --files-from - read ahead, for a second pass
 }
 
-// plural returns "1 file", "2 files": n and the noun, with an s unless n
-// is 1.
+// plural returns "1 file", "2 files", "1,024 files": n and the noun, with
+// an s unless n is 1.
 func plural[N int | int64](n N, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}
-	return strconv.FormatInt(int64(n), 10) + " " + noun + "s"
+	return itoa(n) + " " + noun + "s"
+}
+
+// itoa formats n with a comma between groups of three digits.
+func itoa[N int | int64](n N) string {
+	s := strconv.FormatInt(int64(n), 10)
+	neg := ""
+	if n < 0 {
+		neg, s = "-", s[1:]
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return neg + s
 }
 
 // jobsValue is the value of -j: a whole number of workers, 1 or more.

@@ -76,7 +76,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // interrupted is the cancel cause of a run stopped by a signal.
 type interrupted struct{ sig os.Signal }
 
-func (i interrupted) Error() string { return "interrupted by " + i.sig.String() }
+func (i interrupted) Error() string { return "stopped by " + signalName(i.sig) }
 
 // exitCode returns the exit code for a run stopped by ctx.
 func exitCode(ctx context.Context) int {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -558,8 +559,8 @@ func TestCancelledRun(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"a.eml": msgA, "b.eml": msgB})
 	chdir(t, dir)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(interrupted{os.Interrupt})
 	var out, errb bytes.Buffer
 	code := runContext(ctx, []string{"inject", "-i", "--config-set", "n", "a.eml", "b.eml"}, strings.NewReader(""), &out, &errb)
 	if code == 0 || code == 1 || code == 2 {
@@ -568,7 +569,7 @@ func TestCancelledRun(t *testing.T) {
 	if readFile(t, "a.eml") != msgA || readFile(t, "b.eml") != msgB {
 		t.Error("files changed by a cancelled run")
 	}
-	if !strings.Contains(errb.String(), "not processed") {
+	if !strings.HasSuffix(errb.String(), "sesmime: stopped by SIGINT after 0 of 2 files; the other 2 are untouched\n") {
 		t.Errorf("stderr %q", errb.String())
 	}
 }
@@ -659,5 +660,100 @@ func TestFlagHints(t *testing.T) {
 	// X-SES-* names need no --force.
 	if code, _, errs := runT(t, msgA, "strip", "--header", "X-SES-MESSAGE-TAGS"); code != 0 {
 		t.Errorf("strip --header X-SES-MESSAGE-TAGS: code %d, stderr %q", code, errs)
+	}
+}
+
+// TestFileSelection covers what -r takes: *.eml by default, every regular
+// file with --all-files or --ext '*', never dotfiles; a run that matched
+// nothing says what it skipped and exits 1.
+func TestFileSelection(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"md/cur/1700000000.M1P2.host:2,S": msgB, "md/new/1700000001.M2P3.host": msgB,
+		"md/cur/.hidden": msgB, "md/.Sent/cur/1700000002.M3P4.host:2,S": msgB,
+	})
+	chdir(t, dir)
+	code, out, errs := runT(t, "", "inject", "-ir", "--config-set", "n", "md")
+	if code != 1 || out != "" || errs != "sesmime: 0 files (4 skipped: not *.eml, 1 dotfile)\n" {
+		t.Errorf("no *.eml: code %d, stdout %q, stderr %q", code, out, errs)
+	}
+	code, _, errs = runT(t, "", "check", "-r", "md")
+	if code != 1 || !strings.HasPrefix(errs, "sesmime: 0 files (4 skipped: not *.eml, 1 dotfile)\n") {
+		t.Errorf("check, no *.eml: code %d, stderr %q", code, errs)
+	}
+	for _, flag := range [][]string{{"--all-files"}, {"--ext", "*"}} {
+		writeFiles(t, dir, map[string]string{"md/new/1700000001.M2P3.host": msgB})
+		code, _, errs = runT(t, "", append([]string{"inject", "-ir", "--dry-run", "--config-set", "n", "md"}, flag...)...)
+		if code != 0 || !strings.HasPrefix(errs, "sesmime: 3 files: 3 changed, 0 unchanged, 0 failed;") || !strings.HasSuffix(errs, " (1 skipped: 1 dotfile)\n") {
+			t.Errorf("%q: code %d, stderr %q", flag, code, errs)
+		}
+	}
+	if readFile(t, "md/cur/.hidden") != msgB {
+		t.Error("a dotfile was rewritten")
+	}
+}
+
+// TestFilesFromNull reads a find -print0 list: names end in NUL and may
+// hold a newline.
+func TestFilesFromNull(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"two\nlines.eml": msgB, "plain.eml": msgB})
+	chdir(t, dir)
+	code, _, errs := runT(t, "two\nlines.eml\x00plain.eml\x00", "inject", "-i", "-0", "--files-from", "-", "--config-set", "n")
+	if code != 0 || !strings.HasPrefix(errs, "sesmime: 2 files: 2 changed") {
+		t.Errorf("code %d, stderr %q", code, errs)
+	}
+	for _, f := range []string{"two\nlines.eml", "plain.eml"} {
+		if !strings.HasPrefix(readFile(t, f), "X-SES-CONFIGURATION-SET: n\n") {
+			t.Errorf("%q not rewritten", f)
+		}
+	}
+	// Without -0 the newline splits the name.
+	code, _, errs = runT(t, "two\nlines.eml\n", "inject", "-i", "--files-from", "-", "--config-set", "m")
+	if code != 1 || !strings.Contains(errs, "sesmime: two: stat: no such file or directory") {
+		t.Errorf("without -0: code %d, stderr %q", code, errs)
+	}
+}
+
+// TestOutDirAbsoluteAndClash mirrors absolute inputs under -o and refuses
+// two inputs with one output.
+func TestOutDirAbsoluteAndClash(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"d1/a.eml": msgA, "d2/a.eml": msgB, "d2/b.eml": msgB})
+	chdir(t, dir)
+	abs := filepath.Join(dir, "d1", "a.eml")
+	code, _, errs := runT(t, abs+"\n", "inject", "-o", "out", "--files-from", "-", "--config-set", "n")
+	if code != 0 {
+		t.Fatalf("absolute: code %d, stderr %q", code, errs)
+	}
+	if got := readFile(t, filepath.Join("out", abs)); !strings.HasSuffix(got, msgA) {
+		t.Errorf("out/%s = %q", abs, got)
+	}
+	code, _, errs = runT(t, "", "inject", "-r", "-o", "out2", "--config-set", "n", "d1", "d2")
+	if want := "sesmime: d2/a.eml: output out2/a.eml is also the output of d1/a.eml\n"; code != 1 || !strings.HasPrefix(errs, want) {
+		t.Errorf("clash: code %d, stderr %q, want %q", code, errs, want)
+	}
+	if got := readFile(t, "out2/a.eml"); !strings.HasSuffix(got, msgA) {
+		t.Errorf("out2/a.eml = %q, want d1's", got)
+	}
+}
+
+// TestProgressTotal checks that the bar shows done/total of the whole run,
+// counted ahead, and ends at 100%.
+func TestProgressTotal(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{}
+	for i := range 30 {
+		files[fmt.Sprintf("d/m%02d.eml", i)] = msgB
+	}
+	writeFiles(t, dir, files)
+	chdir(t, dir)
+	code, _, errs := runT(t, "", "inject", "-ir", "--progress", "always", "--config-set", "n", "d")
+	if code != 0 {
+		t.Fatalf("code %d, stderr %q", code, errs)
+	}
+	lines := screen(t, errs)
+	if bar := lines[0]; !strings.HasPrefix(bar, "30/30 files 100% [") {
+		t.Errorf("final bar %q, want 30/30 files 100%%", bar)
 	}
 }

@@ -37,9 +37,10 @@ type progress struct {
 	clock func() time.Time // now, when the bar started
 	start time.Time
 
-	total atomic.Int64 // bytes listed so far
-	done  atomic.Int64 // bytes done
-	files atomic.Int64 // files reported so far
+	totalFiles atomic.Int64 // files in the run, -1 until counted
+	total      atomic.Int64 // bytes in the run, once totalFiles is known
+	done       atomic.Int64 // bytes done
+	files      atomic.Int64 // files reported so far
 
 	stop    chan struct{} // closed by finish
 	stopped chan struct{} // closed when the redrawing goroutine is gone
@@ -76,6 +77,7 @@ func newProgress(w io.Writer, force bool) *progress {
 		return nil
 	}
 	pr.start = pr.clock()
+	pr.totalFiles.Store(-1)
 	go pr.loop()
 	return pr
 }
@@ -111,13 +113,11 @@ func (pr *progress) appendFrame(b []byte, last bool) []byte {
 		}
 	}
 	st := barStats{
-		files:   pr.files.Load(),
-		done:    pr.done.Load(),
-		total:   pr.total.Load(),
-		elapsed: pr.clock().Sub(pr.start),
-	}
-	if last {
-		st.total = max(st.total, st.done) // the total is what was done
+		files:      pr.files.Load(),
+		totalFiles: pr.totalFiles.Load(),
+		done:       pr.done.Load(),
+		total:      pr.total.Load(),
+		elapsed:    pr.clock().Sub(pr.start),
 	}
 	b = append(b, '\r')
 	b = appendBar(b, st, width)
@@ -130,33 +130,61 @@ func (pr *progress) appendFrame(b []byte, last bool) []byte {
 
 // barStats is what the bar shows.
 type barStats struct {
-	files   int64         // files done
-	done    int64         // bytes done
-	total   int64         // bytes listed; <= 0 when not known yet
-	elapsed time.Duration // since the bar started
+	files      int64         // files done
+	totalFiles int64         // files in the run; < 0 while not known
+	done       int64         // bytes done
+	total      int64         // bytes in the run, when totalFiles is known
+	elapsed    time.Duration // since the bar started
 }
 
 // appendBar appends to b the text of a bar showing st in at most width-1
-// columns (a line that fills the last column wraps on some terminals):
+// columns (a line that fills the last column wraps on some terminals).
+// Once the run's total is known (it is counted ahead of the run):
 //
-//	2 files  40% [=====>--------] 1.2 MB / 3.0 MB, 600.0 kB/s, 2s, ETA 3s
+//	2/5 files  40% [=====>--------] 1.2 MB / 3.0 MB, 600.0 kB/s, 2s, ETA 3s
 //
+// and before, with no percentage or ETA, which would only be guesses:
+//
+//	2 files, 1.2 MB, 600.0 kB/s, 2s
+//
+// The percentage is of the bytes (of the files when the total is 0 bytes).
 // The bracketed part fills what the text leaves and is left out when that
 // is under 10 columns; the text is cut at width-1. Sizes and rates are in
 // SI units (powers of 1000); the rate is the average since the start and the
 // ETA, "-" until something is done, follows from it.
 func appendBar(b []byte, st barStats, width int) []byte {
-	pct := int64(0)
-	if st.total > 0 {
-		pct = min(100, st.done*100/st.total)
-	}
 	rate := 0.0
 	if secs := st.elapsed.Seconds(); secs > 0 {
 		rate = float64(st.done) / secs
 	}
-
 	start := len(b)
+	limit := width - 1
 	b = strconv.AppendInt(b, st.files, 10)
+	if st.totalFiles < 0 {
+		b = append(b, " files, "...)
+		b = appendSize(b, st.done)
+		b = append(b, ", "...)
+		b = appendSize(b, int64(rate))
+		b = append(b, "/s, "...)
+		b = append(b, st.elapsed.Round(time.Second).String()...)
+		if len(b)-start > limit {
+			b = b[:start+limit]
+		}
+		return b
+	}
+	// frac is done/all in thousandths.
+	var frac int64
+	switch {
+	case st.total > 0:
+		frac = min(1000, st.done*1000/st.total)
+	case st.totalFiles > 0:
+		frac = min(1000, st.files*1000/st.totalFiles)
+	default:
+		frac = 1000
+	}
+	pct := frac / 10
+	b = append(b, '/')
+	b = strconv.AppendInt(b, st.totalFiles, 10)
 	b = append(b, " files "...)
 	if pct < 100 {
 		b = append(b, ' ')
@@ -170,28 +198,27 @@ func appendBar(b []byte, st barStats, width int) []byte {
 
 	b = appendSize(b, st.done)
 	b = append(b, " / "...)
-	b = appendSize(b, st.total)
+	b = appendSize(b, max(st.total, st.done))
 	b = append(b, ", "...)
 	b = appendSize(b, int64(rate))
 	b = append(b, "/s, "...)
 	b = append(b, st.elapsed.Round(time.Second).String()...)
 	b = append(b, ", ETA "...)
 	switch {
-	case st.total > 0 && st.done >= st.total:
+	case frac >= 1000:
 		b = append(b, "0s"...)
 	case rate > 0 && st.total > 0:
 		eta := time.Duration(float64(st.total-st.done) / rate * float64(time.Second))
 		b = append(b, eta.Round(time.Second).String()...)
+	case st.files > 0 && st.total == 0:
+		perFile := st.elapsed / time.Duration(st.files)
+		b = append(b, (perFile * time.Duration(st.totalFiles-st.files)).Round(time.Second).String()...)
 	default:
 		b = append(b, '-')
 	}
 
-	limit := width - 1
 	if cells := limit - (len(b) - start) - len("[] "); cells >= 10 {
-		fill := 0
-		if st.total > 0 {
-			fill = int(min(int64(cells), st.done*int64(cells)/st.total))
-		}
+		fill := int(int64(cells) * frac / 1000)
 		b = slices.Insert(b, barAt, appendGauge(make([]byte, 0, cells+3), fill, cells)...)
 	}
 	if len(b)-start > limit {
@@ -232,12 +259,13 @@ func appendSize(b []byte, n int64) []byte {
 	return append(b, sizeUnits[u]...)
 }
 
-// grow adds n bytes to the total as files are listed.
-func (pr *progress) grow(n int64) {
-	if pr == nil || n <= 0 {
+// setTotal sets the size of the run, once counted: files and bytes.
+func (pr *progress) setTotal(files, bytes int64) {
+	if pr == nil {
 		return
 	}
-	pr.total.Add(n)
+	pr.total.Store(bytes)
+	pr.totalFiles.Store(files)
 }
 
 // add counts n bytes done.

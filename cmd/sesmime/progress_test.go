@@ -18,24 +18,28 @@ func TestAppendBar(t *testing.T) {
 		width int
 		want  string
 	}{
-		{"start", barStats{}, 80,
-			"0 files   0% [------------------------------------] 0 B / 0 B, 0 B/s, 0s, ETA -"},
-		{"listing", barStats{files: 0, total: 999}, 80,
-			"0 files   0% [----------------------------------] 0 B / 999 B, 0 B/s, 0s, ETA -"},
-		{"unknown total", barStats{files: 1, done: 1500, elapsed: time.Second}, 80,
-			"1 files   0% [------------------------------] 1.5 kB / 0 B, 1.5 kB/s, 1s, ETA -"},
-		{"midway", barStats{files: 2, done: 1_200_000, total: 3_000_000, elapsed: 2 * time.Second}, 80,
-			"2 files  40% [========>---------------] 1.2 MB / 3.0 MB, 600.0 kB/s, 2s, ETA 3s"},
-		{"done", barStats{files: 7, done: 5_000_000_000, total: 5_000_000_000, elapsed: 61500 * time.Millisecond}, 80,
-			"7 files 100% [=======================] 5.0 GB / 5.0 GB, 81.3 MB/s, 1m2s, ETA 0s"},
-		{"more done than listed", barStats{files: 1, done: 2000, total: 1000, elapsed: time.Second}, 64,
-			"1 files 100% [==========] 2.0 kB / 1.0 kB, 2.0 kB/s, 1s, ETA 0s"},
-		{"long ETA", barStats{done: 999_999, total: 1_000_000_000_000, elapsed: time.Second}, 80,
-			"0 files   0% [------------------] 1.0 MB / 1.0 TB, 1.0 MB/s, 1s, ETA 277h46m40s"},
-		{"no room for the gauge", barStats{files: 12, done: 10, total: 20, elapsed: time.Second}, 50,
-			"12 files  50% 10 B / 20 B, 10 B/s, 1s, ETA 1s"},
-		{"cut", barStats{files: 12, done: 10, total: 20, elapsed: time.Second}, 20,
-			"12 files  50% 10 B "},
+		{"start, counting", barStats{totalFiles: -1}, 80,
+			"0 files, 0 B, 0 B/s, 0s"},
+		{"counting", barStats{files: 1, totalFiles: -1, done: 1500, elapsed: time.Second}, 80,
+			"1 files, 1.5 kB, 1.5 kB/s, 1s"},
+		{"counted, none done", barStats{totalFiles: 3, total: 999}, 80,
+			"0/3 files   0% [--------------------------------] 0 B / 999 B, 0 B/s, 0s, ETA -"},
+		{"midway", barStats{files: 2, totalFiles: 5, done: 1_200_000, total: 3_000_000, elapsed: 2 * time.Second}, 80,
+			"2/5 files  40% [=======>--------------] 1.2 MB / 3.0 MB, 600.0 kB/s, 2s, ETA 3s"},
+		{"done", barStats{files: 7, totalFiles: 7, done: 5_000_000_000, total: 5_000_000_000, elapsed: 61500 * time.Millisecond}, 80,
+			"7/7 files 100% [=====================] 5.0 GB / 5.0 GB, 81.3 MB/s, 1m2s, ETA 0s"},
+		{"more done than counted", barStats{files: 1, totalFiles: 1, done: 2000, total: 1000, elapsed: time.Second}, 72,
+			"1/1 files 100% [================] 2.0 kB / 2.0 kB, 2.0 kB/s, 1s, ETA 0s"},
+		{"empty files", barStats{files: 1, totalFiles: 4, elapsed: time.Second}, 80,
+			"1/4 files  25% [=======>-------------------------] 0 B / 0 B, 0 B/s, 1s, ETA 3s"},
+		{"nothing to do", barStats{totalFiles: 0}, 80,
+			"0/0 files 100% [=================================] 0 B / 0 B, 0 B/s, 0s, ETA 0s"},
+		{"long ETA", barStats{totalFiles: 9, done: 999_999, total: 1_000_000_000_000, elapsed: time.Second}, 80,
+			"0/9 files   0% [----------------] 1.0 MB / 1.0 TB, 1.0 MB/s, 1s, ETA 277h46m40s"},
+		{"no room for the gauge", barStats{files: 12, totalFiles: 24, done: 10, total: 20, elapsed: time.Second}, 50,
+			"12/24 files  50% 10 B / 20 B, 10 B/s, 1s, ETA 1s"},
+		{"cut", barStats{files: 12, totalFiles: 24, done: 10, total: 20, elapsed: time.Second}, 20,
+			"12/24 files  50% 10"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,7 +78,7 @@ func TestAppendSize(t *testing.T) {
 
 func TestProgressNil(t *testing.T) {
 	var pr *progress
-	pr.grow(1)
+	pr.setTotal(1, 1)
 	pr.add(1)
 	pr.setFiles(1)
 	var buf bytes.Buffer
@@ -124,8 +128,8 @@ func TestProgressLinesAboveBar(t *testing.T) {
 	const workers, each = 4, 50
 	var want []string
 	var wg sync.WaitGroup
+	pr.setTotal(workers*each, workers*each*100)
 	for g := range workers {
-		pr.grow(each * 100)
 		wg.Go(func() {
 			w := pr.lines(&tty)
 			for i := range each {
@@ -164,7 +168,7 @@ func TestProgressLinesAboveBar(t *testing.T) {
 	if got[n] != "no newline" || got[n+2] != "after" {
 		t.Errorf("lines around the final bar: %q, %q, want %q, %q", got[n], got[n+2], "no newline", "after")
 	}
-	if bar := got[n+1]; !strings.HasPrefix(bar, "200 files 100% [====") || !strings.Contains(bar, "=] 20.0 kB / 20.0 kB, ") || !strings.HasSuffix(bar, ", ETA 0s") {
+	if bar := got[n+1]; !strings.HasPrefix(bar, "200/200 files 100% [====") || !strings.Contains(bar, "=] 20.0 kB / 20.0 kB, ") || !strings.HasSuffix(bar, ", ETA 0s") {
 		t.Errorf("final bar %q", bar)
 	}
 	lines := got[:n]

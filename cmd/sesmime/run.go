@@ -183,6 +183,11 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 	start := now()
 	multi := c.multi()
 	bar := c.newProgress(stderr, multi)
+	c.list = new(listing)
+	var count *tally
+	if multi {
+		count = c.countAhead(ctx, stdin, bar)
+	}
 
 	rep := &reporter{c: c, stdout: stdout, stderr: stderr, bar: bar}
 	if c.json {
@@ -207,6 +212,7 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 			return true
 		}, false)
 	}
+	count.finish()
 	bar.finish()
 	if err := p.finish(); err != nil {
 		fmt.Fprintf(stderr, "sesmime: finishing the run (final sync, removing temporary files): %v\n", err)
@@ -216,24 +222,32 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 	st.Elapsed = now().Sub(start).Seconds()
 	rep.notDone = listed - done
 	st.Stopped = ctx.Err() != nil
+	skipped := c.list.skipped(c.exts, st.Skipped)
 	if c.json {
 		rep.enc.write(summaryRecord{st})
-	} else if multi {
-		fmt.Fprintf(stderr, "sesmime: %d files: %d changed, %d unchanged, %d failed", st.Files, st.Changed, st.Unchanged, st.Failed)
-		if st.Skipped > 0 {
-			fmt.Fprintf(stderr, ", %d skipped", st.Skipped)
+	} else if multi && st.Files == 0 && !st.Stopped {
+		if skipped != "" {
+			fmt.Fprintf(stderr, "sesmime: 0 files (%s)\n", skipped)
+		} else {
+			fmt.Fprintf(stderr, "sesmime: 0 files\n")
 		}
+	} else if multi {
+		fmt.Fprintf(stderr, "sesmime: %s: %s changed, %s unchanged, %s failed", plural(st.Files, "file"), itoa(st.Changed), itoa(st.Unchanged), itoa(st.Failed))
 		verb := "written"
 		if c.dryRun {
 			verb = "would be written"
 		}
-		fmt.Fprintf(stderr, "; %d bytes %s in %v\n", st.Bytes, verb, time.Duration(st.Elapsed*float64(time.Second)).Round(time.Millisecond))
+		fmt.Fprintf(stderr, "; %s %s in %v", plural(st.Bytes, "byte"), verb, time.Duration(st.Elapsed*float64(time.Second)).Round(time.Millisecond))
+		if skipped != "" {
+			fmt.Fprintf(stderr, " (%s)", skipped)
+		}
+		fmt.Fprintln(stderr)
 	}
 	if ctx.Err() != nil {
-		fmt.Fprintf(stderr, "sesmime: %v; %d files not processed\n", context.Cause(ctx), rep.notDone)
+		fmt.Fprintf(stderr, "sesmime: %s\n", stopSummary(ctx, done, count))
 		return exitCode(ctx)
 	}
-	if st.Failed > 0 {
+	if st.Failed > 0 || multi && st.Files == 0 {
 		return exitFailed
 	}
 	return exitOK
@@ -273,7 +287,6 @@ func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar 
 				return false
 			}
 			j.seq = int(nListed.Load())
-			bar.grow(j.size)
 			select {
 			case jobs <- j:
 				nListed.Add(1)
