@@ -77,7 +77,7 @@
 // # Check
 //
 // check rewrites nothing: it lints each message with parse.Lint and prints
-// the findings like go vet, "PATH:LINE: CODE: message", sorted by path then
+// the findings like go vet, "PATH:LINE: SEVERITY: CODE: message", sorted by path then
 // line, or with --json one object per finding:
 //
 //	{"path":"a.eml","line":3,"code":"duplicate-field","severity":"error","message":"..."}
