@@ -41,6 +41,9 @@ type Change struct {
 	Op   Op
 	Name string // the field name as written (Added, Replaced) or as read (Removed)
 	Line int    // line of the original field in the message; 0 for Added
+	// Old and New are the field's value (unfolded, as Field.Value) before
+	// and after: Old is "" for Added, New is "" for Removed.
+	Old, New string
 }
 
 func (c Change) String() string {
@@ -252,6 +255,7 @@ func (rw *Rewriter) header(st *state, br *bufio.Reader) (Result, error) {
 // field. placed says it has taken the place of an existing field.
 type want struct {
 	name   string
+	value  string // the value f was made with
 	f      mimeheaders.Field
 	placed bool
 }
@@ -326,18 +330,18 @@ func (rw *Rewriter) edit(st *state, res *Result) error {
 			w := &ws[i]
 			switch {
 			case w.placed:
-				changes = append(changes, Change{Op: Removed, Name: fieldName(f), Line: f.Line()})
+				changes = append(changes, Change{Op: Removed, Name: fieldName(f), Line: f.Line(), Old: f.Value()})
 			default:
 				w.placed = true
 				out = append(out, w.f)
 				if !bytes.Equal(w.f.Raw(), f.Raw()) {
-					changes = append(changes, Change{Op: Replaced, Name: w.name, Line: f.Line()})
+					changes = append(changes, Change{Op: Replaced, Name: w.name, Line: f.Line(), Old: f.Value(), New: w.value})
 				}
 			}
 			continue
 		}
 		if rw.removes(f, removeCS, removeTags) {
-			changes = append(changes, Change{Op: Removed, Name: fieldName(f), Line: f.Line()})
+			changes = append(changes, Change{Op: Removed, Name: fieldName(f), Line: f.Line(), Old: f.Value()})
 			continue
 		}
 		out = append(out, f)
@@ -364,7 +368,7 @@ func (rw *Rewriter) edit(st *state, res *Result) error {
 		res.Changes = make([]Change, 0, n)
 		for _, w := range ws {
 			if !w.placed {
-				res.Changes = append(res.Changes, Change{Op: Added, Name: w.name})
+				res.Changes = append(res.Changes, Change{Op: Added, Name: w.name, New: w.value})
 			}
 		}
 		res.Changes = append(res.Changes, changes...)
@@ -382,7 +386,7 @@ func (st *state) newField(w *want, h *mimeheaders.Header, value string) error {
 	if err != nil {
 		return fmt.Errorf("inject: %w", err)
 	}
-	st.made, w.f = made, f
+	st.made, w.f, w.value = made, f, value
 	return nil
 }
 

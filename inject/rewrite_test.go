@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/sesmime/sesmime/inject"
 	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/parse"
@@ -322,7 +324,7 @@ func TestRewrite(t *testing.T) {
 			if res.Changed != (tc.want != tc.in) {
 				t.Errorf("Changed = %v, want %v", res.Changed, tc.want != tc.in)
 			}
-			if diff := cmp.Diff(tc.changes, res.Changes); diff != "" {
+			if diff := cmp.Diff(tc.changes, res.Changes, cmpopts.IgnoreFields(inject.Change{}, "Old", "New")); diff != "" {
 				t.Errorf("Changes mismatch (-want +got):\n%s", diff)
 			}
 
@@ -385,5 +387,34 @@ func TestRewriteLongTags(t *testing.T) {
 		if m.body != eol+"body"+eol {
 			t.Errorf("body = %q", m.body)
 		}
+	}
+}
+
+// TestChangeValues checks the old and new values each change carries.
+func TestChangeValues(t *testing.T) {
+	in := "X-SES-MESSAGE-TAGS: a=1,\r\n b=2\r\nX-SES-CONFIGURATION-SET: old\r\nX-Campaign: c\r\n\r\nbody\r\n"
+	opts := &inject.Options{
+		ConfigurationSet: "news",
+		Tags:             []parse.Tag{{Name: "b", Value: "3"}, {Name: "c", Value: "4"}},
+		TagsMode:         inject.Merge,
+		Headers:          []parse.Header{{Name: "X-Team", Value: "t"}},
+		RemoveHeaders:    []string{"X-Campaign"},
+	}
+	rw, err := inject.NewRewriter(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := rw.Rewrite(io.Discard, strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []inject.Change{
+		{Op: inject.Added, Name: "X-Team", New: "t"},
+		{Op: inject.Replaced, Name: parse.TagsField, Line: 1, Old: "a=1, b=2", New: "a=1, b=3, c=4"},
+		{Op: inject.Replaced, Name: parse.ConfigurationSetField, Line: 3, Old: "old", New: "news"},
+		{Op: inject.Removed, Name: "X-Campaign", Line: 4, Old: "c"},
+	}
+	if diff := cmp.Diff(want, res.Changes); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
 	}
 }

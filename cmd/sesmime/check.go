@@ -131,25 +131,6 @@ func (cc *checkConfig) lint(stdin io.Reader, j job) checked {
 	return o
 }
 
-// findingRecord is the --json object of one finding.
-type findingRecord struct {
-	Path     string `json:"path"`
-	Line     int    `json:"line"`
-	Code     string `json:"code"`
-	Severity string `json:"severity"`
-	Message  string `json:"message"`
-}
-
-func (r findingRecord) appendJSON(b []byte) []byte {
-	o := openObject(b)
-	o.str("path", r.Path)
-	o.int("line", int64(r.Line))
-	o.str("code", r.Code)
-	o.str("severity", r.Severity)
-	o.str("message", r.Message)
-	return o.close()
-}
-
 func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cc, err := parseCheck(args)
 	if errors.Is(err, errHelp) {
@@ -169,10 +150,16 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		count = c.countAhead(ctx, stdin, bar)
 	}
 	errw := bar.lines(stderr) // lines above the bar
+	// An item is a finding, or with --json a file that failed or was
+	// skipped; they are printed sorted by path, then line.
+	type item struct {
+		name string
+		line int
+		rec  any
+	}
 	var (
-		all                              []findingRecord
-		files, failed, skipped, errs, ws int
-		withFindings                     int
+		all []item
+		st  checkStats
 	)
 	report := func(o checked) {
 		name := o.path
@@ -182,52 +169,67 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		bar.add(o.size)
 		switch {
 		case o.note != "":
-			skipped++
-			fmt.Fprintf(errw, "sesmime: %s: skipped: %s\n", name, o.note)
+			st.Skipped++
+			if c.json {
+				all = append(all, item{name, 0, checkFileRecord{filePath: pathOf(name), Skipped: o.note}})
+			} else {
+				fmt.Fprintf(errw, "sesmime: %s: skipped: %s\n", name, o.note)
+			}
 		case o.err != nil:
-			files++
-			failed++
-			fmt.Fprintf(errw, "sesmime: %s: %s\n", name, describe(o.path, o.err))
+			st.Files++
+			st.Failed++
+			if c.json {
+				all = append(all, item{name, 0, checkFileRecord{filePath: pathOf(name), errorFields: errorOf(o.path, o.err)}})
+			} else {
+				fmt.Fprintf(errw, "sesmime: %s: %s\n", name, describe(o.path, o.err))
+			}
 		default:
-			files++
+			st.Files++
 			if len(o.findings) > 0 {
-				withFindings++
+				st.WithFindings++
 			}
 			for _, f := range o.findings {
 				if f.Severity == parse.Error {
-					errs++
+					st.Errors++
 				} else {
-					ws++
+					st.Warnings++
 				}
-				all = append(all, findingRecord{Path: name, Line: f.Line, Code: f.Code, Severity: f.Severity.String(), Message: f.Message})
+				all = append(all, item{name, f.Line, findingRecord{filePath: pathOf(name), Line: f.Line, Code: f.Code, Severity: f.Severity.String(), Message: f.Message}})
 			}
 		}
-		bar.setFiles(files + skipped)
+		bar.setFiles(st.Files + st.Skipped)
 	}
 	forEachOrdered(ctx, c, stdin, bar, func(j job) checked { return cc.lint(stdin, j) }, nil, report)
 	count.finish()
 	bar.finish()
-	slices.SortStableFunc(all, func(a, b findingRecord) int {
-		return cmp.Or(strings.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line))
+	slices.SortStableFunc(all, func(a, b item) int {
+		return cmp.Or(strings.Compare(a.name, b.name), cmp.Compare(a.line, b.line))
 	})
+	st.Elapsed = now().Sub(start).Seconds()
+	st.Stopped = ctx.Err() != nil
+	files, failed, skipped, errs := st.Files, st.Failed, st.Skipped, st.Errors
 	if c.json {
-		out := &jsonOut{w: stdout}
-		for _, r := range all {
-			out.write(r)
+		out := newJSONOut(stdout)
+		for _, it := range all {
+			out.write(it.rec)
 		}
+		out.write(checkSummaryRecord{&st})
 	} else {
-		for _, r := range all {
-			fmt.Fprintf(stdout, "%s:%d: %s: %s: %s\n", r.Path, r.Line, r.Severity, r.Code, r.Message)
+		for _, it := range all {
+			r := it.rec.(findingRecord)
+			fmt.Fprintf(stdout, "%s:%d: %s: %s: %s\n", it.name, r.Line, r.Severity, r.Code, r.Message)
 		}
 	}
-	if multi && files == 0 && ctx.Err() == nil {
+	switch {
+	case c.json: // the summary object is printed
+	case multi && files == 0 && ctx.Err() == nil:
 		if sk := c.list.skipped(c.exts, skipped); sk != "" {
 			fmt.Fprintf(stderr, "sesmime: 0 files (%s)\n", sk)
 		} else {
 			fmt.Fprintf(stderr, "sesmime: 0 files\n")
 		}
-	} else if multi {
-		fmt.Fprintf(stderr, "sesmime: %s checked: %s, %s in %s; %s failed", plural(files, "file"), plural(errs, "error"), plural(ws, "warning"), plural(withFindings, "file"), itoa(failed))
+	case multi:
+		fmt.Fprintf(stderr, "sesmime: %s checked: %s, %s in %s; %s failed", plural(files, "file"), plural(st.Errors, "error"), plural(st.Warnings, "warning"), plural(st.WithFindings, "file"), itoa(failed))
 		fmt.Fprintf(stderr, " in %v", now().Sub(start).Round(time.Millisecond))
 		if sk := c.list.skipped(c.exts, skipped); sk != "" {
 			fmt.Fprintf(stderr, " (%s)", sk)

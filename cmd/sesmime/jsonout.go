@@ -1,157 +1,148 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
-	"math"
-	"strconv"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/sesmime/sesmime/inject"
+	"github.com/sesmime/sesmime/mimeheaders"
 )
 
-// A jsonRecord is a record --json prints as one object on a line.
-type jsonRecord interface {
-	appendJSON(b []byte) []byte
+// The --json output of every verb (and of sesmime-send) is one object a
+// line, written by encoding/json. Every object about a file has the same
+// "path" key; a path that is not valid UTF-8 is kept recoverable in
+// "path_bytes" (base64), with "path" holding it with U+FFFD for the
+// invalid bytes. Line numbers are fields ("line"), never inside a string.
+
+// A jsonOut writes --json records, one object a line.
+type jsonOut struct{ enc *json.Encoder }
+
+func newJSONOut(w io.Writer) *jsonOut {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return &jsonOut{enc}
 }
 
-// A jsonOut writes --json records, one object a line, as encoding/json's
-// Encoder with SetEscapeHTML(false) would. The few record shapes sesmime
-// prints do not need encoding/json, whose code every start of the command
-// would pay for (see bench/README.md).
-type jsonOut struct {
-	w   io.Writer
-	buf []byte
+// write prints v on a line.
+func (j *jsonOut) write(v any) error { return j.enc.Encode(v) }
+
+// filePath is the "path" (and "path_bytes") of a record.
+type filePath struct {
+	Path      string `json:"path"`
+	PathBytes []byte `json:"path_bytes,omitempty"`
 }
 
-// write prints r on a line.
-func (j *jsonOut) write(r jsonRecord) error {
-	j.buf = append(r.appendJSON(j.buf[:0]), '\n')
-	_, err := j.w.Write(j.buf)
-	return err
-}
-
-// A jsonObject appends the members of one object.
-type jsonObject struct {
-	b    []byte
-	more bool
-}
-
-func openObject(b []byte) *jsonObject { return &jsonObject{b: append(b, '{')} }
-
-func (o *jsonObject) key(k string) {
-	if o.more {
-		o.b = append(o.b, ',')
+// pathOf returns the filePath of the input p.
+func pathOf(p string) filePath {
+	if utf8.ValidString(p) {
+		return filePath{Path: p}
 	}
-	o.more = true
-	o.b = appendJSONString(o.b, k)
-	o.b = append(o.b, ':')
+	return filePath{Path: strings.ToValidUTF8(p, "\uFFFD"), PathBytes: []byte(p)}
 }
 
-func (o *jsonObject) str(k, v string) { o.key(k); o.b = appendJSONString(o.b, v) }
-
-// strOmit is str for a field tagged omitempty.
-func (o *jsonObject) strOmit(k, v string) {
-	if v != "" {
-		o.str(k, v)
-	}
+// fileRecord is the --json object of inject and strip for one file.
+type fileRecord struct {
+	filePath
+	Output  string         `json:"output,omitempty"` // with -o: the file written
+	Changed bool           `json:"changed"`
+	Bytes   int64          `json:"bytes"`
+	Changes []changeRecord `json:"changes,omitempty"`
+	errorFields
+	Skipped string `json:"skipped,omitempty"`
 }
 
-func (o *jsonObject) int(k string, v int64) { o.key(k); o.b = strconv.AppendInt(o.b, v, 10) }
+// A changeRecord is one field added, replaced or removed. Line is the
+// field's line in the message, 0 for an added field; Old is "" for an
+// added field and New for a removed one.
+type changeRecord struct {
+	Op    string `json:"op"`
+	Field string `json:"field"`
+	Line  int    `json:"line"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
+}
 
-func (o *jsonObject) bool(k string, v bool) { o.key(k); o.b = strconv.AppendBool(o.b, v) }
+func changeRecords(chs []inject.Change) []changeRecord {
+	var recs []changeRecord
+	for _, c := range chs {
+		recs = append(recs, changeRecord{Op: c.Op.String(), Field: c.Name, Line: c.Line, Old: c.Old, New: c.New})
+	}
+	return recs
+}
 
-// float appends v as encoding/json does: the shortest decimal, in
-// exponent form only below 1e-6 or from 1e21 on.
-func (o *jsonObject) float(k string, v float64) {
-	o.key(k)
-	if math.IsInf(v, 0) || math.IsNaN(v) {
-		v = 0 // not JSON; encoding/json would fail the whole record
+// errorFields are the members of a record about a file that failed:
+// "error", the reason, and "line" when the reason is about a line of the
+// message.
+type errorFields struct {
+	Error string `json:"error,omitempty"`
+	Line  int    `json:"line,omitempty"`
+}
+
+// errorOf returns the errorFields of err for the input path.
+func errorOf(path string, err error) errorFields {
+	if err == nil {
+		return errorFields{}
 	}
-	f := byte('f')
-	if a := math.Abs(v); a != 0 && (a < 1e-6 || a >= 1e21) {
-		f = 'e'
+	if line, msg := lineOf(err); line > 0 {
+		return errorFields{Error: msg, Line: line}
 	}
-	n := len(o.b)
-	o.b = strconv.AppendFloat(o.b, v, f, -1, 64)
-	if f == 'e' {
-		// clean up e-09 to e-9
-		if m := len(o.b) - n; m >= 4 && o.b[len(o.b)-4] == 'e' && o.b[len(o.b)-3] == '-' && o.b[len(o.b)-2] == '0' {
-			o.b[len(o.b)-2] = o.b[len(o.b)-1]
-			o.b = o.b[:len(o.b)-1]
+	return errorFields{Error: describe(path, err)}
+}
+
+// lineOf splits an error about a line of the message into the line and
+// the rest of its text; line is 0 for other errors.
+func lineOf(err error) (line int, msg string) {
+	if se, ok := errors.AsType[*mimeheaders.SyntaxError](err); ok && error(se) == err && !errors.Is(se.Err, mimeheaders.ErrEmpty) {
+		if se.Text != "" {
+			return se.Line, fmt.Sprintf("%v: %q", se.Err, se.Text)
 		}
+		return se.Line, se.Err.Error()
 	}
+	if te, ok := errors.AsType[*inject.ExistingTagsError](err); ok && error(te) == err {
+		return te.Line, fmt.Sprintf("%v: %v", inject.ErrExistingTags, te.Err)
+	}
+	return 0, ""
 }
 
-// strsOmit appends a list of strings tagged omitempty.
-func (o *jsonObject) strsOmit(k string, v []string) {
-	if len(v) == 0 {
-		return
-	}
-	o.key(k)
-	o.b = append(o.b, '[')
-	for i, s := range v {
-		if i > 0 {
-			o.b = append(o.b, ',')
-		}
-		o.b = appendJSONString(o.b, s)
-	}
-	o.b = append(o.b, ']')
+// findingRecord is the --json object of check for one finding.
+type findingRecord struct {
+	filePath
+	Line     int    `json:"line"`
+	Severity string `json:"severity"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
 }
 
-// object appends a nested object.
-func (o *jsonObject) object(k string, r jsonRecord) { o.key(k); o.b = r.appendJSON(o.b) }
+// checkFileRecord is the --json object of check for a file that could not
+// be read or was skipped.
+type checkFileRecord struct {
+	filePath
+	errorFields
+	Skipped string `json:"skipped,omitempty"`
+}
 
-func (o *jsonObject) close() []byte { return append(o.b, '}') }
+// A summaryRecord is the --json object that ends a run of inject or strip.
+type summaryRecord struct {
+	Summary *stats `json:"summary"`
+}
 
-// appendJSONString appends s quoted as encoding/json quotes it without
-// HTML escaping: control characters, '"' and '\\' escaped, invalid UTF-8
-// replaced by U+FFFD, U+2028 and U+2029 escaped.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+// checkStats is the summary of a run of check.
+type checkStats struct {
+	Files        int     `json:"files"` // files read: with findings, without, and failed
+	Errors       int     `json:"errors"`
+	Warnings     int     `json:"warnings"`
+	WithFindings int     `json:"files_with_findings"`
+	Failed       int     `json:"failed"`  // files that could not be read
+	Skipped      int     `json:"skipped"` // non-regular files left alone
+	Elapsed      float64 `json:"elapsed_seconds"`
+	Stopped      bool    `json:"interrupted,omitempty"`
+}
+
+// checkSummaryRecord is the --json object that ends a run of check.
+type checkSummaryRecord struct {
+	Summary *checkStats `json:"summary"`
 }

@@ -1,68 +1,106 @@
 package main
 
 import (
-	"bytes"
+	"encoding/base64"
 	"encoding/json"
-	"math/rand/v2"
+	"os"
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
-// encodingJSON returns v as encoding/json's Encoder with SetEscapeHTML(false)
-// prints it: the output jsonOut must match.
-func encodingJSON(t *testing.T, v any) string {
+// jsonLines decodes each line of out into a generic object.
+func jsonLines(t *testing.T, out string) []map[string]any {
 	t.Helper()
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	var objs []map[string]any
+	for l := range strings.Lines(out) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("not a JSON line: %q: %v", l, err)
+		}
+		objs = append(objs, m)
+	}
+	return objs
+}
+
+// TestJSONFormat checks the one --json format of inject, strip and
+// check: a "path" key on every file's object, "path_bytes" for a name
+// that is not UTF-8, line numbers as numbers, changes as objects, failed
+// files in check's output too, and a summary object last.
+func TestJSONFormat(t *testing.T) {
+	dir := t.TempDir()
+	bad := "caf\xe9.eml" // Latin-1, not UTF-8
+	const (
+		a   = "X-SES-CONFIGURATION-SET: old\r\nX-SES-MESSAGE-TAGS: a=1\r\nSubject: a\r\n\r\nbody\r\n"
+		dup = "Subject: a\nSubject: b\n\nx\n"
+	)
+	writeFiles(t, dir, map[string]string{
+		"a.eml": a,
+		bad:     dup,
+		"long.eml": "Subject: " + strings.Repeat("x", 70000) + "\n\nbody\n",
+	})
+	chdir(t, dir)
+	if err := os.Symlink("a.eml", "link.eml"); err != nil {
 		t.Fatal(err)
 	}
-	return buf.String()
-}
 
-func TestJSONRecordsMatchEncodingJSON(t *testing.T) {
-	odd := "a\"b\\c\n\r\t\b\f\x00\x1f\x7f<>&é\u2028\u2029\xff\xc3"
-	tests := []struct {
-		name string
-		rec  jsonRecord
-	}{
-		{"file, least", fileRecord{Path: "a.eml"}},
-		{"file, all", fileRecord{Path: odd, Output: "out/a.eml", Changed: true, Error: odd, Bytes: 1 << 40,
-			Changes: []string{"added X-SES-CONFIGURATION-SET", odd}, Skipped: "not a regular file (symlink)"}},
-		{"finding", findingRecord{Path: "m.eml", Line: 7, Code: "header-8bit", Severity: "warning", Message: odd}},
-		{"summary", summaryRecord{&stats{Files: 3, Changed: 1, Unchanged: 1, Failed: 1, Skipped: 2, Bytes: 12345, Elapsed: 1.2345678}}},
-		{"summary, interrupted", summaryRecord{&stats{Elapsed: 0.000000123, Stopped: true}}},
-		{"summary, no time", summaryRecord{&stats{}}},
-		{"summary, huge", summaryRecord{&stats{Elapsed: 1e22}}},
+	code, out, errs := runT(t, "", "inject", "--dry-run", "--json", "--config-set", "news", "--tag", "b=2", "--tags-mode", "merge", "a.eml", bad, "long.eml")
+	if code != 1 || !strings.HasPrefix(errs, "sesmime: long.eml: line 1: ") {
+		t.Fatalf("inject: code %d, stderr %q", code, errs)
 	}
-	for _, tt := range tests {
-		var buf bytes.Buffer
-		if err := (&jsonOut{w: &buf}).write(tt.rec); err != nil {
-			t.Fatal(err)
-		}
-		if got, want := buf.String(), encodingJSON(t, tt.rec); got != want {
-			t.Errorf("%s:\n got %s\nwant %s", tt.name, got, want)
-		}
+	objs := jsonLines(t, out)
+	want := []map[string]any{
+		{"path": "a.eml", "changed": true, "bytes": float64(len(a) + len("news, b=2") - len("old")), "changes": []any{
+			map[string]any{"op": "replaced", "field": "X-SES-CONFIGURATION-SET", "line": float64(1), "old": "old", "new": "news"},
+			map[string]any{"op": "replaced", "field": "X-SES-MESSAGE-TAGS", "line": float64(2), "old": "a=1", "new": "a=1, b=2"},
+		}},
+		{"path": "caf\uFFFD.eml", "path_bytes": base64.StdEncoding.EncodeToString([]byte(bad)), "changed": true, "bytes": float64(len(dup) + len("X-SES-CONFIGURATION-SET: news\nX-SES-MESSAGE-TAGS: b=2\n")), "changes": []any{
+			map[string]any{"op": "added", "field": "X-SES-CONFIGURATION-SET", "line": float64(0), "old": "", "new": "news"},
+			map[string]any{"op": "added", "field": "X-SES-MESSAGE-TAGS", "line": float64(0), "old": "", "new": "b=2"},
+		}},
+		{"path": "long.eml", "changed": false, "bytes": float64(0), "line": float64(1)},
 	}
-}
+	if len(objs) != 4 {
+		t.Fatalf("inject --json: %d objects, want 3 and a summary:\n%s", len(objs), out)
+	}
+	if e, _ := objs[2]["error"].(string); !strings.Contains(e, "line too long") || strings.Contains(e, "line 1") {
+		t.Errorf("error member %q: want the reason, without its line", e)
+	}
+	delete(objs[2], "error")
+	if diff := cmp.Diff(want, objs[:3]); diff != "" {
+		t.Errorf("inject --json (-want +got):\n%s\n%s", diff, out)
+	}
+	if s, ok := objs[3]["summary"].(map[string]any); !ok || s["files"] != float64(3) || s["failed"] != float64(1) {
+		t.Errorf("summary %v", objs[3])
+	}
 
-// TestJSONStringMatchesEncodingJSON compares the quoting of random byte
-// strings, weighted towards the bytes that need care.
-func TestJSONStringMatchesEncodingJSON(t *testing.T) {
-	pieces := []string{"a", "\"", "\\", "\n", "\x00", "\x1f", "\x7f", "é", "\u2028", "\u2029", "\xff", "\xc3", "\xe2\x80", "😀", "<", "&"}
-	r := rand.New(rand.NewPCG(1, 2))
-	for range 5000 {
-		var s string
-		for range r.IntN(12) {
-			s += pieces[r.IntN(len(pieces))]
+	// check: findings, a failed file and a skipped one, in path order,
+	// then the summary.
+	writeFiles(t, dir, map[string]string{"dup.eml": dup})
+	code, out, errs = runT(t, "", "check", "--json", "dup.eml", "long.eml", "missing.eml", bad)
+	if code != 1 || errs != "" {
+		t.Fatalf("check: code %d, stderr %q", code, errs)
+	}
+	objs = jsonLines(t, out)
+	var paths []string
+	for _, o := range objs[:len(objs)-1] {
+		p, _ := o["path"].(string)
+		paths = append(paths, p)
+		if _, ok := o["line"].(float64); !ok && o["error"] == nil {
+			t.Errorf("finding without a numeric line: %v", o)
 		}
-		want, err := json.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want = bytes.ReplaceAll(bytes.ReplaceAll(bytes.ReplaceAll(want, []byte(`\u003c`), []byte("<")), []byte(`\u003e`), []byte(">")), []byte(`\u0026`), []byte("&"))
-		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
-			t.Fatalf("%q: got %s, want %s", s, got, want)
-		}
+	}
+	if diff := cmp.Diff([]string{"caf\uFFFD.eml", "dup.eml", "long.eml", "missing.eml"}, paths); diff != "" {
+		t.Errorf("check --json paths (-want +got):\n%s\n%s", diff, out)
+	}
+	if diff := cmp.Diff(map[string]any{"path": "missing.eml", "error": "stat: no such file or directory"}, objs[3]); diff != "" {
+		t.Errorf("missing.eml (-want +got):\n%s", diff)
+	}
+	if objs[0]["path_bytes"] != base64.StdEncoding.EncodeToString([]byte(bad)) {
+		t.Errorf("check --json: %v, want path_bytes", objs[0])
+	}
+	if s, ok := objs[len(objs)-1]["summary"].(map[string]any); !ok || s["files"] != float64(4) || s["failed"] != float64(2) || s["errors"] != float64(2) {
+		t.Errorf("check summary %v", objs[len(objs)-1])
 	}
 }

@@ -369,7 +369,7 @@ var badMessages = map[string]struct {
 	msg, want string
 }{
 	"long.eml":   {"Subject: " + strings.Repeat("x", 70<<10) + "\n\nb\n", "line 1: mimeheaders: header line too long"},
-	"empty.eml":  {"", "line 1: mimeheaders: empty message"},
+	"empty.eml":  {"", "mimeheaders: empty message"},
 	"merge.eml":  {"Subject: s\nX-SES-MESSAGE-TAGS: a=b, broken\n\nb\n", "line 2: inject: existing tags cannot be merged"},
 	"second.eml": {"Subject: s\nX-A: " + strings.Repeat("y", 70<<10) + "\n\nb\n", "line 2: "},
 }
@@ -493,10 +493,10 @@ func TestDryRun(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("code %d: %s", code, errs)
 	}
-	want := "a.eml: added X-Campaign\n" +
-		"a.eml: replaced X-SES-CONFIGURATION-SET (line 3)\n" +
-		"a.eml: removed X-SES-CONFIGURATION-SET (line 4)\n" +
-		"b.eml: added X-Campaign\n"
+	want := "a.eml: added X-Campaign: \"c1\"\n" +
+		"a.eml: replaced X-SES-CONFIGURATION-SET (line 3): \"old\" -> \"n\"\n" +
+		"a.eml: removed X-SES-CONFIGURATION-SET (line 4): \"dup\"\n" +
+		"b.eml: added X-Campaign: \"c1\"\n"
 	if out != want {
 		t.Errorf("stdout:\n%s\nwant:\n%s", out, want)
 	}
@@ -522,8 +522,8 @@ func TestJSONAndSummary(t *testing.T) {
 	if code != 1 {
 		t.Errorf("code %d", code)
 	}
-	want := `{"path":"a.eml","changed":true,"bytes":77,"changes":["added X-SES-CONFIGURATION-SET"]}
-{"path":"b.eml","changed":false,"error":"line 1: mimeheaders: empty message","bytes":0}
+	want := `{"path":"a.eml","changed":true,"bytes":77,"changes":[{"op":"added","field":"X-SES-CONFIGURATION-SET","line":0,"old":"","new":"n"}]}
+{"path":"b.eml","changed":false,"bytes":0,"error":"mimeheaders: empty message"}
 {"path":"c.eml","changed":false,"bytes":0}
 {"summary":{"files":3,"changed":1,"unchanged":1,"failed":1,"skipped":0,"bytes":77,"elapsed_seconds":0}}
 `
@@ -581,7 +581,7 @@ func TestDescribe(t *testing.T) {
 	}{
 		{&inject.ExistingTagsError{Line: 4, Err: errors.New("parse: bad")}, "line 4: inject: existing tags cannot be merged: parse: bad"},
 		{&mimeheaders.SyntaxError{Line: 3, Offset: 9, Text: "oops", Err: mimeheaders.ErrLineTooLong}, `line 3: mimeheaders: header line too long: "oops"`},
-		{&mimeheaders.SyntaxError{Line: 1, Err: mimeheaders.ErrEmpty}, "line 1: mimeheaders: empty message"},
+		{&mimeheaders.SyntaxError{Line: 1, Err: mimeheaders.ErrEmpty}, "mimeheaders: empty message"},
 		{errors.New("plain"), "plain"},
 	} {
 		if got := describe("p", tc.err); got != tc.want {
@@ -755,5 +755,24 @@ func TestProgressTotal(t *testing.T) {
 	lines := screen(t, errs)
 	if bar := lines[0]; !strings.HasPrefix(bar, "30/30 files 100% [") {
 		t.Errorf("final bar %q, want 30/30 files 100%%", bar)
+	}
+}
+
+// TestDryRunTagsMerge shows the old and the new tag list of a merge.
+func TestDryRunTagsMerge(t *testing.T) {
+	code, out, errs := runT(t, msgA, "inject", "--dry-run", "--tags-mode", "merge", "--tag", "campaign=spring")
+	if want := "<stdin>: replaced X-SES-MESSAGE-TAGS (line 2): \"old=1\" -> \"old=1, campaign=spring\"\n"; code != 0 || out != want {
+		t.Errorf("code %d, stdout %q, stderr %q; want %q", code, out, errs, want)
+	}
+}
+
+// TestEmptyFileError names no line for an empty file.
+func TestEmptyFileError(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"empty.eml": ""})
+	chdir(t, dir)
+	code, _, errs := runT(t, "", "inject", "--config-set", "n", "empty.eml")
+	if code != 1 || strings.Contains(errs, "line") || !strings.HasPrefix(errs, "sesmime: empty.eml: ") || !strings.Contains(errs, "empty message") {
+		t.Errorf("code %d, stderr %q", code, errs)
 	}
 }

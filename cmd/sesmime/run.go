@@ -140,43 +140,6 @@ type stats struct {
 	Stopped   bool    `json:"interrupted,omitempty"`
 }
 
-func (st *stats) appendJSON(b []byte) []byte {
-	o := openObject(b)
-	o.int("files", int64(st.Files))
-	o.int("changed", int64(st.Changed))
-	o.int("unchanged", int64(st.Unchanged))
-	o.int("failed", int64(st.Failed))
-	o.int("skipped", int64(st.Skipped))
-	o.int("bytes", st.Bytes)
-	o.float("elapsed_seconds", st.Elapsed)
-	if st.Stopped {
-		o.bool("interrupted", true)
-	}
-	return o.close()
-}
-
-// A summaryRecord is the --json object that ends a run.
-type summaryRecord struct {
-	Summary *stats `json:"summary"`
-}
-
-func (r summaryRecord) appendJSON(b []byte) []byte {
-	o := openObject(b)
-	o.object("summary", r.Summary)
-	return o.close()
-}
-
-// fileRecord is the --json object for one file.
-type fileRecord struct {
-	Path    string   `json:"path"`
-	Output  string   `json:"output,omitempty"`
-	Changed bool     `json:"changed"`
-	Error   string   `json:"error,omitempty"`
-	Bytes   int64    `json:"bytes"`
-	Changes []string `json:"changes,omitempty"`
-	Skipped string   `json:"skipped,omitempty"`
-}
-
 // runJobs lists the inputs, rewrites them with c.jobs workers and reports
 // each in input order.
 func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -191,7 +154,7 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 
 	rep := &reporter{c: c, stdout: stdout, stderr: stderr, bar: bar}
 	if c.json {
-		rep.enc = &jsonOut{w: stdout}
+		rep.enc = newJSONOut(stdout)
 	}
 	var settle func([]outcome)
 	if syncFSWorks && (c.inPlace || c.outDir != "") && !c.dryRun {
@@ -376,18 +339,6 @@ func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar 
 	return int(nListed.Load()), reported
 }
 
-func (r fileRecord) appendJSON(b []byte) []byte {
-	o := openObject(b)
-	o.str("path", r.Path)
-	o.strOmit("output", r.Output)
-	o.bool("changed", r.Changed)
-	o.strOmit("error", r.Error)
-	o.int("bytes", r.Bytes)
-	o.strsOmit("changes", r.Changes)
-	o.strOmit("skipped", r.Skipped)
-	return o.close()
-}
-
 // A reporter prints the outcome of each file.
 type reporter struct {
 	c       *config
@@ -405,9 +356,9 @@ func (r *reporter) report(o outcome) {
 		name = "<stdin>"
 	}
 	r.bar.add(o.size)
-	rec := fileRecord{Path: o.path, Output: o.out, Changed: o.res.Changed, Bytes: o.res.Written}
-	if r.c.dryRun {
-		rec.Output = ""
+	rec := fileRecord{filePath: pathOf(o.path), Changed: o.res.Changed, Bytes: o.res.Written}
+	if o.out != "" && !r.c.dryRun {
+		rec.Output = filepath.Join(r.c.outDir, o.out)
 	}
 	switch {
 	case o.note != "":
@@ -420,8 +371,8 @@ func (r *reporter) report(o outcome) {
 		r.st.Files++
 		r.st.Failed++
 		rec.Changed = false
-		rec.Error = describe(o.path, o.err)
-		r.line(r.stderr, "sesmime: %s: %s\n", name, rec.Error)
+		rec.errorFields = errorOf(o.path, o.err)
+		r.line(r.stderr, "sesmime: %s: %s\n", name, describe(o.path, o.err))
 	default:
 		r.st.Files++
 		if o.res.Changed {
@@ -433,15 +384,13 @@ func (r *reporter) report(o outcome) {
 		if r.enc == nil && !r.c.dryRun {
 			break // the changes are printed only by --dry-run and --json
 		}
-		for _, ch := range o.res.Changes {
-			rec.Changes = append(rec.Changes, ch.String())
-		}
+		rec.Changes = changeRecords(o.res.Changes)
 		if r.c.dryRun && r.enc == nil {
-			if len(rec.Changes) == 0 {
+			if len(o.res.Changes) == 0 {
 				r.line(r.stdout, "%s: unchanged\n", name)
 			}
-			for _, ch := range rec.Changes {
-				r.line(r.stdout, "%s: %s\n", name, ch)
+			for _, ch := range o.res.Changes {
+				r.line(r.stdout, "%s: %s\n", name, describeChange(ch))
 			}
 		}
 	}
@@ -449,6 +398,18 @@ func (r *reporter) report(o outcome) {
 		r.enc.write(rec)
 	}
 	r.bar.setFiles(r.st.Files + r.st.Skipped)
+}
+
+// describeChange returns the --dry-run line of a change, with the old and
+// the new value: `replaced X-SES-CONFIGURATION-SET (line 3): "old" -> "news"`.
+func describeChange(ch inject.Change) string {
+	switch ch.Op {
+	case inject.Added:
+		return fmt.Sprintf("%v: %q", ch, ch.New)
+	case inject.Removed:
+		return fmt.Sprintf("%v: %q", ch, ch.Old)
+	}
+	return fmt.Sprintf("%v: %q -> %q", ch, ch.Old, ch.New)
 }
 
 // line prints a line, above the progress bar when it goes to the bar's
@@ -460,6 +421,9 @@ func (r *reporter) line(w io.Writer, format string, args ...any) {
 // describe returns the text of err for the file path, in the form
 // "line N: reason" when err is about a line of the message.
 func describe(path string, err error) string {
+	if se, ok := errors.AsType[*mimeheaders.SyntaxError](err); ok && error(se) == err && errors.Is(se.Err, mimeheaders.ErrEmpty) {
+		return se.Err.Error() // an empty file has no line 1
+	}
 	if se, ok := errors.AsType[*mimeheaders.SyntaxError](err); ok && error(se) == err {
 		if se.Text != "" {
 			return fmt.Sprintf("line %d: %v: %q", se.Line, se.Err, se.Text)
