@@ -36,8 +36,8 @@ func TestJSONFormat(t *testing.T) {
 		dup = "Subject: a\nSubject: b\n\nx\n"
 	)
 	writeFiles(t, dir, map[string]string{
-		"a.eml": a,
-		bad:     dup,
+		"a.eml":    a,
+		bad:        dup,
 		"long.eml": "Subject: " + strings.Repeat("x", 70000) + "\n\nbody\n",
 	})
 	chdir(t, dir)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -774,5 +775,44 @@ func TestEmptyFileError(t *testing.T) {
 	code, _, errs := runT(t, "", "inject", "--config-set", "n", "empty.eml")
 	if code != 1 || strings.Contains(errs, "line") || !strings.HasPrefix(errs, "sesmime: empty.eml: ") || !strings.Contains(errs, "empty message") {
 		t.Errorf("code %d, stderr %q", code, errs)
+	}
+}
+
+// readOnlyDir makes dir refuse new files, also to root (with chattr +i,
+// which root cannot pass), until the test ends.
+func readOnlyDir(t *testing.T, dir string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(dir, 0o755) })
+		return
+	}
+	if out, err := exec.Command("chattr", "+i", dir).CombinedOutput(); err != nil {
+		t.Skipf("chattr +i %s: %v %s", dir, err, out)
+	}
+	t.Cleanup(func() { exec.Command("chattr", "-i", dir).Run() })
+}
+
+// TestNotWritableDir reports a directory -i or -o cannot write in once,
+// by its name, not by a temporary file's, and not once per file.
+func TestNotWritableDir(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"ro/1.eml": msgB, "ro/2.eml": msgB, "ro/3.eml": msgB, "out/x": ""})
+	chdir(t, dir)
+	readOnlyDir(t, "ro")
+	readOnlyDir(t, "out")
+	code, out, errs := runT(t, "", "inject", "-ir", "--config-set", "n", "ro")
+	if want := "sesmime: ro: not writable (needed by -i)\nsesmime: 3 files: 0 changed, 0 unchanged, 3 failed;"; code != 1 || out != "" || !strings.HasPrefix(errs, want) {
+		t.Errorf("-i: code %d, stderr %q, want %q...", code, errs, want)
+	}
+	code, _, errs = runT(t, "", "inject", "-r", "-o", "out", "--config-set", "n", "ro")
+	if want := "sesmime: out: not writable (needed by -o)\nsesmime: 3 files: 0 changed, 0 unchanged, 3 failed;"; code != 1 || !strings.HasPrefix(errs, want) {
+		t.Errorf("-o: code %d, stderr %q, want %q...", code, errs, want)
+	}
+	code, out, _ = runT(t, "", "inject", "-ir", "--json", "--config-set", "n", "ro")
+	if code != 1 || strings.Count(out, `"error":"ro: not writable (needed by -i)"`) != 3 || strings.Contains(out, tempPrefix) {
+		t.Errorf("--json: code %d, stdout %q", code, out)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -348,6 +349,38 @@ type reporter struct {
 	bar     *progress
 	st      stats
 	notDone int
+	saidDir map[string]bool // directories reported not writable
+}
+
+// outputError returns the text of an error o met writing its output, in
+// terms of the output's path rather than a temporary file's, or "" when
+// the error is not about the output. A directory that does not let the
+// run create files (-i needs to, beside each file) is returned as dir too,
+// so it is said once: "DIR: not writable (needed by -i)".
+func (r *reporter) outputError(o outcome) (msg, dir string) {
+	c := r.c
+	if !c.inPlace && c.outDir == "" {
+		return "", ""
+	}
+	pe, ok := errors.AsType[*fs.PathError](o.err)
+	if !ok || pe.Path == o.path {
+		return "", ""
+	}
+	out, flag := o.path, "-i"
+	if c.outDir != "" {
+		out, flag = filepath.Join(c.outDir, o.out), "-o"
+	}
+	if strings.HasPrefix(filepath.Base(pe.Path), tempPrefix) {
+		if errors.Is(pe.Err, fs.ErrPermission) || errors.Is(pe.Err, syscall.EROFS) {
+			dir := filepath.Dir(out)
+			return dir + ": not writable (needed by " + flag + ")", dir
+		}
+		return out + ": " + pe.Op + ": " + pe.Err.Error(), ""
+	}
+	if c.outDir != "" {
+		return out + ": " + pe.Op + ": " + pe.Err.Error(), ""
+	}
+	return "", ""
 }
 
 func (r *reporter) report(o outcome) {
@@ -371,6 +404,21 @@ func (r *reporter) report(o outcome) {
 		r.st.Files++
 		r.st.Failed++
 		rec.Changed = false
+		rec.Bytes = 0
+		if msg, dir := r.outputError(o); msg != "" {
+			rec.errorFields = errorFields{Error: msg}
+			if dir == "" {
+				r.line(r.stderr, "sesmime: %s: %s\n", name, msg)
+			} else if !r.saidDir[dir] {
+				// One line for a directory, not one for each of its files.
+				if r.saidDir == nil {
+					r.saidDir = make(map[string]bool)
+				}
+				r.saidDir[dir] = true
+				r.line(r.stderr, "sesmime: %s\n", msg)
+			}
+			break
+		}
 		rec.errorFields = errorOf(o.path, o.err)
 		r.line(r.stderr, "sesmime: %s: %s\n", name, describe(o.path, o.err))
 	default:
