@@ -11,6 +11,7 @@ require (
 	github.com/aws/smithy-go v1.28.9
 	github.com/google/go-cmp v0.7.0
 	github.com/sesmime/sesmime v0.1.0
+	github.com/spf13/pflag v1.0.10
 )
 
 require (

@@ -1,25 +1,34 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"iter"
+	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/spf13/pflag"
 
 	"github.com/sesmime/sesmime/awsses"
 	"github.com/sesmime/sesmime/parse"
 )
+
+// version is the program version; release builds may set it with
+// -ldflags "-X main.version=v1.2.3". When empty, the module version from
+// the build information is used.
+var version = ""
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -28,20 +37,18 @@ func main() {
 	os.Exit(code)
 }
 
-// list is a repeatable string flag.
-type list []string
-
-func (l *list) String() string     { return strings.Join(*l, ",") }
-func (l *list) Set(s string) error { *l = append(*l, s); return nil }
-
 // tags is a repeatable NAME=VALUE flag.
 type tags []parse.Tag
 
 func (t *tags) String() string { return parse.FormatTags(*t) }
+func (t *tags) Type() string   { return "NAME=VALUE" }
 func (t *tags) Set(s string) error {
 	name, value, ok := strings.Cut(s, "=")
 	if !ok {
 		return fmt.Errorf("want NAME=VALUE, got %q", s)
+	}
+	if strings.Contains(value, ",") && strings.Contains(value, "=") {
+		return fmt.Errorf("one tag per --tag; repeat --tag for each")
 	}
 	*t = append(*t, parse.Tag{Name: name, Value: value})
 	return nil
@@ -49,62 +56,107 @@ func (t *tags) Set(s string) error {
 
 const usage = `usage: sesmime-send [flags] PATH|-...
 
-Sends each message (a file, a directory of --ext files, or - for stdin)
-through Amazon SES and prints PATH<TAB>MESSAGEID per message sent.
-Credentials and region are read the standard AWS SDK way.
+Sends each message (a file, the --ext files under a directory with -r, or -
+for stdin) through Amazon SES, in input order, and prints PATH<TAB>MESSAGEID
+per message sent. Credentials and region are read the standard AWS SDK way
+and resolved once, before the first message. --dry-run sends nothing: it
+prints, per message, what would be sent and where each value goes, and
+runs the checks of 'sesmime check', refusing a message they find an error
+in. Exit status: 0 when every message was sent (or would be), 1 when any
+failed, 2 on a usage error or missing credentials.
 
+Flags:
 `
 
-// report is one line of --json output.
-type report struct {
-	Name      string `json:"name"`
+// A record is one line of --json output: the same "path" (and
+// "path_bytes") keys as sesmime's --json.
+type record struct {
+	Path      string `json:"path"`
+	PathBytes []byte `json:"path_bytes,omitempty"`
 	MessageID string `json:"message_id,omitempty"`
 	Attempts  int    `json:"attempts,omitempty"`
-	Error     string `json:"error,omitempty"`
+	*plan
+	Error string `json:"error,omitempty"`
+}
+
+// A plan is what --dry-run found a message would be sent as.
+type plan struct {
+	API                string      `json:"api"`
+	ConfigurationSet   string      `json:"configuration_set,omitempty"`
+	ConfigurationSetIn string      `json:"configuration_set_in,omitempty"` // header or parameter
+	Tags               []parse.Tag `json:"tags,omitempty"`
+	TagsIn             string      `json:"tags_in,omitempty"`
+	From               string      `json:"from,omitempty"`
+	FromIn             string      `json:"from_in,omitempty"`
+	To                 []string    `json:"to,omitempty"`
+	ToIn               string      `json:"to_in,omitempty"`
+	Bytes              int         `json:"bytes"`
+	Base64Bytes        int64       `json:"base64_bytes"`
+	Findings           []finding   `json:"findings,omitempty"`
+}
+
+type finding struct {
+	Line     int    `json:"line"`
+	Severity string `json:"severity"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+}
+
+func newRecord(name string) record {
+	if utf8.ValidString(name) {
+		return record{Path: name}
+	}
+	return record{Path: strings.ToValidUTF8(name, "\uFFFD"), PathBytes: []byte(name)}
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sesmime-send", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-	}
+	fs := pflag.NewFlagSet("sesmime-send", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
 	var (
 		opts                awsses.Options
 		tagList             tags
-		to, exts            list
-		api                 = fs.String("api", "sesv2", "`API`: sesv2 (SendEmail with Content.Raw) or ses (v1 SendRawEmail)")
-		placement           = fs.String("placement", "headers", "ses only: configuration set and tags in `headers` or as API params")
-		conflict            = fs.String("on-conflict", "refuse", "when the message carries other values: `refuse`, merge or override")
-		endpoint            = fs.String("endpoint-url", "", "send to this endpoint `URL` instead of the region's")
-		region              = fs.String("region", "", "AWS `region` (default: the SDK's, e.g. AWS_REGION)")
-		profile             = fs.String("profile", "", "shared config `profile` (default: the SDK's, e.g. AWS_PROFILE)")
-		maxAttempts         = fs.Int("max-attempts", 0, "HTTP attempts per message, retries included (0: the SDK's default)")
-		jobs                = fs.Int("j", awsses.DefaultConcurrency, "messages in flight")
-		dryRun              = fs.Bool("dry-run", false, "build and check every request, send nothing")
-		jsonOut             = fs.Bool("json", false, "one JSON object per message on stdout")
+		to, exts            []string
 		identityArn, tenant string
 	)
+	api := fs.String("api", "sesv2", "`API`: sesv2 (SendEmail with Content.Raw) or ses (v1 SendRawEmail)")
 	fs.StringVar(&opts.ConfigurationSet, "config-set", "", "configuration set `NAME`")
-	fs.Var(&tagList, "tag", "message tag `NAME=VALUE` (repeatable)")
+	fs.Var(&tagList, "tag", "message tag `NAME=VALUE` (repeat for each tag)")
+	placement := fs.String("placement", "headers", "ses only: configuration set and tags in `headers` or as API params")
+	conflict := fs.String("on-conflict", "refuse", "when the message carries other values: `refuse`, merge or override")
 	fs.StringVar(&opts.From, "from", "", "envelope sender `ADDR` (default: from the message)")
-	fs.Var(&to, "to", "envelope recipient `ADDR` (repeatable; default: from the message)")
+	fs.StringArrayVar(&to, "to", nil, "envelope recipient `ADDR` (repeatable; default: from the message)")
 	fs.StringVar(&tenant, "tenant", "", "sesv2 only: tenant `NAME`")
 	fs.StringVar(&identityArn, "identity-arn", "", "sesv2 only: FromEmailAddressIdentityArn `ARN`")
 	fs.StringVar(&opts.SourceArn, "source-arn", "", "ses only: SourceArn `ARN`")
 	fs.StringVar(&opts.FromArn, "from-arn", "", "ses only: FromArn `ARN`")
 	fs.StringVar(&opts.ReturnPathArn, "return-path-arn", "", "ses only: ReturnPathArn `ARN`")
-	fs.Var(&exts, "ext", "in directories, send files ending in `EXT` (repeatable; default .eml)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
+	recursive := fs.BoolP("recursive", "r", false, "send the --ext files under directories")
+	fs.StringArrayVar(&exts, "ext", nil, "with -r, send files ending in `.EXT` (repeatable; default .eml)")
+	jobs := fs.IntP("jobs", "j", awsses.DefaultConcurrency, "messages in flight")
+	endpoint := fs.String("endpoint-url", "", "send to this endpoint `URL` (http or https) instead of the region's")
+	region := fs.String("region", "", "AWS `region` (default: the SDK's, e.g. AWS_REGION)")
+	profile := fs.String("profile", "", "shared config `profile` (default: the SDK's, e.g. AWS_PROFILE)")
+	maxAttempts := fs.Int("max-attempts", 0, "HTTP attempts per message, retries included (0: the SDK's default)")
+	dryRun := fs.BoolP("dry-run", "n", false, "send nothing: print what each message would be sent as, and check it")
+	jsonOut := fs.Bool("json", false, "one JSON object per message on stdout")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+
+	usageErr := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "sesmime-send: "+format+"\nRun 'sesmime-send --help' for usage.\n", a...)
 		return 2
 	}
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "sesmime-send: "+format+"\n", a...)
-		return 2
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			fmt.Fprint(stdout, fs.FlagUsages())
+			return 0
+		}
+		return usageErr("%v", err)
+	}
+	if *showVersion {
+		fmt.Fprintf(stdout, "sesmime-send %s\n", versionString())
+		return 0
 	}
 	if fs.NArg() == 0 {
 		return usageErr("no PATH given (use - for stdin)")
@@ -121,13 +173,40 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	opts.TenantName = tenant
 	opts.FromEmailAddressIdentityArn = identityArn
 	if len(exts) == 0 {
-		exts = list{".eml"}
+		exts = []string{".eml"}
+	}
+	for i, e := range exts {
+		if !strings.HasPrefix(e, ".") {
+			exts[i] = "." + e
+		}
 	}
 	if *jobs < 1 {
-		return usageErr("-j must be at least 1")
+		return usageErr("--jobs must be at least 1")
 	}
 	if *maxAttempts < 0 {
 		return usageErr("--max-attempts must not be negative")
+	}
+	if *endpoint != "" {
+		if u, err := url.Parse(*endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageErr("--endpoint-url %q: want an http:// or https:// URL with a host", *endpoint)
+		}
+	}
+	var which awsses.API
+	switch *api {
+	case "ses":
+		which = awsses.V1
+	case "sesv2":
+		which = awsses.V2
+	default:
+		return usageErr("--api %q: want ses or sesv2", *api)
+	}
+	if err := opts.Validate(which); err != nil {
+		return usageErr("%v", err)
+	}
+
+	msgs := messages(fs.Args(), stdin, exts, *recursive)
+	if *dryRun {
+		return dryRunAll(msgs, &opts, which, *jsonOut, stdout, stderr)
 	}
 
 	var loads []func(*config.LoadOptions) error
@@ -145,29 +224,35 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, loads...)
 	if err != nil {
-		return usageErr("%v", err)
+		fmt.Fprintf(stderr, "sesmime-send: AWS configuration: %s\n", oneLine(err))
+		return 2
 	}
-	s := &awsses.Sender{Options: &opts, Concurrency: *jobs, DryRun: *dryRun}
-	switch *api {
-	case "ses":
-		s.V1 = ses.NewFromConfig(cfg)
-	case "sesv2":
-		s.V2 = sesv2.NewFromConfig(cfg)
-	default:
-		return usageErr("--api %q: want ses or sesv2", *api)
-	}
-	if err := opts.Validate(s.API()); err != nil {
-		return usageErr("%v", err)
-	}
-	if cfg.Region == "" && !*dryRun {
+	if cfg.Region == "" {
 		return usageErr("no region: give --region or set AWS_REGION")
 	}
+	// Credentials once, before the first message: without them every
+	// message would fail the same way.
+	if cfg.Credentials == nil {
+		fmt.Fprintln(stderr, "sesmime-send: no AWS credentials found")
+		return 2
+	}
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		fmt.Fprintf(stderr, "sesmime-send: no AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or --profile): %s\n", oneLine(err))
+		return 2
+	}
+	s := &awsses.Sender{Options: &opts, Concurrency: *jobs}
+	if which == awsses.V1 {
+		s.V1 = ses.NewFromConfig(cfg)
+	} else {
+		s.V2 = sesv2.NewFromConfig(cfg)
+	}
 
-	msgs := messages(fs.Args(), stdin, exts)
 	enc := json.NewEncoder(stdout)
-	sum, err := s.Send(ctx, msgs, func(r awsses.Report) {
+	enc.SetEscapeHTML(false)
+	print := func(r awsses.Report) {
 		if *jsonOut {
-			j := report{Name: r.Name, MessageID: r.MessageID, Attempts: r.Attempts}
+			j := newRecord(r.Name)
+			j.MessageID, j.Attempts = r.MessageID, r.Attempts
 			if r.Err != nil {
 				j.Error = r.Err.Error()
 			}
@@ -178,19 +263,36 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return
 		}
 		if !*jsonOut {
-			id := r.MessageID
-			if *dryRun {
-				id = "(dry run)"
+			fmt.Fprintf(stdout, "%s\t%s\n", r.Name, r.MessageID)
+		}
+	}
+	// Reports come as sends finish; they are printed in input order.
+	pending := map[int]awsses.Report{}
+	next := 0
+	sum, err := s.Send(ctx, msgs, func(r awsses.Report) {
+		pending[r.Index] = r
+		for {
+			p, ok := pending[next]
+			if !ok {
+				return
 			}
-			fmt.Fprintf(stdout, "%s\t%s\n", r.Name, id)
+			delete(pending, next)
+			print(p)
+			next++
 		}
 	})
-	verb := "sent"
-	if *dryRun {
-		verb = "checked"
+	for len(pending) > 0 { // after a stop, the ones past a gap
+		for i := next; ; i++ {
+			if p, ok := pending[i]; ok {
+				delete(pending, i)
+				print(p)
+				next = i + 1
+				break
+			}
+		}
 	}
 	if sum.Sent+sum.Failed != 1 {
-		fmt.Fprintf(stderr, "sesmime-send: %d %s, %d failed\n", sum.Sent, verb, sum.Failed)
+		fmt.Fprintf(stderr, "sesmime-send: %d sent, %d failed\n", sum.Sent, sum.Failed)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "sesmime-send: %v\n", err)
@@ -202,9 +304,183 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return 0
 }
 
-// messages yields the messages of args: "-" reads stdin once, other paths
-// go through awsses.Files.
-func messages(args []string, stdin io.Reader, exts []string) iter.Seq[awsses.Message] {
+// dryRunAll builds the request of each message without sending it, prints
+// what it would send where, and runs check's lint on the bytes it would
+// send; a message with an error-level finding fails.
+func dryRunAll(msgs iter.Seq[awsses.Message], opts *awsses.Options, api awsses.API, jsonOut bool, stdout, stderr io.Writer) int {
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	var ok, failed int
+	for m := range msgs {
+		rec := newRecord(m.Name)
+		p, err := planOf(m, opts, api)
+		rec.plan = p
+		if err == nil {
+			for _, f := range p.Findings {
+				if f.Severity == parse.Error.String() {
+					err = errors.New("'sesmime check' finds errors that SES would reject or ignore")
+					break
+				}
+			}
+		}
+		if err != nil {
+			failed++
+			rec.Error = err.Error()
+			fmt.Fprintf(stderr, "sesmime-send: %s: %v\n", m.Name, err)
+		} else {
+			ok++
+		}
+		if jsonOut {
+			enc.Encode(rec)
+			continue
+		}
+		if p == nil {
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: %s\n", m.Name, p.describe())
+		for _, f := range p.Findings {
+			fmt.Fprintf(stdout, "%s:%d: %s: %s: %s\n", m.Name, f.Line, f.Severity, f.Code, f.Message)
+		}
+	}
+	if ok+failed != 1 {
+		fmt.Fprintf(stderr, "sesmime-send: %d would be sent, %d failed (dry run: nothing sent)\n", ok, failed)
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// planOf builds the request for m and describes it.
+func planOf(m awsses.Message, opts *awsses.Options, api awsses.API) (*plan, error) {
+	if m.Err != nil {
+		return nil, m.Err
+	}
+	p := &plan{}
+	var (
+		raw      []byte
+		csParam  *string
+		tagParam []parse.Tag
+		from     *string
+		dests    []string
+		lintAPI  = parse.V2
+	)
+	switch api {
+	case awsses.V1:
+		in, err := awsses.RawEmailInput(m.Data, opts)
+		if err != nil {
+			return nil, err
+		}
+		p.API = "ses SendRawEmail"
+		raw, csParam, from, dests, lintAPI = in.RawMessage.Data, in.ConfigurationSetName, in.Source, in.Destinations, parse.V1
+		for _, t := range in.Tags {
+			tagParam = append(tagParam, parse.Tag{Name: deref(t.Name), Value: deref(t.Value)})
+		}
+	default:
+		in, err := awsses.SendEmailInput(m.Data, opts)
+		if err != nil {
+			return nil, err
+		}
+		p.API = "sesv2 SendEmail"
+		raw, csParam, from = in.Content.Raw.Data, in.ConfigurationSetName, in.FromEmailAddress
+		if in.Destination != nil {
+			dests = in.Destination.ToAddresses
+		}
+		for _, t := range in.EmailTags {
+			tagParam = append(tagParam, parse.Tag{Name: deref(t.Name), Value: deref(t.Value)})
+		}
+	}
+	info, err := parse.Lint(bytes.NewReader(raw), &parse.Options{API: lintAPI})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range info.Findings {
+		p.Findings = append(p.Findings, finding{Line: f.Line, Severity: f.Severity.String(), Code: f.Code, Message: f.Message})
+	}
+	switch {
+	case csParam != nil:
+		p.ConfigurationSet, p.ConfigurationSetIn = *csParam, "parameter"
+	case info.ConfigurationSet != "":
+		p.ConfigurationSet, p.ConfigurationSetIn = info.ConfigurationSet, "header"
+	}
+	switch {
+	case len(tagParam) > 0:
+		p.Tags, p.TagsIn = tagParam, "parameter"
+	case len(info.Tags) > 0:
+		p.Tags, p.TagsIn = info.Tags, "header"
+	}
+	if from != nil {
+		p.From, p.FromIn = *from, "parameter"
+	} else {
+		p.From, p.FromIn = headerValues(info, "From"), "header"
+	}
+	if len(dests) > 0 {
+		p.To, p.ToIn = dests, "parameter"
+	} else {
+		for _, name := range []string{"To", "Cc", "Bcc"} {
+			if v := headerValues(info, name); v != "" {
+				p.To = append(p.To, v)
+			}
+		}
+		p.ToIn = "header"
+	}
+	p.Bytes = len(raw)
+	p.Base64Bytes = awsses.Base64Len(int64(len(raw)))
+	return p, nil
+}
+
+// describe is the --dry-run line of a plan.
+func (p *plan) describe() string {
+	var b strings.Builder
+	b.WriteString(p.API)
+	if p.ConfigurationSet != "" {
+		fmt.Fprintf(&b, "; configuration set %s (%s)", p.ConfigurationSet, p.ConfigurationSetIn)
+	} else {
+		b.WriteString("; no configuration set")
+	}
+	if len(p.Tags) > 0 {
+		fmt.Fprintf(&b, "; tags %s (%s)", parse.FormatTags(p.Tags), p.TagsIn)
+	} else {
+		b.WriteString("; no tags")
+	}
+	fmt.Fprintf(&b, "; from %s (%s); to %s (%s); %d bytes, %d in base64", orNone(p.From), p.FromIn, orNone(strings.Join(p.To, ", ")), p.ToIn, p.Bytes, p.Base64Bytes)
+	return b.String()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// headerValues returns the values of the fields name of the message, joined
+// with ", ".
+func headerValues(info *parse.Info, name string) string {
+	var vs []string
+	for _, f := range info.Header.Fields() {
+		if f.Is(name) {
+			vs = append(vs, f.Value())
+		}
+	}
+	return strings.Join(vs, ", ")
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// oneLine returns the text of err on one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// messages yields the messages of args: "-" reads stdin once, a directory
+// needs recursive, other paths go through awsses.Files.
+func messages(args []string, stdin io.Reader, exts []string, recursive bool) iter.Seq[awsses.Message] {
 	return func(yield func(awsses.Message) bool) {
 		stdinRead := false
 		for _, a := range args {
@@ -221,6 +497,12 @@ func messages(args []string, stdin io.Reader, exts []string) iter.Seq[awsses.Mes
 				}
 				continue
 			}
+			if fi, err := os.Stat(a); err == nil && fi.IsDir() && !recursive {
+				if !yield(awsses.Message{Name: a, Err: errors.New("is a directory (use -r to recurse)")}) {
+					return
+				}
+				continue
+			}
 			for m := range awsses.Files([]string{a}, exts...) {
 				if !yield(m) {
 					return
@@ -228,4 +510,15 @@ func messages(args []string, stdin io.Reader, exts []string) iter.Seq[awsses.Mes
 			}
 		}
 	}
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || bi.Main.Version == "" {
+		return "(devel)"
+	}
+	return bi.Main.Version + " " + bi.GoVersion
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sesmime/sesmime/awsses/internal/fakeses"
 )
@@ -69,7 +70,7 @@ func TestSendDirectory(t *testing.T) {
 				"skip.txt":  msg,
 			})
 			code, out, errs := runCmd(t, "", "--api", api, "--endpoint-url", srv.URL, "--config-set", "news",
-				"--tag", "team=growth", "--on-conflict", "merge", "-j", "1", dir)
+				"--tag", "team=growth", "--on-conflict", "merge", "-j", "1", "-r", dir)
 			if code != 0 {
 				t.Fatalf("exit %d, stderr %q", code, errs)
 			}
@@ -113,14 +114,14 @@ func TestSendFailures(t *testing.T) {
 		"b.eml": "X-SES-CONFIGURATION-SET: other\r\n" + msg,
 		"c.eml": msg,
 	})
-	code, out, errs := runCmd(t, "", "--region", "us-west-2", "--endpoint-url", srv.URL, "--config-set", "news", "-j", "1", "--json", dir)
+	code, out, errs := runCmd(t, "", "--region", "us-west-2", "--endpoint-url", srv.URL, "--config-set", "news", "-j", "1", "--json", "-r", dir)
 	if code != 1 {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
-	var reps []report
+	var reps []record
 	dec := json.NewDecoder(strings.NewReader(out))
 	for dec.More() {
-		var r report
+		var r record
 		if err := dec.Decode(&r); err != nil {
 			t.Fatal(err)
 		}
@@ -154,13 +155,74 @@ func TestSendStdin(t *testing.T) {
 
 func TestDryRunSendsNothing(t *testing.T) {
 	srv := setup(t)
-	dir := writeTree(t, map[string]string{"a.eml": msg, "b.eml": ""})
-	code, out, errs := runCmd(t, "", "--endpoint-url", srv.URL, "--dry-run", "-j", "1", dir)
-	if code != 1 || !strings.Contains(out, "a.eml\t(dry run)") || !strings.Contains(errs, "1 checked, 1 failed") {
-		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	dir := writeTree(t, map[string]string{
+		"a.eml":   "From: a@example.com\r\nTo: b@example.com\r\nSubject: hi\r\n\r\nbody\r\n",
+		"b.eml":   "",
+		"dup.eml": "From: a@example.com\r\nSubject: a\r\nSubject: b\r\n\r\nx\r\n",
+	})
+	code, out, errs := runCmd(t, "", "--endpoint-url", srv.URL, "--dry-run", "--config-set", "news", "--tag", "a=1", "-r", dir)
+	a, dup := filepath.Join(dir, "a.eml"), filepath.Join(dir, "dup.eml")
+	want := a + ": sesv2 SendEmail; configuration set news (parameter); tags a=1 (parameter); from a@example.com (header); to b@example.com (header); 61 bytes, 84 in base64\n" +
+		dup + ": sesv2 SendEmail; configuration set news (parameter); tags a=1 (parameter); from a@example.com (header); to (none) (header); 50 bytes, 68 in base64\n" +
+		dup + ":3: error: duplicate-field: Subject appears again (first at line 2): SES rejects the message with \"Duplicate header 'Subject'.\"\n"
+	if code != 1 || out != want {
+		t.Errorf("exit %d, stdout\n%s\nwant\n%s", code, out, want)
+	}
+	for _, w := range []string{"b.eml: ", "dup.eml: 'sesmime check' finds errors", "1 would be sent, 2 failed (dry run: nothing sent)"} {
+		if !strings.Contains(errs, w) {
+			t.Errorf("stderr %q lacks %q", errs, w)
+		}
+	}
+	// ses with headers: the values go into the message.
+	code, out, _ = runCmd(t, "", "--api", "ses", "--dry-run", "--config-set", "news", "--tag", "a=1", a)
+	if want := a + ": ses SendRawEmail; configuration set news (header); tags a=1 (header); from a@example.com (header); to b@example.com (header); 117 bytes, 156 in base64\n"; code != 0 || out != want {
+		t.Errorf("ses: exit %d, stdout %q, want %q", code, out, want)
 	}
 	if len(srv.Requests()) != 0 {
 		t.Error("dry run sent a request")
+	}
+}
+
+// TestNoCredentials resolves credentials once: one line, exit 2, no request.
+func TestNoCredentials(t *testing.T) {
+	srv := setup(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	dir := writeTree(t, map[string]string{"a.eml": msg, "b.eml": msg, "c.eml": msg})
+	code, out, errs := runCmd(t, "", "--endpoint-url", srv.URL, "-r", dir)
+	if code != 2 || out != "" || strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, "sesmime-send: no AWS credentials") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if len(srv.Requests()) != 0 {
+		t.Error("sent without credentials")
+	}
+}
+
+// TestInputOrder prints the reports in input order although the first
+// message finishes last.
+func TestInputOrder(t *testing.T) {
+	srv := setup(t)
+	srv.Respond = func(n int, r fakeses.Request) fakeses.Fault {
+		if strings.Contains(string(r.Raw), "first") {
+			time.Sleep(200 * time.Millisecond)
+		}
+		return fakeses.OK
+	}
+	dir := writeTree(t, map[string]string{"1.eml": "Subject: first\r\n\r\nx\r\n", "2.eml": msg, "3.eml": msg})
+	code, out, errs := runCmd(t, "", "--endpoint-url", srv.URL, "-j", "3", "-r", dir)
+	var names []string
+	for l := range strings.Lines(out) {
+		name, _, _ := strings.Cut(l, "\t")
+		names = append(names, filepath.Base(name))
+	}
+	if code != 0 || strings.Join(names, " ") != "1.eml 2.eml 3.eml" {
+		t.Errorf("exit %d, order %q, stderr %q", code, names, errs)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	if code, out, _ := runCmd(t, "", "--version"); code != 0 || !strings.HasPrefix(out, "sesmime-send ") {
+		t.Errorf("--version: exit %d, %q", code, out)
 	}
 }
 
@@ -177,11 +239,22 @@ func TestUsage(t *testing.T) {
 		{"--api", "sesv2", "--source-arn", "arn", "x"},
 		{"-j", "0", "x"},
 		{"--nope"},
+		{"--endpoint-url", "localhost:4566", "x"},
+		{"--endpoint-url", "ftp://h/", "x"},
+		{"--tag", "a=b,c=d", "x"},
 	}
 	for _, args := range tests {
-		if code, _, errs := runCmd(t, "", args...); code != 2 || errs == "" {
+		// A usage error is two lines: what is wrong, and where the help is.
+		if code, _, errs := runCmd(t, "", args...); code != 2 || strings.Count(errs, "\n") != 2 || !strings.HasSuffix(errs, "Run 'sesmime-send --help' for usage.\n") {
 			t.Errorf("%q: exit %d, stderr %q", args, code, errs)
 		}
+	}
+	if code, _, errs := runCmd(t, "", "--endpoint-url", "localhost:4566", "x"); code != 2 || !strings.HasPrefix(errs, `sesmime-send: --endpoint-url "localhost:4566": want an http:// or https:// URL`) {
+		t.Errorf("--endpoint-url: exit %d, stderr %q", code, errs)
+	}
+	dir := writeTree(t, map[string]string{"a.eml": msg})
+	if code, _, errs := runCmd(t, "", "--dry-run", dir); code != 1 || !strings.Contains(errs, "is a directory (use -r to recurse)") {
+		t.Errorf("directory without -r: exit %d, stderr %q", code, errs)
 	}
 	if code, _, _ := runCmd(t, "", "-h"); code != 0 {
 		t.Errorf("-h: exit %d", code)
