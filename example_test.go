@@ -50,7 +50,7 @@ func ExampleInspect() {
 	}
 	// Output:
 	// news [a=1 b=x.y]
-	// line 2: error: tag-invalid: invalid tag value "x.y": byte 1 ("."): parse: tag value must be 1-256 bytes of A-Z a-z 0-9 _ -
+	// line 2, column 29: error: tag-invalid: invalid tag value "x.y": "." is not allowed
 }
 
 // A message can be rewritten as it is written: here into the DATA

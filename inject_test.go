@@ -181,7 +181,7 @@ func TestInjectErrors(t *testing.T) {
 		want error
 		line int // expected *mimeheaders.SyntaxError line, 0 if none
 	}{
-		{"empty message", "", std, mimeheaders.ErrEmpty, 1},
+		{"empty message", "", std, mimeheaders.ErrEmpty, 0},
 		{"line too long", long, with(func(o *sesmime.Options) { o.Limits.MaxLineBytes = 100 }), mimeheaders.ErrLineTooLong, 1},
 		{"header too large", "A: 1\r\nB: 2\r\nC: 3\r\n\r\n", with(func(o *sesmime.Options) { o.Limits.MaxHeaderBytes = 10 }), mimeheaders.ErrHeaderTooLarge, 2},
 		{"too many fields", "A: 1\nB: 2\nC: 3\n\n", with(func(o *sesmime.Options) { o.Limits.MaxFields = 2 }), mimeheaders.ErrTooManyFields, 3},

@@ -17,7 +17,7 @@ import (
 )
 
 // ErrConflict is wrapped by a *ConflictError.
-var ErrConflict = errors.New("awsses: message and options disagree")
+var ErrConflict = errors.New("message and options disagree")
 
 // A ConflictError reports a value the message carries in an X-SES-* field
 // that differs from the one in Options, under OnConflict Refuse.
@@ -36,7 +36,7 @@ func (e *ConflictError) Error() string {
 func (e *ConflictError) Unwrap() error { return ErrConflict }
 
 // ErrInvalidField is wrapped by a *FieldError.
-var ErrInvalidField = errors.New("awsses: message has an SES field SES would refuse")
+var ErrInvalidField = errors.New("message has an SES field SES would refuse")
 
 // A FieldError reports an X-SES-CONFIGURATION-SET or X-SES-MESSAGE-TAGS field
 // of the message whose value would be sent but is invalid or ambiguous
@@ -143,7 +143,7 @@ func prepare(msg []byte, opts *Options, api API) (*prepared, error) {
 	}
 	info, err := parse.ReadWithOptions(bytes.NewReader(msg), &parse.Options{Limits: opts.Limits})
 	if err != nil {
-		return nil, fmt.Errorf("awsses: %w", err)
+		return nil, err
 	}
 	var csLine, tagsLine, tenantLine int
 	var tenant string
@@ -231,7 +231,7 @@ func prepare(msg []byte, opts *Options, api API) (*prepared, error) {
 	}
 	out, err := inject.Bytes(msg, &io)
 	if err != nil {
-		return nil, fmt.Errorf("awsses: %w", err)
+		return nil, err
 	}
 	if err := checkSize(api, int64(len(out)), opts.MaxSize); err != nil {
 		return nil, err

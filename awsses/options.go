@@ -146,11 +146,11 @@ type Options struct {
 
 // Errors about Options, returned before any message is read.
 var (
-	ErrInvalidOption = errors.New("awsses: invalid option")
-	ErrDuplicateTag  = errors.New("awsses: tag name given twice")
+	ErrInvalidOption = errors.New("invalid option")
+	ErrDuplicateTag  = errors.New("tag name given twice")
 	// ErrWrongAPI reports a value the chosen API has no parameter for;
 	// the SDK would send it nowhere, so it is refused instead.
-	ErrWrongAPI = errors.New("awsses: option belongs to the other API")
+	ErrWrongAPI = errors.New("option belongs to the other API")
 )
 
 // Validate checks o for api: every value against SES's rules (package parse)
@@ -164,12 +164,12 @@ func (o *Options) Validate(api API) error {
 	}
 	if o.ConfigurationSet != "" {
 		if err := parse.ValidateConfigurationSet(o.ConfigurationSet); err != nil {
-			return fmt.Errorf("awsses: %w", err)
+			return err
 		}
 	}
 	for i, t := range o.Tags {
 		if err := parse.ValidateTag(t); err != nil {
-			return fmt.Errorf("awsses: tag %d: %w", i+1, err)
+			return fmt.Errorf("tag %d: %w", i+1, err)
 		}
 		for _, u := range o.Tags[:i] {
 			if u.Name == t.Name {

@@ -165,7 +165,7 @@ func (s *Sender) sendOne(ctx context.Context, api API, i int, m Message) Report 
 		}
 	}
 	if err != nil {
-		r.Err = fmt.Errorf("awsses: %v: %w", api, err)
+		r.Err = fmt.Errorf("%v: %w", api, err)
 		return r
 	}
 	r.MessageID = aws.ToString(id)
@@ -173,7 +173,7 @@ func (s *Sender) sendOne(ctx context.Context, api API, i int, m Message) Report 
 		r.Attempts = len(res.Results)
 	}
 	if r.MessageID == "" {
-		r.Err = fmt.Errorf("awsses: %v: answer has no MessageId", api)
+		r.Err = fmt.Errorf("%v: answer has no MessageId", api)
 	}
 	return r
 }

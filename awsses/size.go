@@ -17,7 +17,7 @@ const (
 )
 
 // ErrTooLarge is wrapped by a *SizeError.
-var ErrTooLarge = errors.New("awsses: message too large")
+var ErrTooLarge = errors.New("message too large")
 
 // A SizeError reports a message over the size limit of an API.
 type SizeError struct {

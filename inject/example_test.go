@@ -57,5 +57,5 @@ func ExampleRewriter_Bytes() {
 func ExampleOptions_Validate() {
 	opts := &inject.Options{ConfigurationSet: "news\r\nBcc: victim@example.com"}
 	fmt.Println(opts.Validate())
-	// Output: inject: invalid configuration set "news\r\nBcc: victim@example.com": byte 4 ("\r"): parse: configuration set must be 1-64 bytes of A-Z a-z 0-9 _ -
+	// Output: invalid configuration set "news\r\nBcc: victim@example.com": "\r" is not allowed
 }

@@ -46,25 +46,25 @@ func ParseTagsMode(s string) (TagsMode, error) {
 			return m, nil
 		}
 	}
-	return 0, fmt.Errorf("%w: %q (want replace, merge or keep)", ErrInvalidOption, s)
+	return 0, fmt.Errorf("%w: tags mode %q (want replace, merge or keep)", ErrInvalidOption, s)
 }
 
 // Errors about Options, returned before anything is read or written.
 var (
-	ErrInvalidOption = errors.New("inject: invalid option")
-	ErrDuplicateTag  = errors.New("inject: tag name given twice")
-	ErrDuplicate     = errors.New("inject: header name given twice")
-	ErrConflict      = errors.New("inject: a field is both set and removed")
+	ErrInvalidOption = errors.New("invalid option")
+	ErrDuplicateTag  = errors.New("tag name given twice")
+	ErrDuplicate     = errors.New("header name given twice")
+	ErrConflict      = errors.New("field both set and removed")
 )
 
 // ErrExistingTags is wrapped by an *ExistingTagsError.
-var ErrExistingTags = errors.New("inject: existing tags cannot be merged")
+var ErrExistingTags = errors.New("cannot merge existing tags")
 
 // An ExistingTagsError reports a tags field of the message that Merge
 // cannot write back valid. It matches ErrExistingTags and its Err.
 type ExistingTagsError struct {
 	Line int   // line of the X-SES-MESSAGE-TAGS field in the message
-	Err  error // the *parse.TagError or *parse.ValueError
+	Err  error // the *parse.ValueError
 }
 
 func (e *ExistingTagsError) Error() string {
@@ -103,7 +103,7 @@ func (o *Options) Validate() error {
 	}
 	if o.ConfigurationSet != "" {
 		if err := parse.ValidateConfigurationSet(o.ConfigurationSet); err != nil {
-			return fmt.Errorf("inject: %w", err)
+			return err
 		}
 		if o.RemoveConfigurationSet {
 			return fmt.Errorf("%w: %s", ErrConflict, parse.ConfigurationSetField)
@@ -114,7 +114,7 @@ func (o *Options) Validate() error {
 	}
 	for i, t := range o.Tags {
 		if err := parse.ValidateTag(t); err != nil {
-			return fmt.Errorf("inject: tag %d: %w", i+1, err)
+			return fmt.Errorf("tag %d: %w", i+1, err)
 		}
 		for _, u := range o.Tags[:i] {
 			if u.Name == t.Name {
@@ -127,7 +127,7 @@ func (o *Options) Validate() error {
 	}
 	for i, h := range o.Headers {
 		if err := parse.ValidateHeader(h); err != nil {
-			return fmt.Errorf("inject: header %d: %w", i+1, err)
+			return fmt.Errorf("header %d: %w", i+1, err)
 		}
 		for _, g := range o.Headers[:i] {
 			if strings.EqualFold(g.Name, h.Name) {

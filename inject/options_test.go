@@ -17,7 +17,7 @@ func TestOptionsValidate(t *testing.T) {
 		name string
 		opts *inject.Options
 		err  error // nil: valid
-		off  int   // ValueError.Offset when err is a parse sentinel
+		off  int   // 0-based byte at fault (ValueError.Column-1) when err is a parse sentinel
 	}{
 		{name: "nil", opts: nil},
 		{name: "zero", opts: &inject.Options{}},
@@ -70,8 +70,8 @@ func TestOptionsValidate(t *testing.T) {
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("Validate = %v, want %v", err, tc.err)
 			}
-			if ve, ok := errors.AsType[*parse.ValueError](err); ok && ve.Offset != tc.off {
-				t.Errorf("ValueError.Offset = %d, want %d", ve.Offset, tc.off)
+			if ve, ok := errors.AsType[*parse.ValueError](err); ok && ve.Column != tc.off+1 {
+				t.Errorf("ValueError.Column = %d, want %d", ve.Column, tc.off+1)
 			}
 			// Refused before anything is read or written.
 			var out bytes.Buffer

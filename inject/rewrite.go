@@ -384,7 +384,7 @@ func (rw *Rewriter) edit(st *state, res *Result) error {
 func (st *state) newField(w *want, h *mimeheaders.Header, value string) error {
 	made, f, err := h.AppendField(st.made, w.name, value)
 	if err != nil {
-		return fmt.Errorf("inject: %w", err)
+		return err
 	}
 	st.made, w.f, w.value = made, f, value
 	return nil

@@ -3,48 +3,80 @@ package mimeheaders
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
-// Errors wrapped by a *SyntaxError from Read, or returned by Header.NewField.
+// Errors wrapped by a *SyntaxError from Read, or by a *FieldError from
+// Header.AppendField.
 var (
-	ErrEmpty          = errors.New("mimeheaders: empty message")
-	ErrHeaderTooLarge = errors.New("mimeheaders: header block too large")
-	ErrLineTooLong    = errors.New("mimeheaders: header line too long")
-	ErrTooManyFields  = errors.New("mimeheaders: too many header fields")
-	ErrInvalidName    = errors.New("mimeheaders: invalid field name")
-	ErrInvalidValue   = errors.New("mimeheaders: invalid field value")
-	ErrCannotFold     = errors.New("mimeheaders: field cannot be folded within 998 bytes per line")
+	ErrEmpty          = errors.New("empty message")
+	ErrHeaderTooLarge = errors.New("header too large")
+	ErrLineTooLong    = errors.New("header line too long")
+	ErrTooManyFields  = errors.New("too many header fields")
+	ErrInvalidName    = errors.New("invalid field name")
+	ErrInvalidValue   = errors.New("invalid field value")
+	ErrCannotFold     = errors.New("field cannot be folded within 998 bytes per line")
 )
 
 // A SyntaxError reports input that Read refuses, at a line of the message.
+// Its text reads "line 7: header line is longer than 65,536 bytes: "aaaa…"".
 type SyntaxError struct {
-	Line   int    // 1-based line of the message (an mbox "From " line is line 1)
-	Offset int64  // byte offset of the start of that line
+	Line   int    // 1-based line of the message (an mbox "From " line is line 1); 0 for ErrEmpty
+	Column int    // 1-based byte of the line at fault, or 0 when the whole line is
+	Offset int64  // byte offset of the start of that line in the message
 	Text   string // the start of the offending line, cut to 80 bytes
+	Limit  int    // for a limit error, the limit exceeded
 	Err    error  // ErrEmpty, ErrHeaderTooLarge, ErrLineTooLong, ErrTooManyFields
 }
 
 func (e *SyntaxError) Error() string {
-	if e.Text == "" {
-		return fmt.Sprintf("line %d (offset %d): %v", e.Line, e.Offset, e.Err)
+	var b strings.Builder
+	if e.Line > 0 {
+		b.WriteString("line ")
+		b.WriteString(strconv.Itoa(e.Line))
+		if e.Column > 0 {
+			b.WriteString(", column ")
+			b.WriteString(strconv.Itoa(e.Column))
+		}
+		b.WriteString(": ")
 	}
-	return fmt.Sprintf("line %d (offset %d): %v: %q", e.Line, e.Offset, e.Err, e.Text)
+	switch {
+	case e.Limit > 0 && e.Err == ErrTooManyFields:
+		fmt.Fprintf(&b, "header has more than %s fields", thousands(e.Limit))
+	case e.Limit > 0 && e.Err == ErrLineTooLong:
+		fmt.Fprintf(&b, "header line is longer than %s bytes", thousands(e.Limit))
+	case e.Limit > 0 && e.Err == ErrHeaderTooLarge:
+		fmt.Fprintf(&b, "header is larger than %s bytes", thousands(e.Limit))
+	default:
+		fmt.Fprint(&b, e.Err)
+	}
+	if e.Text != "" {
+		fmt.Fprintf(&b, ": %q", e.Text)
+	}
+	return b.String()
 }
 
 func (e *SyntaxError) Unwrap() error { return e.Err }
 
-// A FieldError reports a name or value that Header.NewField refuses.
+// A FieldError reports a name or value that Header.AppendField refuses.
 type FieldError struct {
 	Name   string // the field name as given
-	Offset int    // byte offset of the first bad byte in the name or value, -1 if none
+	Value  string // the field value as given
+	Column int    // 1-based byte of the name or value at fault, 0 if none
 	Err    error  // ErrInvalidName, ErrInvalidValue or ErrCannotFold
 }
 
 func (e *FieldError) Error() string {
-	if e.Offset < 0 {
-		return fmt.Sprintf("%v: %q", e.Err, e.Name)
+	switch {
+	case e.Err == ErrInvalidName && e.Column > 0:
+		return fmt.Sprintf("%v %q: %q is not allowed", e.Err, e.Name, e.Name[e.Column-1:e.Column])
+	case e.Err == ErrInvalidValue && e.Column > 0:
+		return fmt.Sprintf("field %s: %v: %q is not allowed", e.Name, e.Err, e.Value[e.Column-1:e.Column])
+	case e.Err == ErrInvalidName:
+		return fmt.Sprintf("%v %q", e.Err, e.Name)
 	}
-	return fmt.Sprintf("%v: %q: byte %d", e.Err, e.Name, e.Offset)
+	return fmt.Sprintf("field %s: %v", e.Name, e.Err)
 }
 
 func (e *FieldError) Unwrap() error { return e.Err }
@@ -54,4 +86,13 @@ func cut(b []byte) string {
 		b = b[:80]
 	}
 	return string(b)
+}
+
+// thousands formats n with commas between groups of three digits.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -222,20 +222,20 @@ func (h *Header) NewField(name, value string) (Field, error) {
 // allocating. On error dst is returned unchanged.
 func (h *Header) AppendField(dst []byte, name, value string) ([]byte, Field, error) {
 	if name == "" {
-		return dst, Field{}, &FieldError{Name: name, Offset: -1, Err: ErrInvalidName}
+		return dst, Field{}, &FieldError{Name: name, Value: value, Err: ErrInvalidName}
 	}
 	for i := 0; i < len(name); i++ {
 		if !isNameByte(name[i]) {
-			return dst, Field{}, &FieldError{Name: name, Offset: i, Err: ErrInvalidName}
+			return dst, Field{}, &FieldError{Name: name, Value: value, Column: i + 1, Err: ErrInvalidName}
 		}
 	}
 	for i := 0; i < len(value); i++ {
 		if c := value[i]; (c < 32 || c > 126) && c != '\t' {
-			return dst, Field{}, &FieldError{Name: name, Offset: i, Err: ErrInvalidValue}
+			return dst, Field{}, &FieldError{Name: name, Value: value, Column: i + 1, Err: ErrInvalidValue}
 		}
 	}
 	if len(name)+1 > MaxLineLength {
-		return dst, Field{}, &FieldError{Name: name, Offset: -1, Err: ErrCannotFold}
+		return dst, Field{}, &FieldError{Name: name, Value: value, Err: ErrCannotFold}
 	}
 	eol := h.eol
 	if eol == "" {
@@ -257,7 +257,7 @@ func (h *Header) AppendField(dst []byte, name, value string) ([]byte, Field, err
 		raw = append(raw, c)
 		if len(raw)-lineStart > MaxLineLength {
 			if brk <= lineStart {
-				return dst, Field{}, &FieldError{Name: name, Offset: -1, Err: ErrCannotFold}
+				return dst, Field{}, &FieldError{Name: name, Value: value, Err: ErrCannotFold}
 			}
 			// Open a gap of len(eol) bytes at brk and put eol in it.
 			raw = append(raw, eol...)

@@ -105,7 +105,7 @@ func TestNewFieldErrors(t *testing.T) {
 	tests := []struct {
 		name, fname, value string
 		err                error
-		off                int
+		off                int // 0-based byte at fault, -1 for none
 	}{
 		{name: "empty name", fname: "", value: "v", err: mimeheaders.ErrInvalidName, off: -1},
 		{name: "colon in name", fname: "X:Y", value: "v", err: mimeheaders.ErrInvalidName, off: 1},
@@ -139,8 +139,8 @@ func TestNewFieldErrors(t *testing.T) {
 			if !ok {
 				t.Fatalf("error %T is not a *FieldError", err)
 			}
-			if fe.Offset != tc.off || fe.Name != tc.fname {
-				t.Errorf("FieldError{Name: %q, Offset: %d}, want {%q, %d}", fe.Name, fe.Offset, tc.fname, tc.off)
+			if fe.Column != tc.off+1 || fe.Name != tc.fname {
+				t.Errorf("FieldError{Name: %q, Column: %d}, want {%q, %d}", fe.Name, fe.Column, tc.fname, tc.off+1)
 			}
 			if fe.Error() == "" {
 				t.Error("empty Error()")

@@ -2,7 +2,6 @@ package mimeheaders
 
 import (
 	"bufio"
-	"errors"
 	"io"
 )
 
@@ -94,8 +93,11 @@ func (h *Header) Reset(br *bufio.Reader, lim Limits) error {
 		kind, err := h.readLine(br, lim, maxBuf, start, first)
 		if err != nil {
 			h.fields, h.spans = h.fields[:0], h.spans[:0]
-			if errors.Is(err, ErrLineTooLong) || errors.Is(err, ErrHeaderTooLarge) {
-				return &SyntaxError{Line: lineNo, Offset: int64(start), Text: cut(h.buf[start:]), Err: err}
+			switch err {
+			case ErrLineTooLong:
+				return &SyntaxError{Line: lineNo, Offset: int64(start), Text: cut(h.buf[start:]), Limit: lim.MaxLineBytes, Err: err}
+			case ErrHeaderTooLarge:
+				return &SyntaxError{Line: lineNo, Offset: int64(start), Text: cut(h.buf[start:]), Limit: lim.MaxHeaderBytes, Err: err}
 			}
 			return err
 		}
@@ -111,7 +113,7 @@ func (h *Header) Reset(br *bufio.Reader, lim Limits) error {
 			firstEOL = eolOf(line)
 			firstCR = firstEOL == "" && len(line) > 0 && line[len(line)-1] == '\r'
 			if first && kind == lineEOF {
-				return &SyntaxError{Line: 1, Err: ErrEmpty}
+				return &SyntaxError{Err: ErrEmpty}
 			}
 		}
 		done := true
@@ -142,7 +144,7 @@ func (h *Header) Reset(br *bufio.Reader, lim Limits) error {
 			done = false
 			if lim.MaxFields >= 0 && len(h.spans) >= lim.MaxFields {
 				h.spans = h.spans[:0]
-				return &SyntaxError{Line: lineNo, Offset: int64(start), Text: cut(line), Err: ErrTooManyFields}
+				return &SyntaxError{Line: lineNo, Offset: int64(start), Text: cut(line), Limit: lim.MaxFields, Err: ErrTooManyFields}
 			}
 			name := 0
 			for isNameByte(line[name]) {

@@ -443,7 +443,7 @@ func TestReadErrors(t *testing.T) {
 		line int
 		off  int64
 	}{
-		{name: "empty", in: "", err: mimeheaders.ErrEmpty, line: 1},
+		{name: "empty", in: "", err: mimeheaders.ErrEmpty, line: 0},
 		{name: "line too long", in: "A: 0123456789\n\n", lim: mimeheaders.Limits{MaxLineBytes: 10}, err: mimeheaders.ErrLineTooLong, line: 1},
 		{name: "line at limit", in: "A: 0123456\n\n", lim: mimeheaders.Limits{MaxLineBytes: 11}},
 		{name: "line too long after from", in: "From x\nB: 1\nA: 0123456789\n\n", lim: mimeheaders.Limits{MaxLineBytes: 10}, err: mimeheaders.ErrLineTooLong, line: 3, off: 12},

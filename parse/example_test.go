@@ -32,14 +32,17 @@ func ExampleParseTags() {
 	// Output:
 	// ["campaign=spring" "variant=b"]
 	// "campaign=spring, variant=b"
-	// tag 4 "oops": parse: tag is not name=value
+	// malformed tag "oops": not name=value
 }
 
 func ExampleValidateTag() {
 	err := parse.ValidateTag(parse.Tag{Name: "campaign", Value: "spring\r\nBcc: x"})
 	var ve *parse.ValueError
 	if errors.As(err, &ve) {
-		fmt.Printf("%v %q %d\n", errors.Is(err, parse.ErrInvalidTagValue), ve.Value, ve.Offset)
+		fmt.Printf("%v %q %d\n", errors.Is(err, parse.ErrInvalidTagValue), ve.Value, ve.Column)
 	}
-	// Output: true "spring\r\nBcc: x" 6
+	fmt.Println(err)
+	// Output:
+	// true "spring\r\nBcc: x" 7
+	// invalid tag value "spring\r\nBcc: x": "\r" is not allowed
 }

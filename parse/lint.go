@@ -29,7 +29,7 @@ const (
 )
 
 // ErrUnknownAPI is returned by ParseAPI for a name it does not know.
-var ErrUnknownAPI = errors.New("parse: unknown API (want v1, v2 or smtp)")
+var ErrUnknownAPI = errors.New("unknown API")
 
 // ParseAPI returns the API named s: "v1", "v2" or "smtp", ignoring case.
 func ParseAPI(s string) (API, error) {
@@ -41,7 +41,7 @@ func ParseAPI(s string) (API, error) {
 	case "v2":
 		return V2, nil
 	}
-	return SMTP, fmt.Errorf("%w: %q", ErrUnknownAPI, s)
+	return SMTP, fmt.Errorf("%w %q: want v1, v2 or smtp", ErrUnknownAPI, s)
 }
 
 func (a API) String() string {

@@ -42,6 +42,10 @@ var lintPad = map[string]int64{
 func formatFindings(fs []parse.Finding) string {
 	var sb strings.Builder
 	for _, f := range fs {
+		if f.Column > 0 {
+			fmt.Fprintf(&sb, "%d:%d: %s: %s: %s\n", f.Line, f.Column, f.Severity, f.Code, f.Message)
+			continue
+		}
 		fmt.Fprintf(&sb, "%d: %s: %s: %s\n", f.Line, f.Severity, f.Code, f.Message)
 	}
 	return sb.String()

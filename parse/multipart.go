@@ -16,7 +16,7 @@ import (
 
 // errHeaderTooLarge is returned for a header, with the preamble before it,
 // that overspends its feeder's budget.
-var errHeaderTooLarge = errors.New("parse: part header too large")
+var errHeaderTooLarge = errors.New("part header too large")
 
 // A structureError is MIME structure the reader cannot follow: a header
 // that does not parse, or boundary lines out of place. Text is worded as

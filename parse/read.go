@@ -64,12 +64,17 @@ const (
 // message.
 type Finding struct {
 	Line     int    // 1-based line of the message where the field starts
+	Column   int    // 1-based byte of that line at fault, 0 when the field or line as a whole is
 	Code     string // one of the Code* constants
 	Severity Severity
 	Message  string
 }
 
+// String returns the finding as "line 3, column 12: error: tag-invalid: message".
 func (f Finding) String() string {
+	if f.Column > 0 {
+		return fmt.Sprintf("line %d, column %d: %s: %s: %s", f.Line, f.Column, f.Severity, f.Code, f.Message)
+	}
 	return fmt.Sprintf("line %d: %s: %s: %s", f.Line, f.Severity, f.Code, f.Message)
 }
 
@@ -93,6 +98,44 @@ type Info struct {
 // add appends a finding.
 func (in *Info) add(line int, code string, sev Severity, format string, args ...any) {
 	in.Findings = append(in.Findings, Finding{Line: line, Code: code, Severity: sev, Message: fmt.Sprintf(format, args...)})
+}
+
+// addValue appends a finding for err, a *ValueError about the value of f
+// starting at byte off of f.Value(), placed at the byte at fault.
+func (in *Info) addValue(f mimeheaders.Field, off int, code string, sev Severity, err error, suffix string) {
+	line, col := f.Line(), 0
+	if ve, ok := errors.AsType[*ValueError](err); ok && ve.Column > 0 {
+		line, col = valuePos(f, off+ve.Column-1)
+	}
+	in.Findings = append(in.Findings, Finding{Line: line, Column: col, Code: code, Severity: sev, Message: err.Error() + suffix})
+}
+
+// valuePos returns the line of the message and the 1-based column of byte
+// i of f.Value().
+func valuePos(f mimeheaders.Field, i int) (line, col int) {
+	raw := f.Raw()
+	colon := bytes.IndexByte(raw, ':')
+	// Value drops line breaks, then trims SP and HTAB at both ends.
+	k, lead := 0, true // k: bytes Value keeps, lead: still in the leading blanks
+	line, start := f.Line(), 0
+	for j := colon + 1; j < len(raw); j++ {
+		c := raw[j]
+		if c == '\n' || c == '\r' && j+1 < len(raw) && raw[j+1] == '\n' {
+			if c == '\n' {
+				line, start = line+1, j+1
+			}
+			continue
+		}
+		if lead && (c == ' ' || c == '\t') {
+			continue
+		}
+		lead = false
+		if k == i {
+			return line, j - start + 1
+		}
+		k++
+	}
+	return f.Line(), 0
 }
 
 // HasErrors reports whether any finding has severity Error.
@@ -163,20 +206,24 @@ func Inspect(h *mimeheaders.Header, opts *Options) *Info {
 				add(line, CodeConfigSetDuplicate, Error, "%s appears again (first value %q): how SES resolves duplicates is undocumented", f.Name(), in.ConfigurationSet)
 			}
 			if err := ValidateConfigurationSet(v); err != nil {
-				add(line, CodeConfigSetInvalid, Error, "%v", err)
+				in.addValue(f, 0, CodeConfigSetInvalid, Error, err, "")
 			}
 		case f.Is(TagsField):
 			tagFields++
 			if tagFields > 1 {
 				add(line, CodeTagsDuplicate, Error, "%s appears again: how SES resolves duplicates is undocumented", f.Name())
 			}
-			tags, err := ParseTags(f.Value())
+			tags, pos, err := parseTags(f.Value())
 			if err != nil {
-				add(line, CodeTagMalformed, Error, "%v", err)
+				in.addValue(f, 0, CodeTagMalformed, Error, err, "")
 			}
-			for _, t := range tags {
+			for i, t := range tags {
 				if err := ValidateTag(t); err != nil {
-					add(line, CodeTagInvalid, Error, "%v", err)
+					off := pos[i].name
+					if errors.Is(err, ErrInvalidTagValue) {
+						off = pos[i].value
+					}
+					in.addValue(f, off, CodeTagInvalid, Error, err, "")
 				}
 				if seenTag[t.Name] > 0 {
 					add(line, CodeTagDuplicateName, Error, "tag %q appears again", t.Name)
@@ -195,9 +242,8 @@ func Inspect(h *mimeheaders.Header, opts *Options) *Info {
 					add(line, CodeHeaderDuplicate, Error, "%s appears again: only one value can be a dimension", f.Name())
 				}
 				seenHeader[name]++
-				var ve *ValueError
-				if err := ValidateHeader(hd); errors.As(err, &ve) && ve.What == "header value" {
-					add(line, CodeHeaderInvalid, Warning, "%v (CloudWatch drops metrics for it)", err)
+				if err := ValidateHeader(hd); errors.Is(err, ErrInvalidHeaderValue) {
+					in.addValue(f, 0, CodeHeaderInvalid, Warning, err, " (CloudWatch drops metrics for it)")
 				}
 				break
 			}

@@ -1,53 +1,53 @@
 package parse
 
 import (
-	"errors"
-	"fmt"
 	"slices"
 	"strings"
 )
-
-// ErrMalformedTag is wrapped by a *TagError for an item of a tags field that
-// is not name=value.
-var ErrMalformedTag = errors.New("parse: tag is not name=value")
-
-// A TagError reports an item of a tags field that ParseTags cannot read.
-type TagError struct {
-	Item int    // 1-based index of the item among the ','-separated items
-	Text string // the item, trimmed
-	Err  error  // ErrMalformedTag
-}
-
-func (e *TagError) Error() string { return fmt.Sprintf("tag %d %q: %v", e.Item, e.Text, e.Err) }
-
-func (e *TagError) Unwrap() error { return e.Err }
 
 // ParseTags reads the value of an X-SES-MESSAGE-TAGS field: items separated
 // by ',', each "name=value". SP and HTAB around items, names and values are
 // trimmed and empty items are ignored. It does not validate names and values
 // (see ValidateTag). It returns the tags it could read; the error, if any,
-// is a *TagError for the first item that has no '=' or an empty name.
+// is a *ValueError wrapping ErrMalformedTag for the first item that has no
+// '=' or an empty name, its Column the item's first byte in value.
 func ParseTags(value string) ([]Tag, error) {
+	tags, _, err := parseTags(value)
+	return tags, err
+}
+
+// A tagPos gives the offsets in a tags field value of a tag's name and value.
+type tagPos struct{ name, value int }
+
+// parseTags is ParseTags, also returning where each tag is in value.
+func parseTags(value string) ([]Tag, []tagPos, error) {
 	var (
 		tags  []Tag
+		pos   []tagPos
 		first error
 	)
-	for i, item := range strings.Split(value, ",") {
-		item = strings.Trim(item, " \t")
+	at := 0 // offset of the item in value
+	for _, raw := range strings.Split(value, ",") {
+		start := at + len(raw) - len(strings.TrimLeft(raw, " \t"))
+		at += len(raw) + 1
+		item := strings.Trim(raw, " \t")
 		if item == "" {
 			continue
 		}
-		name, val, ok := strings.Cut(item, "=")
-		name = strings.Trim(name, " \t")
+		rawName, rawVal, ok := strings.Cut(item, "=")
+		name := strings.Trim(rawName, " \t")
 		if !ok || name == "" {
 			if first == nil {
-				first = &TagError{Item: i + 1, Text: item, Err: ErrMalformedTag}
+				first = &ValueError{Value: item, Column: start + 1, Err: ErrMalformedTag}
 			}
 			continue
 		}
-		tags = append(tags, Tag{Name: name, Value: strings.Trim(val, " \t")})
+		val := strings.Trim(rawVal, " \t")
+		vstart := start + len(rawName) + 1 + len(rawVal) - len(strings.TrimLeft(rawVal, " \t"))
+		tags = append(tags, Tag{Name: name, Value: val})
+		pos = append(pos, tagPos{name: start, value: vstart})
 	}
-	return tags, first
+	return tags, pos, first
 }
 
 // MergeTags returns existing merged with set, as a new slice: the existing

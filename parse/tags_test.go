@@ -50,15 +50,17 @@ func TestParseTags(t *testing.T) {
 			if !errors.Is(err, parse.ErrMalformedTag) {
 				t.Fatalf("ParseTags(%q) error %v, want ErrMalformedTag", tc.in, err)
 			}
-			te, ok := errors.AsType[*parse.TagError](err)
+			ve, ok := errors.AsType[*parse.ValueError](err)
 			if !ok {
-				t.Fatalf("error %T is not a *parse.TagError", err)
+				t.Fatalf("error %T is not a *parse.ValueError", err)
 			}
-			if te.Item != tc.item || te.Text != tc.text {
-				t.Errorf("TagError{Item: %d, Text: %q}, want {%d, %q}", te.Item, te.Text, tc.item, tc.text)
+			item := strings.Split(tc.in, ",")[tc.item-1]
+			col := strings.Index(tc.in, item) + len(item) - len(strings.TrimLeft(item, " \t")) + 1
+			if ve.Value != tc.text || ve.Column != col {
+				t.Errorf("ValueError{Value: %q, Column: %d}, want {%q, %d}", ve.Value, ve.Column, tc.text, col)
 			}
-			if !strings.Contains(te.Error(), tc.text) {
-				t.Errorf("Error() = %q does not name the item", te.Error())
+			if !strings.Contains(ve.Error(), tc.text) {
+				t.Errorf("Error() = %q does not name the item", ve.Error())
 			}
 		})
 	}
@@ -100,8 +102,9 @@ func FuzzParseTags(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		tags, err := parse.ParseTags(s)
 		if err != nil {
-			te, ok := errors.AsType[*parse.TagError](err)
-			if !ok || !errors.Is(err, parse.ErrMalformedTag) || te.Item < 1 || te.Item > strings.Count(s, ",")+1 {
+			ve, ok := errors.AsType[*parse.ValueError](err)
+			if !ok || !errors.Is(err, parse.ErrMalformedTag) || ve.Column < 1 || ve.Column > len(s) ||
+				!strings.HasPrefix(s[ve.Column-1:], ve.Value) {
 				t.Fatalf("ParseTags(%q) error %#v", s, err)
 			}
 		}

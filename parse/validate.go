@@ -24,32 +24,62 @@ const (
 
 // Errors wrapped by *ValueError.
 var (
-	ErrInvalidConfigurationSet = errors.New("parse: configuration set must be 1-64 bytes of A-Z a-z 0-9 _ -")
-	ErrInvalidTagName          = errors.New("parse: tag name must be 1-256 bytes of A-Z a-z 0-9 _ -")
-	ErrReservedTagName         = errors.New("parse: tag name with ':' is reserved (only ses:feedback-id-a and ses:feedback-id-b may be sent)")
-	ErrInvalidTagValue         = errors.New("parse: tag value must be 1-256 bytes of A-Z a-z 0-9 _ -")
-	ErrInvalidHeaderName       = errors.New("parse: header name must be 1 or more bytes of A-Z a-z 0-9 _ -")
-	ErrReservedHeaderName      = errors.New("parse: header name is reserved (X-SES-*, address, structural or unique field)")
-	ErrInvalidHeaderValue      = errors.New("parse: header value must be 1 or more bytes of A-Z a-z 0-9 _ @ . - and fit on one 998-byte line")
+	ErrInvalidConfigurationSet = errors.New("invalid configuration set")
+	ErrInvalidTagName          = errors.New("invalid tag name")
+	ErrReservedTagName         = errors.New("reserved tag name")
+	ErrInvalidTagValue         = errors.New("invalid tag value")
+	ErrInvalidHeaderName       = errors.New("invalid header name")
+	ErrReservedHeaderName      = errors.New("reserved header name")
+	ErrInvalidHeaderValue      = errors.New("invalid header value")
+	ErrMalformedTag            = errors.New("malformed tag")
 )
 
 // A ValueError reports a configuration set, tag or header that SES would
-// reject or silently ignore.
+// reject or silently ignore. Its text names the value and what is wrong
+// with it: `invalid tag value "a.b": "." is not allowed`.
 type ValueError struct {
-	What   string // "configuration set", "tag name", "tag value", "header name" or "header value"
 	Value  string // the value as given
-	Offset int    // byte offset of the first bad byte, -1 when the length or the name itself is at fault
-	Err    error  // one of the ErrInvalid* or ErrReserved* sentinels
+	Column int    // 1-based byte of Value at fault; 0 when its length, or the name itself, is
+	Err    error  // one of the ErrInvalid*, ErrReserved* or ErrMalformedTag sentinels
 }
 
 func (e *ValueError) Error() string {
-	if e.Offset >= 0 && e.Offset < len(e.Value) {
-		return fmt.Sprintf("invalid %s %q: byte %d (%q): %v", e.What, e.Value, e.Offset, e.Value[e.Offset:e.Offset+1], e.Err)
+	if e.Value == "" && e.Err != ErrMalformedTag {
+		return fmt.Sprintf("%v: empty", e.Err)
 	}
-	return fmt.Sprintf("invalid %s %q: %v", e.What, e.Value, e.Err)
+	return fmt.Sprintf("%v %s: %s", e.Err, quote(e.Value), e.reason())
+}
+
+// reason says what is wrong with the value.
+func (e *ValueError) reason() string {
+	switch {
+	case e.Err == ErrReservedTagName:
+		return `only ses:feedback-id-a and ses:feedback-id-b may contain ":"`
+	case e.Err == ErrReservedHeaderName:
+		return "X-SES-*, Content-*, Resent-*, ARC-*, address, trace and unique fields cannot be tag headers"
+	case e.Err == ErrMalformedTag:
+		return "not name=value"
+	case e.Column > 0 && e.Column <= len(e.Value):
+		return fmt.Sprintf("%q is not allowed", e.Value[e.Column-1:e.Column])
+	case e.Err == ErrInvalidConfigurationSet:
+		return fmt.Sprintf("longer than %d bytes", MaxConfigurationSetLen)
+	case e.Err == ErrInvalidTagName || e.Err == ErrInvalidTagValue:
+		return fmt.Sprintf("longer than %d bytes", MaxTagLen)
+	case e.Err == ErrInvalidHeaderValue:
+		return "does not fit on one 998-byte line with its name"
+	}
+	return "not allowed"
 }
 
 func (e *ValueError) Unwrap() error { return e.Err }
+
+// quote returns s quoted, cut to 64 bytes.
+func quote(s string) string {
+	if len(s) > 64 {
+		return fmt.Sprintf("%q...", s[:64])
+	}
+	return fmt.Sprintf("%q", s)
+}
 
 // A Tag is one SES message tag.
 type Tag struct {
@@ -70,7 +100,7 @@ type Header struct {
 // ValidateConfigurationSet reports whether name is a valid configuration set
 // name: 1 to 64 bytes of A-Z, a-z, 0-9, '_' and '-'.
 func ValidateConfigurationSet(name string) error {
-	return checkToken("configuration set", name, MaxConfigurationSetLen, "", ErrInvalidConfigurationSet)
+	return checkToken(name, MaxConfigurationSetLen, "", ErrInvalidConfigurationSet)
 }
 
 // ValidateTag reports whether t can be sent to SES: name and value 1 to 256
@@ -80,12 +110,12 @@ func ValidateConfigurationSet(name string) error {
 func ValidateTag(t Tag) error {
 	if strings.Contains(t.Name, ":") {
 		if t.Name != "ses:feedback-id-a" && t.Name != "ses:feedback-id-b" {
-			return &ValueError{What: "tag name", Value: t.Name, Offset: strings.IndexByte(t.Name, ':'), Err: ErrReservedTagName}
+			return &ValueError{Value: t.Name, Column: strings.IndexByte(t.Name, ':') + 1, Err: ErrReservedTagName}
 		}
-	} else if err := checkToken("tag name", t.Name, MaxTagLen, "", ErrInvalidTagName); err != nil {
+	} else if err := checkToken(t.Name, MaxTagLen, "", ErrInvalidTagName); err != nil {
 		return err
 	}
-	return checkToken("tag value", t.Value, MaxTagLen, "", ErrInvalidTagValue)
+	return checkToken(t.Value, MaxTagLen, "", ErrInvalidTagValue)
 }
 
 // ValidateHeader reports whether h can be written as a custom tag header:
@@ -93,31 +123,31 @@ func ValidateTag(t Tag) error {
 // ReservedHeader), and a value of A-Z, a-z, 0-9, '_', '@', '.' and '-' that
 // fits with its name on one line of 998 bytes.
 func ValidateHeader(h Header) error {
-	if err := checkToken("header name", h.Name, 0, "", ErrInvalidHeaderName); err != nil {
+	if err := checkToken(h.Name, 0, "", ErrInvalidHeaderName); err != nil {
 		return err
 	}
 	if ReservedHeader(h.Name) {
-		return &ValueError{What: "header name", Value: h.Name, Offset: -1, Err: ErrReservedHeaderName}
+		return &ValueError{Value: h.Name, Err: ErrReservedHeaderName}
 	}
-	if err := checkToken("header value", h.Value, 0, "@.", ErrInvalidHeaderValue); err != nil {
+	if err := checkToken(h.Value, 0, "@.", ErrInvalidHeaderValue); err != nil {
 		return err
 	}
 	if len(h.Name)+2+len(h.Value) > mimeheaders.MaxLineLength {
-		return &ValueError{What: "header value", Value: h.Value, Offset: -1, Err: ErrInvalidHeaderValue}
+		return &ValueError{Value: h.Value, Err: ErrInvalidHeaderValue}
 	}
 	return nil
 }
 
 // checkToken checks that s is 1..max bytes (max <= 0: no upper bound) of
 // A-Z a-z 0-9 _ - and the bytes in extra.
-func checkToken(what, s string, max int, extra string, sentinel error) error {
+func checkToken(s string, max int, extra string, sentinel error) error {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; !isTokenByte(c) && strings.IndexByte(extra, c) < 0 {
-			return &ValueError{What: what, Value: s, Offset: i, Err: sentinel}
+			return &ValueError{Value: s, Column: i + 1, Err: sentinel}
 		}
 	}
 	if s == "" || (max > 0 && len(s) > max) {
-		return &ValueError{What: what, Value: s, Offset: -1, Err: sentinel}
+		return &ValueError{Value: s, Err: sentinel}
 	}
 	return nil
 }

@@ -75,5 +75,5 @@ func ExampleError() {
 	_, err := rules.Parse("rules.toml", []byte("[[rule]]\nmail_from = \"*@example.com\"\nconfig_set = \"news letter\"\n"))
 	fmt.Println(err)
 	// Output:
-	// rules.toml:3:14: rule 1: config_set: invalid configuration set "news letter": byte 4 (" "): parse: configuration set must be 1-64 bytes of A-Z a-z 0-9 _ -
+	// rules.toml:3:14: rule 1: config_set: invalid configuration set "news letter": " " is not allowed
 }

@@ -77,7 +77,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// to -o: a mirror of the tree; the bad file fails, the rest run
 	code, _, errs := exe(t, bin, dir, "", "inject", "-r", "-o", "out", "-j", "2", "--config-set", "news", "tree")
-	if code != 1 || !strings.Contains(errs, "sesmime: tree/d1/bad.eml: line 1: mimeheaders: header line too long") {
+	if code != 1 || !strings.Contains(errs, "sesmime: tree/d1/bad.eml: line 1: header line is longer than 65,536 bytes") {
 		t.Errorf("-o: code %d, stderr %q", code, errs)
 	}
 	for name, data := range files {

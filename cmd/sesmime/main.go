@@ -201,11 +201,7 @@ func usagef(verb, format string, args ...any) error {
 
 // reportUsage prints a usage error and returns exitUsage.
 func reportUsage(stderr io.Writer, verb string, err error) int {
-	msg := err.Error()
-	if strings.HasPrefix(msg, verb+": ") {
-		msg = msg[len(verb)+2:]
-	}
-	fmt.Fprintf(stderr, "sesmime %s: %s\nRun 'sesmime help %s' for usage.\n", verb, msg, verb)
+	fmt.Fprintf(stderr, "sesmime %s: %v\nRun 'sesmime help %s' for usage.\n", verb, err, verb)
 	return exitUsage
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,9 +118,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"inject"}, []string{"nothing to inject"}},
 		{[]string{"strip"}, []string{"nothing to strip"}},
 		{[]string{"inject", "--nope"}, []string{"-nope"}},
-		{[]string{"inject", "--config-set", "a.b"}, []string{`"a.b"`, "configuration set must be 1-64 bytes"}},
-		{[]string{"inject", "--config-set", ""}, []string{"configuration set must be"}},
-		{[]string{"inject", "--tag", "campaign=a@b"}, []string{`"a@b"`, "tag value must be"}},
+		{[]string{"inject", "--config-set", "a.b"}, []string{`sesmime inject: invalid configuration set "a.b": "." is not allowed`}},
+		{[]string{"inject", "--config-set", ""}, []string{"sesmime inject: --config-set: invalid configuration set: empty"}},
+		{[]string{"inject", "--tag", "campaign=a@b"}, []string{`sesmime inject: tag 1: invalid tag value "a@b": "@" is not allowed`}},
 		{[]string{"inject", "--tag", "ses:x=1"}, []string{`"ses:x"`, "reserved"}},
 		{[]string{"inject", "--tag", "novalue"}, []string{"NAME=VALUE"}},
 		{[]string{"inject", "--tag", "a=1", "--tag", "a=2"}, []string{"given twice"}},
@@ -138,7 +139,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"inject", "--config-set", "n", "--json", "a.eml"}, []string{"--json"}},
 		{[]string{"inject", "--config-set", "n", "-r", "-o", "sub/out", "."}, []string{"inside the input directory"}},
 		{[]string{"inject", "--config-set", "n", "-o", "out", "../x.eml"}, []string{"-o cannot mirror ../x.eml, which leaves the current directory"}},
-		{[]string{"strip", "--tags", "--header", "a:b", "a.eml"}, []string{`"a:b"`}},
+		{[]string{"strip", "--tags", "--header", "a:b", "a.eml"}, []string{`sesmime strip: invalid option: field name to remove "a:b"`}},
 		{[]string{"help", "nope"}, []string{"unknown verb"}},
 		{[]string{"version", "x"}, []string{"usage"}},
 	}
@@ -369,9 +370,9 @@ func TestRecursion(t *testing.T) {
 var badMessages = map[string]struct {
 	msg, want string
 }{
-	"long.eml":   {"Subject: " + strings.Repeat("x", 70<<10) + "\n\nb\n", "line 1: mimeheaders: header line too long"},
-	"empty.eml":  {"", "mimeheaders: empty message"},
-	"merge.eml":  {"Subject: s\nX-SES-MESSAGE-TAGS: a=b, broken\n\nb\n", "line 2: inject: existing tags cannot be merged"},
+	"long.eml":   {"Subject: " + strings.Repeat("x", 70<<10) + "\n\nb\n", "line 1: header line is longer than 65,536 bytes"},
+	"empty.eml":  {"", "empty message"},
+	"merge.eml":  {"Subject: s\nX-SES-MESSAGE-TAGS: a=b, broken\n\nb\n", `line 2: cannot merge existing tags: malformed tag "broken": not name=value`},
 	"second.eml": {"Subject: s\nX-A: " + strings.Repeat("y", 70<<10) + "\n\nb\n", "line 2: "},
 }
 
@@ -524,7 +525,7 @@ func TestJSONAndSummary(t *testing.T) {
 		t.Errorf("code %d", code)
 	}
 	want := `{"path":"a.eml","changed":true,"bytes":77,"changes":[{"op":"added","field":"X-SES-CONFIGURATION-SET","line":0,"old":"","new":"n"}]}
-{"path":"b.eml","changed":false,"bytes":0,"error":"mimeheaders: empty message"}
+{"path":"b.eml","changed":false,"bytes":0,"error":"empty message"}
 {"path":"c.eml","changed":false,"bytes":0}
 {"summary":{"files":3,"changed":1,"unchanged":1,"failed":1,"skipped":0,"bytes":77,"elapsed_seconds":0}}
 `
@@ -580,10 +581,11 @@ func TestDescribe(t *testing.T) {
 		err  error
 		want string
 	}{
-		{&inject.ExistingTagsError{Line: 4, Err: errors.New("parse: bad")}, "line 4: inject: existing tags cannot be merged: parse: bad"},
-		{&mimeheaders.SyntaxError{Line: 3, Offset: 9, Text: "oops", Err: mimeheaders.ErrLineTooLong}, `line 3: mimeheaders: header line too long: "oops"`},
-		{&mimeheaders.SyntaxError{Line: 1, Err: mimeheaders.ErrEmpty}, "mimeheaders: empty message"},
+		{&inject.ExistingTagsError{Line: 4, Err: errors.New("bad")}, "line 4: cannot merge existing tags: bad"},
+		{&mimeheaders.SyntaxError{Line: 3, Offset: 9, Text: "oops", Limit: 65536, Err: mimeheaders.ErrLineTooLong}, `line 3: header line is longer than 65,536 bytes: "oops"`},
+		{&mimeheaders.SyntaxError{Err: mimeheaders.ErrEmpty}, "empty message"},
 		{errors.New("plain"), "plain"},
+		{&fs.PathError{Op: "open", Path: "p", Err: fs.ErrPermission}, "open: permission denied"},
 	} {
 		if got := describe("p", tc.err); got != tc.want {
 			t.Errorf("describe(%v) = %q, want %q", tc.err, got, tc.want)

@@ -20,7 +20,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sesmime/sesmime/inject"
-	"github.com/sesmime/sesmime/mimeheaders"
 )
 
 // now is the clock of the summary; tests may swap it.
@@ -466,18 +465,10 @@ func (r *reporter) line(w io.Writer, format string, args ...any) {
 	fmt.Fprintf(r.bar.lines(w), format, args...)
 }
 
-// describe returns the text of err for the file path, in the form
-// "line N: reason" when err is about a line of the message.
+// describe returns the text of err for the file path: the error as it
+// is, except that a *fs.PathError about path itself leaves out the path
+// the line already starts with.
 func describe(path string, err error) string {
-	if se, ok := errors.AsType[*mimeheaders.SyntaxError](err); ok && error(se) == err && errors.Is(se.Err, mimeheaders.ErrEmpty) {
-		return se.Err.Error() // an empty file has no line 1
-	}
-	if se, ok := errors.AsType[*mimeheaders.SyntaxError](err); ok && error(se) == err {
-		if se.Text != "" {
-			return fmt.Sprintf("line %d: %v: %q", se.Line, se.Err, se.Text)
-		}
-		return fmt.Sprintf("line %d: %v", se.Line, se.Err)
-	}
 	if pe, ok := errors.AsType[*fs.PathError](err); ok && error(pe) == err && pe.Path == path {
 		return pe.Op + ": " + pe.Err.Error()
 	}

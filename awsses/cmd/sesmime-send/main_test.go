@@ -131,7 +131,7 @@ func TestSendFailures(t *testing.T) {
 		!strings.Contains(reps[1].Error, "disagree") || reps[2].MessageID != "0100019a-fake-000002" {
 		t.Errorf("reports %+v", reps)
 	}
-	for _, want := range []string{"a.eml: awsses: sesv2:", "b.eml: line 1: awsses: message and options disagree", "1 sent, 2 failed"} {
+	for _, want := range []string{"a.eml: sesv2:", "b.eml: line 1: message and options disagree", "1 sent, 2 failed"} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("stderr %q lacks %q", errs, want)
 		}
