@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !unix
 
 package main
 
@@ -7,14 +7,19 @@ import (
 	"os"
 )
 
-// openRegular opens path, which a directory listing found to be a regular
-// file, for reading.
+// openRegular opens path for reading and checks that it is a regular file.
 func openRegular(path string) (*os.File, fs.FileInfo, error) {
-	return openInput(path, true, false)
-}
-
-// openTemp creates the file name for writing, failing with an error that
-// matches fs.ErrExist when it exists.
-func openTemp(name string) (*os.File, error) {
-	return os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = notRegular(fi.Mode())
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
 }

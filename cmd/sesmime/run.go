@@ -66,6 +66,7 @@ func runRewrite(ctx context.Context, verb string, args []string, stdin io.Reader
 		return reportUsage(stderr, verb, err)
 	}
 	p := &processor{c: c, rw: rw, stdin: stdin, stdout: stdout}
+	p.commit.Barrier = testBarrier
 	if c.outDir != "" && !c.dryRun {
 		if err := os.MkdirAll(c.outDir, 0o777); err != nil {
 			fmt.Fprintf(stderr, "sesmime: -o: %v\n", err)
@@ -157,7 +158,7 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 		rep.enc = newJSONOut(stdout)
 	}
 	var settle func([]outcome)
-	if syncFSWorks && (c.inPlace || c.outDir != "") && !c.dryRun {
+	if (c.inPlace || c.outDir != "") && !c.dryRun {
 		settle = p.settle
 	}
 	var listed, done int
