@@ -8,9 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
 )
-
 
 // TestInPlaceBatches: -i over many files in several directories, in
 // batches with reused temporary files, gives every file its rewrite, keeps
@@ -59,8 +57,6 @@ func TestInPlaceBatches(t *testing.T) {
 		}
 	}
 }
-
-
 
 // TestReadSmall: a file read whole reports io.EOF with all its bytes,
 // whatever its stat size said; a larger one fills the buffer.
