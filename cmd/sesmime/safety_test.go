@@ -498,7 +498,7 @@ func TestNonRegularRefused(t *testing.T) {
 		{[]string{"-o", "out", "fifo.eml"}, "not a regular file (named pipe)"},
 		{[]string{"--dry-run", "fifo.eml"}, "not a regular file (named pipe)"},
 		{[]string{"-i", "fifo.eml"}, "not a regular file (named pipe)"},
-		{[]string{"-o", "out", "/dev/zero"}, "-o mirrors relative paths"},
+		{[]string{"-o", "out", "/dev/zero"}, "not a regular file (device)"},
 		{[]string{"--dry-run", "/dev/zero"}, "not a regular file (device)"},
 		{[]string{"-o", "out", "tree/zero.eml"}, "not a regular file (device)"},
 		{[]string{"-o", "out", "tree/pipe.eml"}, "not a regular file (named pipe)"},
@@ -519,7 +519,7 @@ func TestNonRegularRefused(t *testing.T) {
 			t.Fatalf("%q: still running after 10 s", tt.args)
 		}
 	}
-	if b, err := os.ReadFile("out/tree/ok.eml"); err != nil || !strings.Contains(string(b), "news") {
+	if b, err := os.ReadFile("out/ok.eml"); err != nil || !strings.Contains(string(b), "news") {
 		t.Errorf("the regular file beside them: %q, %v", b, err)
 	}
 }
