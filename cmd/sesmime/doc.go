@@ -34,26 +34,23 @@
 //
 // # In place
 //
-// With -i each message is written to a temporary file (.sesmime-*.tmp) in
-// the same directory, given the original's mode bits (and owner, when
-// allowed), synced and then swapped with the original (renameat2
-// RENAME_EXCHANGE, or a rename where the file system cannot), so a reader
-// sees the old or the new message, never a mix. On Linux the sync is done a
-// batch at a time, one syncfs(2) per file system for up to 64 files of a
-// worker, and once more at the end; elsewhere each file is fsynced. Once a
-// swap is synced, the original's inode is reused as the temporary file of a
-// later message of the directory, or moved to the next directory the run
-// goes to and used there, unless it has another link or extended
-// attributes or is otherwise unlike a new file there (owner, the group of a
-// set-group-ID directory, inherited inode flags); the ones left are removed
-// at the end. A file whose message
-// would not change is left alone, mtime included. A symbolic link named on
-// the command line stays a link: its target is rewritten. The file gets
-// another inode, so other hard links keep the old message. On an error the
-// original is untouched and the temporary file is removed; on SIGINT or
-// SIGTERM the files in flight are finished, no new file is started, and
-// sesmime exits with 128 plus the signal number. With -o files are written
-// the same way, renamed rather than swapped.
+// With -i a reader, a crash or a second run sees each file as its old or its
+// new message, never a mix or another message. The new message is written,
+// readable by its owner only, to a temporary file (.sesmime-*.tmp) in the
+// same directory, made durable (on Linux one syncfs(2) per file system and
+// batch; elsewhere an fsync per file, and on Windows the last renames may
+// be lost in a crash), given the original's owner, group, mode (set-ID bits
+// included) and extended attributes (ACLs too), and renamed over the
+// original. A file whose metadata cannot be kept is refused and left as it
+// was. A descriptor opened before keeps reading the old message; other
+// hard links keep it too. A file whose message would not change is left
+// alone, mtime included. A symbolic link named on the command line stays a
+// link: its target is rewritten. On an error the original is untouched and
+// the temporary file is removed; on SIGINT or SIGTERM the files in flight
+// are finished, no new file is started, and sesmime exits with 128 plus the
+// signal number. -o writes its files the same way, keeping mode, ACL and
+// user.* attributes (and the owner, as root). -i, -o and --dry-run refuse
+// named pipes, devices and sockets without opening them.
 //
 // # Reports
 //
