@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/sesmime/sesmime/awsses"
-	"github.com/sesmime/sesmime/awsses/internal/fakeses"
+	"github.com/sesmime/sesmime/awsses/fakeses"
 	"github.com/sesmime/sesmime/parse"
 )
 

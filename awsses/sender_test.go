@@ -24,7 +24,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sesmime/sesmime/awsses"
-	"github.com/sesmime/sesmime/awsses/internal/fakeses"
+	"github.com/sesmime/sesmime/awsses/fakeses"
 	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/parse"
 )

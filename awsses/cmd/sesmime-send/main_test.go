@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesmime/sesmime/awsses/internal/fakeses"
+	"github.com/sesmime/sesmime/awsses/fakeses"
 )
 
 // setup starts a fake SES and points the SDK's standard configuration at

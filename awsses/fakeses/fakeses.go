@@ -4,7 +4,11 @@
 // SESv2 SendEmail in REST-JSON — records each request, and answers as SES
 // does: a MessageId on success, Throttling / TooManyRequestsException and
 // InvalidParameterValue / BadRequestException errors in each protocol's own
-// error format. It listens on the loopback interface only.
+// error format. It also answers the send-quota calls (SES v1 GetSendQuota,
+// SESv2 GetAccount). It listens on the loopback interface only.
+//
+// It is exported for the tests of other modules of this repository (the
+// relay's); it is not part of the awsses API and may change at any time.
 package fakeses
 
 import (
@@ -68,10 +72,13 @@ func (r Request) HasParam(name string) bool {
 type Fault int
 
 const (
-	OK        Fault = iota // success with a MessageId
-	Throttle               // Throttling (v1) / TooManyRequestsException (v2)
-	Invalid                // InvalidParameterValue (v1) / BadRequestException (v2)
-	Malformed              // an HTTP 200 that is not a valid SES answer
+	OK          Fault = iota // success with a MessageId
+	Throttle                 // Throttling (v1) / TooManyRequestsException (v2)
+	Invalid                  // InvalidParameterValue (v1) / BadRequestException (v2)
+	Malformed                // an HTTP 200 that is not a valid SES answer
+	Rejected                 // MessageRejected (both APIs): a permanent refusal
+	NoConfigSet              // ConfigurationSetDoesNotExist (v1) / NotFoundException (v2)
+	Unavailable              // HTTP 503 ServiceUnavailable: a transient server error
 )
 
 // Server is a running fake SES endpoint. URL is its base endpoint, for
@@ -80,7 +87,11 @@ type Server struct {
 	URL string
 	// Respond, if set, chooses the answer to the n-th request (1-based,
 	// counted over both APIs) after the server's own validation passed.
+	// It may block, to play a slow SES.
 	Respond func(n int, r Request) Fault
+	// MaxSendRate and Max24HourSend are the send quota GetSendQuota and
+	// GetAccount report; 0 means 14 and 50000.
+	MaxSendRate, Max24HourSend float64
 
 	srv *httptest.Server
 	mu  sync.Mutex
@@ -137,6 +148,9 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request) {
 		s.problem(w, "read body: %v", err)
 		return
 	}
+	if s.quota(w, hr, body) {
+		return
+	}
 	var invalid string
 	switch {
 	case hr.Method == http.MethodPost && hr.URL.Path == "/" &&
@@ -180,13 +194,47 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request) {
 	}
 }
 
+// quota answers GetSendQuota and GetAccount; it reports whether hr was one.
+func (s *Server) quota(w http.ResponseWriter, hr *http.Request, body []byte) bool {
+	rate, max := s.MaxSendRate, s.Max24HourSend
+	if rate == 0 {
+		rate = 14
+	}
+	if max == 0 {
+		max = 50000
+	}
+	switch {
+	case hr.Method == http.MethodGet && hr.URL.Path == "/v2/email/account":
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"ProductionAccessEnabled":true,"SendingEnabled":true,"SendQuota":{"Max24HourSend":%g,"MaxSendRate":%g,"SentLast24Hours":0}}`, max, rate)
+		return true
+	case hr.Method == http.MethodPost && hr.URL.Path == "/" && bytes.Contains(body, []byte("Action=GetSendQuota")):
+		w.Header().Set("Content-Type", "text/xml")
+		fmt.Fprintf(w, `<GetSendQuotaResponse xmlns="%s">
+  <GetSendQuotaResult>
+    <Max24HourSend>%g</Max24HourSend>
+    <MaxSendRate>%g</MaxSendRate>
+    <SentLast24Hours>0</SentLast24Hours>
+  </GetSendQuotaResult>
+  <ResponseMetadata><RequestId>00000000-0000-4000-8000-000000000000</RequestId></ResponseMetadata>
+</GetSendQuotaResponse>
+`, xmlns, max, rate)
+		return true
+	}
+	return false
+}
+
 const xmlns = "http://ses.amazonaws.com/doc/2010-12-01/"
 
 func answerQuery(w http.ResponseWriter, f Fault, id, reqID, invalid string) {
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("X-Amzn-Requestid", reqID)
 	errXML := func(code, msg string) {
-		w.WriteHeader(http.StatusBadRequest)
+		if code == "ServiceUnavailable" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		} else {
+			w.WriteHeader(http.StatusBadRequest)
+		}
 		fmt.Fprintf(w, `<ErrorResponse xmlns="%s">
   <Error>
     <Type>Sender</Type>
@@ -202,6 +250,12 @@ func answerQuery(w http.ResponseWriter, f Fault, id, reqID, invalid string) {
 		errXML("Throttling", "Maximum sending rate exceeded.")
 	case Invalid:
 		errXML("InvalidParameterValue", invalid)
+	case Rejected:
+		errXML("MessageRejected", "Email address is not verified. The following identities failed the check in region US-EAST-1: nobody@example.com")
+	case NoConfigSet:
+		errXML("ConfigurationSetDoesNotExist", "Configuration set <x> does not exist.")
+	case Unavailable:
+		errXML("ServiceUnavailable", "Service is unavailable.")
 	case Malformed:
 		fmt.Fprint(w, `<SendRawEmailResponse><SendRawEmailResult><MessageId>`)
 	default:
@@ -231,6 +285,12 @@ func answerJSON(w http.ResponseWriter, f Fault, id, reqID, invalid string) {
 		errJSON(http.StatusTooManyRequests, "TooManyRequestsException", "Maximum sending rate exceeded.")
 	case Invalid:
 		errJSON(http.StatusBadRequest, "BadRequestException", invalid)
+	case Rejected:
+		errJSON(http.StatusBadRequest, "MessageRejected", "Email address is not verified. The following identities failed the check in region US-EAST-1: nobody@example.com")
+	case NoConfigSet:
+		errJSON(http.StatusNotFound, "NotFoundException", "Configuration set <x> does not exist.")
+	case Unavailable:
+		errJSON(http.StatusServiceUnavailable, "InternalFailure", "Service is unavailable.")
 	case Malformed:
 		fmt.Fprint(w, `{"MessageId":`)
 	default:

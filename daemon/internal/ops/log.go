@@ -1,0 +1,53 @@
+package ops
+
+import (
+	"encoding/json"
+	"io"
+	"sync"
+	"time"
+)
+
+// A Log writes one JSON object per line: a message's Record, or an event
+// (start, reload, shutdown). It is safe for concurrent use.
+type Log struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// NewLog returns a Log writing to w.
+func NewLog(w io.Writer) *Log { return &Log{w: w} }
+
+var now = time.Now
+
+type line struct {
+	Time       string  `json:"time"`
+	Event      string  `json:"event"`
+	UpstreamMS float64 `json:"upstream_ms,omitempty"`
+	*Record
+	Msg string `json:"msg,omitempty"`
+}
+
+// Message writes r as a "message" line.
+func (l *Log) Message(r *Record) {
+	l.write(&line{Event: "message", Record: r, UpstreamMS: float64(r.Upstream.Microseconds()) / 1000})
+}
+
+// Event writes an event line with a free text.
+func (l *Log) Event(event, msg string) {
+	l.write(&line{Event: event, Msg: msg})
+}
+
+func (l *Log) write(ln *line) {
+	if l == nil || l.w == nil {
+		return
+	}
+	ln.Time = now().UTC().Format(time.RFC3339Nano)
+	b, err := json.Marshal(ln)
+	if err != nil {
+		return
+	}
+	b = append(b, '\n')
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.w.Write(b)
+}

@@ -1,0 +1,96 @@
+package ops
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are a daemon's Prometheus collectors, registered in Registry
+// under the daemon's namespace (e.g. sesmime_relay_messages_total).
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	Messages  *prometheus.CounterVec // by result ("accepted", "rejected", "deferred") and reply code
+	Bytes     prometheus.Counter     // message bytes accepted
+	Latency   prometheus.Histogram   // seconds spent upstream per message
+	RuleHits  *prometheus.CounterVec // by rule ("default" when none matched)
+	Throttles *prometheus.CounterVec // by source ("local" rate limit, "upstream" throttling)
+	InFlight  prometheus.Gauge       // messages being handled now
+	Reloads   *prometheus.CounterVec // rules reloads by result ("ok", "error")
+}
+
+// NewMetrics returns collectors for the daemon named namespace, registered
+// with a new registry that also has the Go and process collectors.
+func NewMetrics(namespace string) *Metrics {
+	r := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: r,
+		Messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "messages_total", Help: "Messages by result and SMTP reply code.",
+		}, []string{"result", "code"}),
+		Bytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "message_bytes_total", Help: "Bytes of accepted messages.",
+		}),
+		Latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "upstream_seconds", Help: "Time spent upstream per message.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
+		}),
+		RuleHits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "rule_hits_total", Help: "Messages by the rule that decided them.",
+		}, []string{"rule"}),
+		Throttles: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "throttles_total", Help: "Messages or recipients deferred by a rate limit.",
+		}, []string{"source"}),
+		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "in_flight", Help: "Messages being handled.",
+		}),
+		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "rules_reloads_total", Help: "Rules reloads by result.",
+		}, []string{"result"}),
+	}
+	r.MustRegister(m.Messages, m.Bytes, m.Latency, m.RuleHits, m.Throttles, m.InFlight, m.Reloads,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// Observe records one finished message.
+func (m *Metrics) Observe(r *Record) {
+	m.Messages.WithLabelValues(r.Result, r.Code).Inc()
+	if r.Result == Accepted {
+		m.Bytes.Add(float64(r.Bytes))
+	}
+	if r.Rule != "" {
+		m.RuleHits.WithLabelValues(r.Rule).Inc()
+	}
+	if r.Upstream > 0 {
+		m.Latency.Observe(r.Upstream.Seconds())
+	}
+}
+
+// Results of a message.
+const (
+	Accepted = "accepted" // the upstream has it (250)
+	Rejected = "rejected" // refused for good (5xx)
+	Deferred = "deferred" // the client should retry (4xx)
+)
+
+// A Record is what is known about one message when it is done: the
+// fields of its log line and its metrics.
+type Record struct {
+	Result    string        `json:"result"`
+	Code      string        `json:"code"`  // the reply code sent to the client, "250"
+	Reply     string        `json:"reply"` // the reply text sent to the client
+	From      string        `json:"from"`
+	Rcpts     int           `json:"rcpts"`
+	Bytes     int64         `json:"bytes"`
+	Client    string        `json:"client,omitempty"`
+	AuthUser  string        `json:"auth_user,omitempty"`
+	Listener  string        `json:"listener,omitempty"`
+	Rule      string        `json:"rule,omitempty"`
+	ConfigSet string        `json:"config_set,omitempty"`
+	Tags      []string      `json:"tags,omitempty"` // name=value
+	MessageID string        `json:"message_id,omitempty"`
+	Upstream  time.Duration `json:"-"`
+	Error     string        `json:"error,omitempty"` // what went wrong, for the operator
+}

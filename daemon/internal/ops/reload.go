@@ -1,0 +1,86 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/sesmime/sesmime/rules"
+)
+
+// Rules holds the rule set in use and reloads it from its file. It is
+// safe for concurrent use: Get never blocks on a reload.
+type Rules struct {
+	path   string
+	extend func(*rules.Set) (*rules.Set, error)
+	cur    atomic.Pointer[rules.Set]
+}
+
+// LoadRules loads the rules at path (none when path is ""). extend, if
+// not nil, adjusts every loaded set (e.g. command-line defaults).
+func LoadRules(path string, extend func(*rules.Set) (*rules.Set, error)) (*Rules, error) {
+	r := &Rules{path: path, extend: extend}
+	s, err := r.load()
+	if err != nil {
+		return nil, err
+	}
+	r.cur.Store(s)
+	return r, nil
+}
+
+func (r *Rules) load() (*rules.Set, error) {
+	s, err := rules.Parse("", nil)
+	if r.path != "" {
+		s, err = rules.Load(r.path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.extend != nil {
+		return r.extend(s)
+	}
+	return s, nil
+}
+
+// Get returns the rule set in use.
+func (r *Rules) Get() *rules.Set { return r.cur.Load() }
+
+// Reload reads the file again. On an error the rules in use stay and the
+// error is returned.
+func (r *Rules) Reload() error {
+	s, err := r.load()
+	if err != nil {
+		return err
+	}
+	r.cur.Store(s)
+	return nil
+}
+
+// Run waits for signals until ctx ends or SIGTERM or SIGINT arrives (then
+// it returns, and the caller stops gracefully). On SIGHUP it reloads rs,
+// logging and counting the result; an invalid file keeps the old rules.
+func Run(ctx context.Context, rs *Rules, log *Log, m *Metrics) os.Signal {
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(ch)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case sig := <-ch:
+			if sig != syscall.SIGHUP {
+				return sig
+			}
+			if err := rs.Reload(); err != nil {
+				m.Reloads.WithLabelValues("error").Inc()
+				log.Event("reload", fmt.Sprintf("rules not reloaded, the old rules stay: %v", err))
+				continue
+			}
+			m.Reloads.WithLabelValues("ok").Inc()
+			log.Event("reload", fmt.Sprintf("rules reloaded from %s: %d rules", rs.path, rs.Get().Len()))
+		}
+	}
+}

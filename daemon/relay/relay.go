@@ -1,0 +1,686 @@
+package relay
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+	"golang.org/x/time/rate"
+
+	"github.com/sesmime/sesmime"
+	"github.com/sesmime/sesmime/awsses"
+	"github.com/sesmime/sesmime/daemon/internal/ops"
+	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/rules"
+)
+
+// Deps are what New takes besides the Config; the zero value is the
+// production setting.
+type Deps struct {
+	Log         *ops.Log                // nil: no log lines
+	Metrics     *ops.Metrics            // nil: a new set
+	Credentials aws.CredentialsProvider // nil: the SDK's default chain
+}
+
+// A Relay accepts mail on its listeners and sends it upstream.
+type Relay struct {
+	cfg      *Config
+	up       upstreamURL
+	upstream upstream
+	Rules    *ops.Rules
+	users    *Users
+	limiter  *rate.Limiter
+	mem      *budget
+	Metrics  *ops.Metrics
+	Health   ops.Health
+	log      *ops.Log
+
+	ctx    context.Context // cancelled when the shutdown deadline passes
+	cancel context.CancelFunc
+
+	draining  atomic.Bool
+	conns     chan struct{}
+	mu        sync.Mutex
+	servers   []*smtp.Server
+	addrs     []string
+	sessions  map[*session]struct{}
+	listeners []*listener
+}
+
+type listener struct {
+	cfg   Listener
+	allow []netip.Prefix
+	tls   *tls.Config
+}
+
+// New checks cfg and prepares a relay; Start begins serving.
+func New(ctx context.Context, cfg *Config, deps Deps) (*Relay, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	r := &Relay{cfg: c, Metrics: deps.Metrics, log: deps.Log, sessions: map[*session]struct{}{}}
+	if r.Metrics == nil {
+		r.Metrics = ops.NewMetrics("sesmime_relay")
+	}
+	r.up, _ = parseUpstream(c.Upstream)
+	if c.Users != "" {
+		if r.users, err = LoadUsers(c.Users); err != nil {
+			return nil, err
+		}
+	}
+	for _, l := range c.Listeners {
+		allow, tc, err := checkListener(&l, r.users != nil)
+		if err != nil {
+			return nil, err
+		}
+		r.listeners = append(r.listeners, &listener{cfg: l, allow: allow, tls: tc})
+	}
+	def, err := defaultAction(c)
+	if err != nil {
+		return nil, err
+	}
+	r.Rules, err = ops.LoadRules(c.Rules, func(s *rules.Set) (*rules.Set, error) {
+		if def == nil {
+			return s, nil
+		}
+		return s.WithDefault(*def)
+	})
+	if err != nil {
+		return nil, err
+	}
+	rateLimit := c.Rate
+	switch r.up.kind {
+	case upSESv1, upSESv2:
+		api, err := newAPIUpstream(ctx, r.up.kind, r.up.host, c.EndpointURL, deps.Credentials)
+		if err != nil {
+			return nil, err
+		}
+		if rateLimit == 0 {
+			qctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			rateLimit, err = api.sendRate(qctx)
+			cancel()
+			if err != nil {
+				return nil, fmt.Errorf("asking SES for the send rate (set rate to skip): %w", err)
+			}
+		}
+		r.upstream = api
+	default:
+		ca, err := loadCA(c.UpstreamCA)
+		if err != nil {
+			return nil, err
+		}
+		r.upstream = newSMTPUpstream(r.up.kind, r.up.host, c.UpstreamUser, c.UpstreamPassword, ca, c.UpstreamTimeout.Duration)
+	}
+	if rateLimit > 0 {
+		burst := c.Burst
+		if burst <= 0 {
+			burst = max(1, int(rateLimit))
+		}
+		r.limiter = rate.NewLimiter(rate.Limit(rateLimit), burst)
+	}
+	r.mem = &budget{limit: c.MemoryLimit}
+	r.conns = make(chan struct{}, c.MaxConnections)
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	return r, nil
+}
+
+// defaultAction is what --config-set and --tag make of the default; nil
+// when neither is given.
+func defaultAction(c *Config) (*rules.Action, error) {
+	if c.ConfigSet == "" && len(c.Tags) == 0 {
+		return nil, nil
+	}
+	var a rules.Action
+	if c.Rules != "" {
+		s, err := rules.Load(c.Rules)
+		if err != nil {
+			return nil, err
+		}
+		a = s.Default()
+	}
+	if c.ConfigSet != "" {
+		a.ConfigurationSet = c.ConfigSet
+	}
+	if len(c.Tags) > 0 {
+		a.Tags = nil
+		for _, t := range c.Tags {
+			n, v, ok := strings.Cut(t, "=")
+			if !ok {
+				return nil, fmt.Errorf("tag %q: want NAME=VALUE", t)
+			}
+			a.Tags = append(a.Tags, sesmime.Tag{Name: n, Value: v})
+		}
+	}
+	return &a, nil
+}
+
+// Start listens on every listener and serves in the background.
+func (r *Relay) Start() error {
+	for _, l := range r.listeners {
+		nl, err := net.Listen("tcp", l.cfg.Addr)
+		if err != nil {
+			r.Close()
+			return err
+		}
+		if l.cfg.TLS == "implicit" {
+			nl = tls.NewListener(nl, l.tls)
+		}
+		s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+			return r.newSession(l, c)
+		}))
+		s.Domain = localName()
+		s.LMTP = l.cfg.LMTP
+		if l.cfg.TLS == "starttls" {
+			s.TLSConfig = l.tls
+		}
+		s.MaxMessageBytes = r.cfg.MaxMessageBytes
+		s.MaxRecipients = r.cfg.MaxRecipients
+		s.MaxLineLength = r.cfg.MaxLineLength
+		s.ReadTimeout = r.cfg.ReadTimeout.Duration
+		s.WriteTimeout = r.cfg.ReadTimeout.Duration
+		host, _, _ := net.SplitHostPort(l.cfg.Addr)
+		s.AllowInsecureAuth = l.cfg.InsecureAuth || l.cfg.TLS == "implicit" || (l.cfg.TLS == "none" && isLoopback(host))
+		s.ErrorLog = discardLogger{}
+		s.EnableSMTPUTF8 = false
+		r.mu.Lock()
+		r.servers = append(r.servers, s)
+		r.addrs = append(r.addrs, nl.Addr().String())
+		r.mu.Unlock()
+		go s.Serve(&guardListener{Listener: nl, r: r, l: l})
+	}
+	r.Health.SetReady(true)
+	return nil
+}
+
+type discardLogger struct{}
+
+func (discardLogger) Printf(string, ...any) {}
+func (discardLogger) Println(...any)        {}
+
+// Addrs returns the listening addresses, in the order of the listeners.
+func (r *Relay) Addrs() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.addrs...)
+}
+
+// Shutdown stops accepting connections and new transactions, lets the
+// messages in flight finish until ctx ends, then cancels their upstream
+// calls (the clients get 4xx) and closes every connection.
+func (r *Relay) Shutdown(ctx context.Context) error {
+	r.draining.Store(true)
+	r.Health.SetReady(false)
+	r.mu.Lock()
+	servers := append([]*smtp.Server(nil), r.servers...)
+	var sessions []*session
+	for s := range r.sessions {
+		sessions = append(sessions, s)
+	}
+	r.mu.Unlock()
+	for _, s := range sessions {
+		s.closeIfIdle()
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(servers))
+	for _, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.Shutdown(ctx)
+		}()
+	}
+	// Sessions that go idle while draining are closed as they finish.
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		r.cancel()
+		for _, s := range servers {
+			s.Close()
+		}
+		<-done
+	}
+	r.cancel()
+	close(errs)
+	for err := range errs {
+		if err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close stops at once.
+func (r *Relay) Close() {
+	r.draining.Store(true)
+	r.cancel()
+	r.mu.Lock()
+	servers := append([]*smtp.Server(nil), r.servers...)
+	r.mu.Unlock()
+	for _, s := range servers {
+		s.Close()
+	}
+}
+
+// guardListener refuses clients outside the allow list and connections
+// beyond MaxConnections before the greeting.
+type guardListener struct {
+	net.Listener
+	r *Relay
+	l *listener
+}
+
+func (g *guardListener) Accept() (net.Conn, error) {
+	for {
+		c, err := g.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if len(g.l.allow) > 0 {
+			ap, _ := netip.ParseAddrPort(c.RemoteAddr().String())
+			ok := false
+			for _, p := range g.l.allow {
+				ok = ok || p.Contains(ap.Addr().Unmap())
+			}
+			if !ok {
+				go refuse(c, "554 5.7.1 Client not allowed\r\n")
+				continue
+			}
+		}
+		select {
+		case g.r.conns <- struct{}{}:
+			return &countedConn{Conn: c, release: func() { <-g.r.conns }}, nil
+		default:
+			go refuse(c, "421 4.7.0 Too many connections, try again later\r\n")
+		}
+	}
+}
+
+func refuse(c net.Conn, reply string) {
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if tc, ok := c.(*tls.Conn); ok {
+		tc.Handshake()
+	}
+	io.WriteString(c, reply)
+	c.Close()
+}
+
+type countedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(c.release)
+	return c.Conn.Close()
+}
+
+// budget bounds the message bytes held in memory by all sessions.
+type budget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+func (b *budget) take(n int64) bool {
+	if b.used.Add(n) > b.limit {
+		b.used.Add(-n)
+		return false
+	}
+	return true
+}
+
+func (b *budget) give(n int64) { b.used.Add(-n) }
+
+// Used returns the bytes of messages held now.
+func (r *Relay) MemoryInUse() int64 { return r.mem.used.Load() }
+
+var (
+	errShuttingDown = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Shutting down, try again later"}
+	errNeedTLS      = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Must issue a STARTTLS command first"}
+	errNeedAuth     = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
+	errNoMemory     = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1}, Message: "Insufficient system storage, try again later"}
+	errRateLimit    = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Local send rate exceeded, try again later"}
+	errTooMany      = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 5, 3}, Message: "Too many recipients"}
+	errOtherClass   = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 5, 3}, Message: "Recipient gets another configuration set or tags: send it in a separate transaction"}
+	errUpstreamDown = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 1}, Message: "Upstream unavailable, try again later"}
+	errReadFailed   = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Error reading the message"}
+	errLineTooLong  = &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "Line too long"}
+)
+
+type session struct {
+	r      *Relay
+	l      *listener
+	c      *smtp.Conn
+	client netip.Addr
+
+	authUser string
+	up       conn
+
+	mu    sync.Mutex
+	busy  bool // in a transaction or DATA: not closed when draining
+	set   *rules.Set
+	from  string
+	rcpts []string
+	class rules.Class
+	size  int64
+}
+
+func (r *Relay) newSession(l *listener, c *smtp.Conn) (smtp.Session, error) {
+	if r.draining.Load() {
+		return nil, errShuttingDown
+	}
+	ap, _ := netip.ParseAddrPort(c.Conn().RemoteAddr().String())
+	s := &session{r: r, l: l, c: c, client: ap.Addr().Unmap(), up: r.upstream.newConn()}
+	r.mu.Lock()
+	r.sessions[s] = struct{}{}
+	r.mu.Unlock()
+	return s, nil
+}
+
+func (s *session) closeIfIdle() {
+	s.mu.Lock()
+	busy := s.busy
+	s.mu.Unlock()
+	if !busy {
+		s.c.Close()
+	}
+}
+
+func (s *session) setBusy(b bool) {
+	s.mu.Lock()
+	s.busy = b
+	s.mu.Unlock()
+	if !b && s.r.draining.Load() {
+		go s.c.Close()
+	}
+}
+
+func (s *session) AuthMechanisms() []string {
+	if s.r.users == nil {
+		return nil
+	}
+	return []string{sasl.Plain, sasl.Login}
+}
+
+func (s *session) Auth(mech string) (sasl.Server, error) {
+	if s.r.users == nil {
+		return nil, smtp.ErrAuthUnsupported
+	}
+	if s.l.cfg.RequireTLS {
+		if _, ok := s.c.TLSConnectionState(); !ok {
+			return nil, errNeedTLS
+		}
+	}
+	check := func(user, password string) error {
+		if !s.r.users.Check(user, password) {
+			return errAuthFailed
+		}
+		s.authUser = user
+		return nil
+	}
+	switch mech {
+	case sasl.Plain:
+		return plainServer(check), nil
+	case sasl.Login:
+		return &loginServer{authFunc: check}, nil
+	}
+	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+func (s *session) env() *rules.Envelope {
+	return &rules.Envelope{MailFrom: s.from, RcptTo: s.rcpts, AuthUser: s.authUser, Client: s.client, Listener: s.l.cfg.Name}
+}
+
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	if s.r.draining.Load() {
+		return errShuttingDown
+	}
+	if s.l.cfg.RequireTLS {
+		if _, ok := s.c.TLSConnectionState(); !ok {
+			return errNeedTLS
+		}
+	}
+	if s.l.cfg.Auth && s.authUser == "" {
+		return errNeedAuth
+	}
+	s.setBusy(true)
+	s.set = s.r.Rules.Get()
+	s.from, s.rcpts, s.class, s.size = from, nil, "", 0
+	var upOpts smtp.MailOptions
+	if opts != nil {
+		s.size = opts.Size
+		upOpts.Size = opts.Size
+		if opts.Body == smtp.Body8BitMIME {
+			upOpts.Body = opts.Body
+		}
+	}
+	ctx, cancel := context.WithTimeout(s.r.ctx, s.r.cfg.UpstreamTimeout.Duration)
+	defer cancel()
+	if err := s.up.mail(ctx, from, &upOpts); err != nil {
+		s.setBusy(false)
+		return s.replyFor(err)
+	}
+	return nil
+}
+
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if len(s.rcpts) >= s.r.cfg.MaxRecipients {
+		return errTooMany
+	}
+	class := s.set.Class(s.env(), to)
+	if len(s.rcpts) > 0 && class != s.class {
+		return errOtherClass
+	}
+	if s.r.limiter != nil && !s.r.limiter.Allow() {
+		s.r.Metrics.Throttles.WithLabelValues("local").Inc()
+		return errRateLimit
+	}
+	ctx, cancel := context.WithTimeout(s.r.ctx, s.r.cfg.UpstreamTimeout.Duration)
+	defer cancel()
+	if err := s.up.rcpt(ctx, to); err != nil {
+		return s.replyFor(err)
+	}
+	s.class = class
+	s.rcpts = append(s.rcpts, to)
+	return nil
+}
+
+func (s *session) Reset() {
+	s.up.reset()
+	s.from, s.rcpts, s.class = "", nil, ""
+	s.setBusy(false)
+}
+
+func (s *session) Logout() error {
+	s.up.close()
+	s.r.mu.Lock()
+	delete(s.r.sessions, s)
+	s.r.mu.Unlock()
+	return nil
+}
+
+// replyFor turns an upstream failure into the client's reply: an SMTP
+// reply passes through, everything else is 451 4.4.1.
+func (s *session) replyFor(err error) *smtp.SMTPError {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		return se
+	}
+	return errUpstreamDown
+}
+
+// Data reads the message, applies the rules, sends it upstream and answers
+// 250 with the upstream's message ID only when the upstream accepted it.
+// Every reply is an *smtp.SMTPError (a plain error would become a 554).
+func (s *session) Data(r io.Reader) error {
+	rec := &ops.Record{From: s.from, Rcpts: len(s.rcpts), Client: s.client.String(), AuthUser: s.authUser, Listener: s.l.cfg.Name}
+	s.r.Metrics.InFlight.Inc()
+	reply := s.data(r, rec)
+	s.r.Metrics.InFlight.Dec()
+	rec.Code = fmt.Sprint(reply.Code)
+	rec.Reply = reply.Message
+	switch {
+	case reply.Code < 300:
+		rec.Result = ops.Accepted
+	case reply.Code < 500:
+		rec.Result = ops.Deferred
+	default:
+		rec.Result = ops.Rejected
+	}
+	if reply.Code == 454 {
+		s.r.Metrics.Throttles.WithLabelValues("upstream").Inc()
+	}
+	s.r.Metrics.Observe(rec)
+	s.r.log.Message(rec)
+	return reply
+}
+
+func (s *session) data(r io.Reader, rec *ops.Record) *smtp.SMTPError {
+	msg, held, reply := s.read(r)
+	defer s.r.mem.give(held)
+	if reply != nil {
+		s.up.reset()
+		return reply
+	}
+	rec.Bytes = int64(len(msg))
+	smtpUp := s.r.up.kind == upSMTP || s.r.up.kind == upSMTPS || s.r.up.kind == upSMTPPlain
+	if smtpUp && s.r.cfg.NormalizeLineEndings {
+		msg = normalizeLineEndings(msg)
+	}
+	h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)))
+	if err != nil {
+		s.up.reset()
+		rec.Error = err.Error()
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message header refused: " + oneLine(err.Error())}
+	}
+	d, err := s.set.Evaluate(s.env(), h)
+	if err != nil {
+		s.up.reset()
+		rec.Error = err.Error()
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: oneLine(err.Error())}
+	}
+	rec.Rule, rec.ConfigSet = d.Rule, d.ConfigurationSet
+	for _, t := range d.Tags {
+		rec.Tags = append(rec.Tags, t.String())
+	}
+	if d.Reject != "" {
+		s.up.reset()
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: d.Reject}
+	}
+	out, err := sesmime.InjectBytes(msg, d.Options())
+	if err != nil {
+		s.up.reset()
+		rec.Error = err.Error()
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message refused: " + oneLine(err.Error())}
+	}
+	if s.r.mem.take(int64(len(out))) {
+		held += int64(len(out))
+	} else {
+		s.up.reset()
+		return errNoMemory
+	}
+	if smtpUp {
+		if i, ok := checkLineEndings(out); !ok {
+			s.up.reset()
+			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: fmt.Sprintf(
+				"Message has a bare LF or CR CR LF at byte %d, which the SMTP upstream cannot pass unchanged (see normalize_line_endings)", i)}
+		}
+	}
+	ctx, cancel := context.WithTimeout(s.r.ctx, s.r.cfg.UpstreamTimeout.Duration)
+	defer cancel()
+	t0 := time.Now()
+	id, err := s.up.send(ctx, out, sendOptions{from: s.from, rcpts: s.rcpts})
+	rec.Upstream = time.Since(t0)
+	if err != nil {
+		rec.Error = err.Error()
+		if errors.Is(err, awsses.ErrTooLarge) {
+			return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: "Message too big for the upstream: " + oneLine(err.Error())}
+		}
+		return s.replyFor(err)
+	}
+	rec.MessageID = id
+	msgText := "Ok"
+	if id != "" {
+		msgText = "Ok " + id
+	}
+	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: msgText}
+}
+
+// read takes the whole message into memory within the memory budget,
+// refreshing the read deadline as data arrives (go-smtp's ReadTimeout
+// counts from the DATA command) and bounding the whole transfer by
+// DataTimeout.
+func (s *session) read(r io.Reader) ([]byte, int64, *smtp.SMTPError) {
+	nc := s.c.Conn()
+	idle, total := s.r.cfg.ReadTimeout.Duration, s.r.cfg.DataTimeout.Duration
+	end := time.Now().Add(total)
+	var held int64
+	chunk := int64(32 << 10)
+	if s.size > 0 && s.size < s.r.cfg.MaxMessageBytes {
+		chunk = s.size + 1
+	}
+	if !s.r.mem.take(chunk) {
+		return nil, 0, errNoMemory
+	}
+	held = chunk
+	buf := make([]byte, 0, chunk)
+	for {
+		dl := time.Now().Add(idle)
+		if dl.After(end) {
+			dl = end
+		}
+		nc.SetReadDeadline(dl)
+		if len(buf) == cap(buf) {
+			grow := int64(cap(buf))
+			if !s.r.mem.take(grow) {
+				return nil, held, errNoMemory
+			}
+			held += grow
+			buf = append(buf[:cap(buf)], make([]byte, grow)...)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, held, nil
+		}
+		if err != nil {
+			var se *smtp.SMTPError
+			switch {
+			case errors.As(err, &se):
+				return nil, held, se // 552 message too large
+			case errors.Is(err, smtp.ErrTooLongLine):
+				return nil, held, errLineTooLong
+			}
+			return nil, held, errReadFailed
+		}
+	}
+}
+
+func oneLine(s string) string {
+	s = strings.Map(func(c rune) rune {
+		if c < ' ' || c == 127 {
+			return ' '
+		}
+		return c
+	}, s)
+	if len(s) > 400 {
+		s = s[:400]
+	}
+	return s
+}

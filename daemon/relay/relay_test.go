@@ -1,0 +1,53 @@
+package relay
+
+import (
+	"strings"
+	"testing"
+)
+
+const simple = "From: a@example.com\r\nTo: b@example.org\r\nSubject: hi\r\n\r\nbody\r\n"
+
+func TestSMTPUpstreamBasic(t *testing.T) {
+	up := fakeSMTP(t)
+	cfg := smtpConfig(t, up)
+	cfg.ConfigSet = "main"
+	r, log := startRelay(t, cfg)
+	reply, err := send(t, r.Addrs()[0], "a@example.com", []string{"b@example.org"}, simple)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := up.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("upstream got %d messages, want 1", len(msgs))
+	}
+	if want := "X-SES-CONFIGURATION-SET: main\r\n" + simple; string(msgs[0].Data) != want {
+		t.Errorf("upstream got %q, want %q", msgs[0].Data, want)
+	}
+	if !strings.Contains(reply, msgs[0].ID) {
+		t.Errorf("reply %q does not echo the upstream's id %s", reply, msgs[0].ID)
+	}
+	if !strings.Contains(log.String(), `"message_id":"`+msgs[0].ID) {
+		t.Errorf("log has no line with the message id:\n%s", log)
+	}
+}
+
+func TestAPIUpstreamBasic(t *testing.T) {
+	for _, kind := range []string{upSESv2, upSESv1} {
+		t.Run(kind, func(t *testing.T) {
+			api := fakeAPI(t)
+			cfg := apiConfig(api, kind)
+			cfg.ConfigSet = "main"
+			cfg.Tags = []string{"app=web"}
+			r, _ := startRelay(t, cfg)
+			reply, err := send(t, r.Addrs()[0], "a@example.com", []string{"b@example.org"}, simple)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reqs := api.Requests()
+			if len(reqs) != 1 {
+				t.Fatalf("SES got %d requests, want 1", len(reqs))
+			}
+			t.Logf("reply %q; request %+v", reply, reqs[0])
+		})
+	}
+}

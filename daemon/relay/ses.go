@@ -1,0 +1,169 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/emersion/go-smtp"
+
+	"github.com/sesmime/sesmime/awsses"
+)
+
+// apiUpstream sends with SESv2 SendEmail (Content.Raw) or SES v1
+// SendRawEmail.
+type apiUpstream struct {
+	v1 *ses.Client
+	v2 *sesv2.Client
+}
+
+// throttleCodes are the only errors the SDK may retry: a retry after a
+// timeout or a connection error could send a message twice (SendEmail is
+// not idempotent), so those go back to the client as 4xx instead.
+var throttleCodes = map[string]struct{}{
+	"Throttling": {}, "ThrottlingException": {}, "TooManyRequestsException": {},
+	"LimitExceededException": {}, "RequestThrottled": {},
+}
+
+func newAPIUpstream(ctx context.Context, kind, region, endpoint string, creds aws.CredentialsProvider) (*apiUpstream, error) {
+	opts := []func(*config.LoadOptions) error{
+		config.WithRegion(region),
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 3
+				o.MaxBackoff = 2 * time.Second
+				o.Retryables = []retry.IsErrorRetryable{retry.RetryableErrorCode{Codes: throttleCodes}}
+				o.RateLimiter = ratelimit.None
+			})
+		}),
+	}
+	if creds != nil {
+		opts = append(opts, config.WithCredentialsProvider(creds))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if endpoint != "" {
+		cfg.BaseEndpoint = aws.String(endpoint)
+	}
+	u := &apiUpstream{}
+	if kind == upSESv1 {
+		u.v1 = ses.NewFromConfig(cfg)
+	} else {
+		u.v2 = sesv2.NewFromConfig(cfg)
+	}
+	return u, nil
+}
+
+// sendRate asks SES for the account's maximum send rate (recipients per
+// second).
+func (u *apiUpstream) sendRate(ctx context.Context) (float64, error) {
+	if u.v1 != nil {
+		out, err := u.v1.GetSendQuota(ctx, &ses.GetSendQuotaInput{})
+		if err != nil {
+			return 0, err
+		}
+		return out.MaxSendRate, nil
+	}
+	out, err := u.v2.GetAccount(ctx, &sesv2.GetAccountInput{})
+	if err != nil {
+		return 0, err
+	}
+	if out.SendQuota == nil {
+		return 0, errors.New("GetAccount: no SendQuota")
+	}
+	return out.SendQuota.MaxSendRate, nil
+}
+
+func (u *apiUpstream) newConn() conn { return &apiConn{u: u} }
+
+type apiConn struct {
+	u     *apiUpstream
+	from  string
+	rcpts []string
+}
+
+func (a *apiConn) mail(_ context.Context, from string, _ *smtp.MailOptions) error {
+	a.from, a.rcpts = from, nil
+	return nil
+}
+
+func (a *apiConn) rcpt(_ context.Context, to string) error {
+	a.rcpts = append(a.rcpts, to)
+	return nil
+}
+
+func (a *apiConn) reset() { a.from, a.rcpts = "", nil }
+func (a *apiConn) close() {}
+
+// send builds the request with package awsses: for SESv2 the message's
+// X-SES-CONFIGURATION-SET and X-SES-MESSAGE-TAGS fields (just written by
+// the rules) are lifted into ConfigurationSetName and EmailTags; for v1
+// they stay in the message, which SendRawEmail reads.
+func (a *apiConn) send(ctx context.Context, msg []byte, o sendOptions) (string, error) {
+	opts := &awsses.Options{From: o.from, Destinations: o.rcpts, MaxSize: -1}
+	if a.u.v1 != nil {
+		in, err := awsses.RawEmailInput(msg, opts)
+		if err != nil {
+			return "", &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: oneLine(err.Error())}
+		}
+		out, err := a.u.v1.SendRawEmail(ctx, in)
+		if err != nil {
+			return "", classifyAPI(err)
+		}
+		return aws.ToString(out.MessageId), nil
+	}
+	in, err := awsses.SendEmailInput(msg, opts)
+	if err != nil {
+		return "", &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: oneLine(err.Error())}
+	}
+	out, err := a.u.v2.SendEmail(ctx, in)
+	if err != nil {
+		return "", classifyAPI(err)
+	}
+	return aws.ToString(out.MessageId), nil
+}
+
+// classifyAPI maps an SES API error to the reply the client gets:
+// throttling 454 4.7.0 (retry later), a refusal of this message or its
+// configuration 554 (permanent: retrying cannot help), anything else —
+// network, timeout, credentials, SES's own failures — 451 4.4.1.
+func classifyAPI(err error) error {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		code, msg := ae.ErrorCode(), oneLine(ae.ErrorMessage())
+		switch code {
+		case "Throttling", "ThrottlingException", "TooManyRequestsException", "LimitExceededException", "RequestThrottled":
+			return &smtp.SMTPError{Code: 454, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Throttling failure: " + msg}
+		case "MessageRejected", "MailFromDomainNotVerified", "MailFromDomainNotVerifiedException",
+			"ConfigurationSetDoesNotExist", "ConfigurationSetDoesNotExistException", "NotFoundException",
+			"BadRequestException", "InvalidParameterValue":
+			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: fmt.Sprintf("Message rejected: %s (%s)", msg, code)}
+		case "AccountSuspendedException", "SendingPausedException", "AccountSendingPausedException", "ConfigurationSetSendingPausedException":
+			// The operator can lift these; the client's queue waits.
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: fmt.Sprintf("Sending paused: %s (%s)", msg, code)}
+		}
+		var re *smithyhttp.ResponseError
+		if errors.As(err, &re) && re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500 &&
+			re.HTTPStatusCode() != 408 && re.HTTPStatusCode() != 429 && re.HTTPStatusCode() != 403 {
+			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: fmt.Sprintf("Message rejected: %s (%s)", msg, code)}
+		}
+		return &upstreamError{"SES " + code, err}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return &upstreamError{"SES", err}
+	}
+	return &upstreamError{"SES", err}
+}
