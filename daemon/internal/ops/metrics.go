@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // Metrics are a daemon's Prometheus collectors, registered in Registry
@@ -50,7 +51,7 @@ func NewMetrics(namespace string) *Metrics {
 		}, []string{"result"}),
 	}
 	r.MustRegister(m.Messages, m.Bytes, m.Latency, m.RuleHits, m.Throttles, m.InFlight, m.Reloads,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
