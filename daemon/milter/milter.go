@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	dj "github.com/d--j/go-milter"
@@ -131,9 +130,8 @@ type Outcome struct {
 
 // A Server is a milter server applying the rules to every message.
 type Server struct {
-	cfg     Config
-	srv     *dj.Server
-	serving atomic.Int32
+	cfg Config
+	srv *dj.Server
 }
 
 // NewServer returns a Server for cfg.
@@ -241,8 +239,21 @@ func Listen(spec string, perm os.FileMode) (net.Listener, error) {
 	return nil, fmt.Errorf("listen address %q: unknown kind %q (want inet or unix)", spec, kind)
 }
 
-// maxHeaderFields bounds the fields kept per message when Limits has none.
+// defaultMaxHeaderBytes bounds the header kept per message when Limits
+// has no MaxHeaderBytes.
 const defaultMaxHeaderBytes = 1 << 20
+
+// MaxFieldBytes is the longest field (name, colon, value) the milter
+// takes. Postfix 3.7 cuts a field of more than about 60 KB when a milter
+// is attached (even one that edits nothing; without a milter the limit is
+// header_size_limit, 100 KB): the milter is shown the cut field and the
+// message leaves with it, so such a field is refused, not passed on
+// changed.
+const MaxFieldBytes = 50 << 10
+
+// ErrFieldTooLong is returned (under the OnError policy) for a field over
+// MaxFieldBytes.
+var ErrFieldTooLong = errors.New("header field over 50 KB, which Postfix may cut when a milter is attached")
 
 // session is one MTA connection; the library calls it from one goroutine.
 type session struct {
@@ -261,6 +272,7 @@ type session struct {
 	fields   []Field
 	size     int
 	tooBig   bool
+	long     string // the first field over MaxFieldBytes
 }
 
 func (c *session) Connect(host, family string, port uint16, addr string, m dj.Modifier) (*dj.Response, error) {
@@ -295,7 +307,7 @@ func (c *session) copyMacros(m dj.Modifier) {
 func (c *session) reset() {
 	c.started = time.Time{}
 	c.queueID, c.from, c.authUser = "", "", ""
-	c.rcpts, c.fields, c.size, c.tooBig = nil, nil, 0, false
+	c.rcpts, c.fields, c.size, c.tooBig, c.long = nil, nil, 0, false, ""
 }
 
 func (c *session) MailFrom(from, _ string, m dj.Modifier) (*dj.Response, error) {
@@ -320,6 +332,9 @@ func (c *session) Header(name, value string, m dj.Modifier) (*dj.Response, error
 	if limit > 0 && c.size > limit || c.tooBig {
 		c.tooBig, c.fields = true, nil
 		return dj.RespContinue, nil
+	}
+	if len(name)+1+len(value) > MaxFieldBytes && c.long == "" {
+		c.long = cut(name)
 	}
 	c.fields = append(c.fields, Field{Name: name, Value: value})
 	return dj.RespContinue, nil
@@ -364,8 +379,14 @@ func (s *Server) end(c *session, o *Outcome, leading bool, m dj.Modifier) *dj.Re
 		MailFrom: c.from, RcptTo: c.rcpts, AuthUser: c.authUser,
 		Client: c.clientAddr, Listener: c.listener,
 	}
-	fields, tooBig := c.fields, c.tooBig
-	go func() { ch <- s.decide(env, fields, tooBig, leading) }()
+	fields, tooBig, long := c.fields, c.tooBig, c.long
+	go func() {
+		if long != "" {
+			ch <- decision{err: fmt.Errorf("%s: %w", long, ErrFieldTooLong)}
+			return
+		}
+		ch <- s.decide(env, fields, tooBig, leading)
+	}()
 	var dec decision
 	select {
 	case dec = <-ch:

@@ -92,6 +92,7 @@ type Record struct {
 	ConfigSet string        `json:"config_set,omitempty"`
 	Tags      []string      `json:"tags,omitempty"` // name=value
 	MessageID string        `json:"message_id,omitempty"`
+	QueueID   string        `json:"queue_id,omitempty"` // the MTA's queue ID (milter)
 	Upstream  time.Duration `json:"-"`
 	Error     string        `json:"error,omitempty"` // what went wrong, for the operator
 }
