@@ -426,7 +426,7 @@ config_set = "world"
 			name:  "existing tags that cannot be merged",
 			rules: "[default]\ntags = { b = \"2\" }\ntags_mode = \"merge\"\n",
 			m:     message{from: "a@x.test", rcpts: []string{"b@y.test"}, fields: slices.Concat(fields("X-SES-MESSAGE-TAGS", " a=x.y"), base)},
-			code:  451, reply: "existing tags cannot be merged", result: Deferred,
+			code:  451, reply: `"x.y"`, result: Deferred,
 		},
 		{
 			name:  "bare CR in a value",
