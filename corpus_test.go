@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sesmime/sesmime"
+	"github.com/sesmime/sesmime/internal/testmsg"
 	"github.com/sesmime/sesmime/mimeheaders"
 )
 
@@ -25,10 +26,7 @@ var corpusOpts = sesmime.Options{
 // mimeheaders: the body and every untouched field are byte-identical and in
 // order, and exactly the requested fields are present.
 func TestCorpus(t *testing.T) {
-	dir := os.Getenv("SESMIME_CORPUS")
-	if dir == "" {
-		t.Skip("SESMIME_CORPUS is not set")
-	}
+	dir := testmsg.CorpusDir(t, 0)
 	var files []string
 	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil {

@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/sesmime/sesmime/internal/testmsg"
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -177,13 +177,7 @@ func TestCheckJSON(t *testing.T) {
 // TestCheckCorpus runs check over every file of SESMIME_CORPUS: no crash,
 // no file that cannot be read.
 func TestCheckCorpus(t *testing.T) {
-	dir := os.Getenv("SESMIME_CORPUS")
-	if dir == "" {
-		t.Skip("SESMIME_CORPUS is not set")
-	}
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join("..", "..", dir) // tests run in cmd/sesmime, two below the root
-	}
+	dir := testmsg.CorpusDir(t, 2) // tests run in cmd/sesmime, two below the root
 	if ents, err := os.ReadDir(dir); err != nil || len(ents) == 0 {
 		t.Fatalf("SESMIME_CORPUS=%s: %v, %d entries", dir, err, len(ents))
 	}

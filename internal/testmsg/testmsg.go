@@ -6,6 +6,7 @@ package testmsg
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -28,6 +29,25 @@ func AddCorpusSeeds(f *testing.F, glob string, max int) {
 	}
 }
 
+// CorpusDir returns the folder named by SESMIME_CORPUS, a relative one
+// resolved against the repository root from a package folder depth levels
+// below it. The test is skipped, saying why, when the variable is unset or
+// the folder does not exist (a clone without the shared corpus beside it).
+func CorpusDir(t testing.TB, depth int) string {
+	t.Helper()
+	dir := os.Getenv("SESMIME_CORPUS")
+	if dir == "" {
+		t.Skip("corpus test skipped: SESMIME_CORPUS is not set (set it to a folder of messages; .ci/run uses ../shared/corpus/public)")
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(append(slices.Repeat([]string{".."}, depth), dir)...)
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		t.Skipf("corpus test skipped: SESMIME_CORPUS=%s: no such folder here (%s)", os.Getenv("SESMIME_CORPUS"), dir)
+	}
+	return dir
+}
+
 // CorpusFiles returns the messages of the folder named by SESMIME_CORPUS:
 // its regular files other than dot files, README.md, SOURCES.md and
 // MANIFEST.tsv. A relative folder is resolved against the repository root,
@@ -35,13 +55,7 @@ func AddCorpusSeeds(f *testing.F, glob string, max int) {
 // variable is unset, and fails when the folder holds no messages.
 func CorpusFiles(t testing.TB) []string {
 	t.Helper()
-	dir := os.Getenv("SESMIME_CORPUS")
-	if dir == "" {
-		t.Skip("SESMIME_CORPUS is not set")
-	}
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join("..", dir)
-	}
+	dir := CorpusDir(t, 1)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatalf("SESMIME_CORPUS: %v", err)
