@@ -5,13 +5,16 @@
 // Usage:
 //
 //	sesmime inject [--config-set NAME] [--tag NAME=VALUE]... [--header 'NAME: VALUE']...
-//	               [--tags-mode replace|merge|keep] [-i | -o DIR] [-r] [-j N] [--ext .eml]...
-//	               [--files-from FILE|-] [--dry-run] [--progress auto|always|never] [--json] [PATH|-]...
-//	sesmime strip  [--config-set] [--tags] [--header NAME]... [--all-ses] (same file flags) [PATH|-]...
-//	sesmime check  [--api v1|v2|smtp] [--header NAME]... [-r] [-j N] [--ext .eml]...
-//	               [--files-from FILE|-] [--progress auto|always|never] [--json] [PATH|-]...
+//	               [--tags-mode replace|merge|keep] [-i | -o DIR] [-r] [-j N] [--ext .EXT]...
+//	               [--all-files] [--files-from FILE|- [-0]] [-n] [--progress WHEN] [--json] [PATH|-]...
+//	sesmime strip  [--config-set] [--tags] [--header NAME]... [--all-ses] [--force] (same file flags) [PATH|-]...
+//	sesmime check  [--api v1|v2|smtp] [--header NAME]... [-r] [-j N] [--ext .EXT]...
+//	               [--all-files] [--files-from FILE|- [-0]] [--progress WHEN] [--json] [PATH|-]...
 //	sesmime version
 //	sesmime help [VERB]
+//
+// Flags are POSIX style (github.com/spf13/pflag): -j2, -ir, --config-set=news
+// and --tag=a=b all work, flags may follow PATHs, and "--" ends them.
 //
 // With no PATH, or PATH "-", sesmime reads one message from stdin and
 // writes it to stdout:
@@ -20,15 +23,21 @@
 //
 // One file without -i or -o is written to stdout. More inputs need -i, which
 // rewrites each file in place, or -o DIR, which writes the rewritten files
-// under DIR at the paths they were named by (relative paths only; writes
-// never leave DIR, not even through a symbolic link in it):
+// under DIR: a file found under a directory argument at its path relative
+// to that directory (as cp -r dir/. DIR), a file named directly or by
+// --files-from at its path relative to the current directory, or, when
+// absolute, at DIR plus that path. Two inputs with one output fail the
+// second; writes never leave DIR, not even through a symbolic link in it:
 //
-//	sesmime inject -i -r --config-set news archive/
-//	find archive -name '*.eml' | sesmime strip --all-ses -o clean --files-from -
+//	sesmime inject -ir --config-set news archive/
+//	find /srv/mail -name '*.eml' -print0 | sesmime strip --all-ses -o clean --files-from - -0
 //
 // -r walks directories, taking files whose name ends in an --ext (default
-// .eml, case ignored); symbolic links met in the walk are skipped with a
-// note, so linked directories are not followed. -j N rewrites N files at a
+// .eml, case ignored; --all-files or --ext '*' takes every regular file, for
+// Maildir) and skipping dotfiles; symbolic links met in the walk are
+// skipped with a note, so linked directories are not followed. A run that
+// matches no file says what it skipped and exits 1. --files-from names are
+// taken verbatim, one a line, or ending in NUL with -0. -j N rewrites N files at a
 // time (default: the number of CPUs); the per-file report keeps the input
 // order whatever N is.
 //
@@ -55,18 +64,24 @@
 // # Reports
 //
 // Errors go to stderr as "sesmime: PATH: line N: reason" and the other files
-// still run. A run over several files ends with a summary on stderr (files
-// seen, changed, unchanged, failed, bytes written, elapsed). --json instead
-// writes one object per file to stdout,
+// still run; a directory -i or -o cannot write in is reported once, as
+// "DIR: not writable (needed by -i)". A run over several files ends with a
+// summary on stderr (files seen, changed, unchanged, failed, bytes written,
+// elapsed, and the files skipped). --json instead writes one object per
+// file to stdout (encoding/json),
 //
-//	{"path":"a.eml","changed":true,"bytes":1234,"changes":["added X-SES-CONFIGURATION-SET"]}
+//	{"path":"a.eml","changed":true,"bytes":1234,"changes":[{"op":"added","field":"X-SES-CONFIGURATION-SET","line":0,"old":"","new":"news"}]}
 //
-// with "error" set for a failed file and "skipped" for a file left alone,
-// and a final {"summary":{...}} object. --dry-run changes nothing on disk and
-// prints, per file, the fields that would be added, replaced or removed. A
-// progress bar (files, bytes, rate, ETA) is drawn on stderr when it is a
-// terminal and the run covers several files; --progress always or never
-// forces it.
+// with "error" (and "line" when the error is about one) for a failed file,
+// "skipped" for a file left alone, "path_bytes" (base64) when the path is
+// not valid UTF-8, and a final {"summary":{...}} object. --dry-run changes
+// nothing on disk and prints, per file, the fields that would be added,
+// replaced or removed with their old and new values. A progress bar is drawn
+// on stderr when it is a terminal and the run covers several files: the run
+// is counted ahead, so it shows done/total files and a true percentage and
+// ETA once the count is complete, and none before; --progress always or
+// never forces it. After SIGINT or SIGTERM the last line says how many
+// files were done and that the rest are untouched.
 //
 // Every flag value is checked against SES's rules before any file is
 // touched; a bad one is a usage error.
@@ -75,14 +90,15 @@
 //
 // check rewrites nothing: it lints each message with parse.Lint and prints
 // the findings like go vet, "PATH:LINE: SEVERITY: CODE: message", sorted by path then
-// line, or with --json one object per finding:
+// line, or with --json one object per finding, one per unreadable file, and
+// a summary:
 //
-//	{"path":"a.eml","line":3,"code":"duplicate-field","severity":"error","message":"..."}
+//	{"path":"a.eml","line":3,"severity":"error","code":"duplicate-field","message":"..."}
 //
 // --api v1|v2|smtp sets the size limit (10 MiB for v1, 40 MiB otherwise,
 // counted after base64); --header names custom tag headers to check. It
 // exits 1 when any finding is an error or a file cannot be read, 0 when
-// there are only warnings. The README lists every code.
+// there are only warnings. docs/check.md lists every code.
 //
 // # Exit status
 //

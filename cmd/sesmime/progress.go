@@ -161,7 +161,11 @@ func appendBar(b []byte, st barStats, width int) []byte {
 	limit := width - 1
 	b = strconv.AppendInt(b, st.files, 10)
 	if st.totalFiles < 0 {
-		b = append(b, " files, "...)
+		if st.files == 1 {
+			b = append(b, " file, "...)
+		} else {
+			b = append(b, " files, "...)
+		}
 		b = appendSize(b, st.done)
 		b = append(b, ", "...)
 		b = appendSize(b, int64(rate))

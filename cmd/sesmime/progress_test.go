@@ -21,7 +21,7 @@ func TestAppendBar(t *testing.T) {
 		{"start, counting", barStats{totalFiles: -1}, 80,
 			"0 files, 0 B, 0 B/s, 0s"},
 		{"counting", barStats{files: 1, totalFiles: -1, done: 1500, elapsed: time.Second}, 80,
-			"1 files, 1.5 kB, 1.5 kB/s, 1s"},
+			"1 file, 1.5 kB, 1.5 kB/s, 1s"},
 		{"counted, none done", barStats{totalFiles: 3, total: 999}, 80,
 			"0/3 files   0% [--------------------------------] 0 B / 999 B, 0 B/s, 0s, ETA -"},
 		{"midway", barStats{files: 2, totalFiles: 5, done: 1_200_000, total: 3_000_000, elapsed: 2 * time.Second}, 80,
