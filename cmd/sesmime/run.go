@@ -219,7 +219,7 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 
 // maxBatch bounds how many finished files a worker holds for one
 // settle call (one sync of their file systems, then the renames).
-const maxBatch = 64
+const maxBatch = 256
 
 // forEachOrdered lists the inputs of c, runs do on each with c.jobs
 // workers and calls report with the results in input order. After ctx is
@@ -228,7 +228,8 @@ const maxBatch = 64
 //
 // When settle is not nil, each worker holds its results and passes them to
 // settle in batches before they are reported: when it has maxBatch, when
-// no next input is ready yet, and before it stops (also after a signal).
+// no next input is ready yet, and before it stops (also after a signal). A
+// batch settles in the background while the worker fills the next.
 func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar *progress, do func(job) T, settle func([]T), report func(T)) (listed, reported int) {
 	type result struct {
 		seq int
@@ -238,7 +239,7 @@ func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar 
 	results := make(chan result, maxBatch)
 	// window bounds how far the workers may run ahead of the report, which
 	// is in input order: a slow file holds back at most this many outcomes.
-	window := make(chan struct{}, 64+4*c.jobs+maxBatch*c.jobs)
+	window := make(chan struct{}, 64+4*c.jobs+2*maxBatch*c.jobs)
 	var nListed atomic.Int64
 	go func() {
 		// On a signal this goroutine may stay blocked reading --files-from;
@@ -266,17 +267,27 @@ func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar 
 			var (
 				seqs []int
 				held []T
+				// A batch is settled in the background while the worker
+				// goes on with the next one: one at a time per worker.
+				settling = make(chan struct{}, 1)
+				bwg      sync.WaitGroup
 			)
 			flush := func() {
 				if len(held) == 0 {
 					return
 				}
-				settle(held)
-				for i, v := range held {
-					results <- result{seqs[i], v}
-				}
-				seqs, held = seqs[:0], held[:0]
+				hs, ss := held, seqs
+				seqs, held = nil, nil
+				settling <- struct{}{}
+				bwg.Go(func() {
+					settle(hs)
+					for i, v := range hs {
+						results <- result{ss[i], v}
+					}
+					<-settling
+				})
 			}
+			defer bwg.Wait()
 			defer flush()
 			for {
 				var (

@@ -66,6 +66,9 @@ func (m *Metadata) apply(f *os.File) error {
 	if err := f.Chmod(m.Mode); err != nil {
 		return fmt.Errorf("keep mode %v: %w", m.Mode, err)
 	}
+	if m.Mode&(fs.ModeSetuid|fs.ModeSetgid) == 0 {
+		return nil // only these can the system drop without an error
+	}
 	if fi, err = f.Stat(); err != nil {
 		return err
 	}
