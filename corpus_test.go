@@ -18,7 +18,7 @@ import (
 var corpusOpts = sesmime.Options{
 	ConfigurationSet: "news",
 	Tags:             []sesmime.Tag{{Name: "campaign", Value: "spring"}, {Name: "team", Value: "growth"}},
-	Headers:          []sesmime.Header{{Name: "X-Campaign-Id", Value: "spring.2026"}},
+	Headers:          []sesmime.TagHeader{{Name: "X-Campaign-Id", Value: "spring.2026"}},
 }
 
 // TestCorpus rewrites every message of the folder named by SESMIME_CORPUS
@@ -50,7 +50,7 @@ func TestCorpus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := sesmime.InjectBytes(in, &corpusOpts)
+		out, err := sesmime.RewriteBytes(in, &corpusOpts)
 		if err != nil {
 			// Refusing is allowed only with an exported, positioned error.
 			if _, ok := errors.AsType[*mimeheaders.SyntaxError](err); !ok {
@@ -64,7 +64,7 @@ func TestCorpus(t *testing.T) {
 			t.Errorf("%s:\n\t%s", file, strings.Join(problems, "\n\t"))
 			continue
 		}
-		again, err := sesmime.InjectBytes(out, &corpusOpts)
+		again, err := sesmime.RewriteBytes(out, &corpusOpts)
 		if err != nil || !bytes.Equal(again, out) {
 			t.Errorf("%s: second rewrite changed the output (err %v)", file, err)
 			continue

@@ -32,8 +32,8 @@ func TestDifferentialGoMessage(t *testing.T) {
 		if bytes.HasPrefix(msg, []byte("From ")) {
 			msg = msg[bytes.IndexByte(msg, '\n')+1:] // go-message has no mbox line
 		}
-		h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)))
-		if err != nil || h.End() == mimeheaders.EndBody || len(h.Lead()) > 0 {
+		h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)), mimeheaders.Limits{})
+		if err != nil || h.End() == mimeheaders.EndBody || len(msg) > 0 && (msg[0] == ' ' || msg[0] == '\t') { // no stray lead lines
 			continue
 		}
 		gh, err := gmtextproto.ReadHeader(bufio.NewReader(bytes.NewReader(msg)))

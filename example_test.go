@@ -13,23 +13,23 @@ import (
 	"github.com/sesmime/sesmime"
 )
 
-func ExampleInject() {
+func ExampleRewrite() {
 	var out strings.Builder
 	msg := "Subject: hi\r\n\r\nbody\r\n"
-	if _, err := sesmime.Inject(&out, strings.NewReader(msg), &sesmime.Options{ConfigurationSet: "news"}); err != nil {
+	if _, err := sesmime.Rewrite(&out, strings.NewReader(msg), &sesmime.Options{ConfigurationSet: "news"}); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("%q\n", out.String())
 	// Output: "X-SES-CONFIGURATION-SET: news\r\nSubject: hi\r\n\r\nbody\r\n"
 }
 
-func ExampleInjectBytes() {
+func ExampleRewriteBytes() {
 	msg := []byte("From: a@example.com\nX-SES-MESSAGE-TAGS: team=growth\n\nhello\n")
-	out, err := sesmime.InjectBytes(msg, &sesmime.Options{
+	out, err := sesmime.RewriteBytes(msg, &sesmime.Options{
 		ConfigurationSet: "news",
 		Tags:             []sesmime.Tag{{Name: "campaign", Value: "spring"}},
 		TagsMode:         sesmime.Merge,
-		Headers:          []sesmime.Header{{Name: "X-Campaign", Value: "spring.2026"}},
+		Headers:          []sesmime.TagHeader{{Name: "X-Campaign", Value: "spring.2026"}},
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -40,7 +40,7 @@ func ExampleInjectBytes() {
 
 func ExampleInspect() {
 	msg := "X-SES-CONFIGURATION-SET: news\r\nX-SES-MESSAGE-TAGS: a=1, b=x.y\r\n\r\nbody\r\n"
-	info, err := sesmime.Inspect(strings.NewReader(msg))
+	info, err := sesmime.Inspect(strings.NewReader(msg), nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -105,7 +105,7 @@ func TestHugeBody(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	n, err := sesmime.Inject(out, io.MultiReader(strings.NewReader(header), body), &sesmime.Options{ConfigurationSet: "news"})
+	n, err := sesmime.Rewrite(out, io.MultiReader(strings.NewReader(header), body), &sesmime.Options{ConfigurationSet: "news"})
 	runtime.ReadMemStats(&after)
 	if err != nil {
 		t.Fatal(err)

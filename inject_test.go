@@ -88,7 +88,7 @@ var goldenCases = []struct {
 	{"remove-tags", sesmime.Options{RemoveTags: true}},
 	{"remove-all-ses", sesmime.Options{RemoveAllSES: true, RemoveHeaders: []string{"X-Campaign"}}},
 	{"custom-header", with(func(o *sesmime.Options) {
-		o.Headers = []sesmime.Header{{Name: "X-Campaign", Value: "spring.2026"}, {Name: "X-Team", Value: "growth@example.com"}}
+		o.Headers = []sesmime.TagHeader{{Name: "X-Campaign", Value: "spring.2026"}, {Name: "X-Team", Value: "growth@example.com"}}
 	})},
 	{"no-header-text", std},
 	{"no-header-bom", std},
@@ -104,7 +104,7 @@ func TestInjectGolden(t *testing.T) {
 	for _, tc := range goldenCases {
 		t.Run(tc.name, func(t *testing.T) {
 			in := readFile(t, "testdata/"+tc.name+".eml")
-			got, err := sesmime.InjectBytes(in, &tc.opts)
+			got, err := sesmime.RewriteBytes(in, &tc.opts)
 			if err != nil {
 				t.Fatalf("InjectBytes: %v", err)
 			}
@@ -122,7 +122,7 @@ func TestInjectGolden(t *testing.T) {
 				"HalfReader":    iotest.HalfReader(bytes.NewReader(in)),
 			} {
 				var out bytes.Buffer
-				n, err := sesmime.Inject(&out, r, &tc.opts)
+				n, err := sesmime.Rewrite(&out, r, &tc.opts)
 				if err != nil {
 					t.Fatalf("Inject(%s): %v", name, err)
 				}
@@ -145,7 +145,7 @@ func TestInjectGolden(t *testing.T) {
 			}
 
 			// Idempotence: a second rewrite changes nothing.
-			again, err := sesmime.InjectBytes(got, &tc.opts)
+			again, err := sesmime.RewriteBytes(got, &tc.opts)
 			if err != nil {
 				t.Fatalf("second InjectBytes: %v", err)
 			}
@@ -155,7 +155,7 @@ func TestInjectGolden(t *testing.T) {
 
 			// What parse reads back is what was asked for.
 			if tc.opts.ConfigurationSet != "" || len(tc.opts.Tags) > 0 {
-				info, err := sesmime.Inspect(bytes.NewReader(got))
+				info, err := sesmime.Inspect(bytes.NewReader(got), nil)
 				if err != nil {
 					t.Fatalf("Inspect: %v", err)
 				}
@@ -193,19 +193,19 @@ func TestInjectErrors(t *testing.T) {
 		{"tag value non-ASCII", "S: s\n\n", sesmime.Options{Tags: []sesmime.Tag{{Name: "a", Value: "caf\u00e9"}}}, parse.ErrInvalidTagValue, 0},
 		{"tag name reserved", "S: s\n\n", sesmime.Options{Tags: []sesmime.Tag{{Name: "ses:from-domain", Value: "x"}}}, parse.ErrReservedTagName, 0},
 		{"tag name empty", "S: s\n\n", sesmime.Options{Tags: []sesmime.Tag{{Name: "", Value: "x"}}}, parse.ErrInvalidTagName, 0},
-		{"tag given twice", "S: s\n\n", sesmime.Options{Tags: []sesmime.Tag{{Name: "a", Value: "1"}, {Name: "a", Value: "2"}}}, inject.ErrDuplicateTag, 0},
-		{"header name reserved", "S: s\n\n", sesmime.Options{Headers: []sesmime.Header{{Name: "Subject", Value: "x"}}}, parse.ErrReservedHeaderName, 0},
-		{"header name X-SES", "S: s\n\n", sesmime.Options{Headers: []sesmime.Header{{Name: "x-ses-tenant", Value: "x"}}}, parse.ErrReservedHeaderName, 0},
-		{"header value with LF", "S: s\n\n", sesmime.Options{Headers: []sesmime.Header{{Name: "X-C", Value: "a\nBcc: x"}}}, parse.ErrInvalidHeaderValue, 0},
-		{"header given twice", "S: s\n\n", sesmime.Options{Headers: []sesmime.Header{{Name: "X-C", Value: "a"}, {Name: "x-c", Value: "b"}}}, inject.ErrDuplicate, 0},
-		{"set and remove", "S: s\n\n", sesmime.Options{ConfigurationSet: "a", RemoveConfigurationSet: true}, inject.ErrConflict, 0},
+		{"tag given twice", "S: s\n\n", sesmime.Options{Tags: []sesmime.Tag{{Name: "a", Value: "1"}, {Name: "a", Value: "2"}}}, inject.ErrInvalidOption, 0},
+		{"header name reserved", "S: s\n\n", sesmime.Options{Headers: []sesmime.TagHeader{{Name: "Subject", Value: "x"}}}, parse.ErrReservedHeaderName, 0},
+		{"header name X-SES", "S: s\n\n", sesmime.Options{Headers: []sesmime.TagHeader{{Name: "x-ses-tenant", Value: "x"}}}, parse.ErrReservedHeaderName, 0},
+		{"header value with LF", "S: s\n\n", sesmime.Options{Headers: []sesmime.TagHeader{{Name: "X-C", Value: "a\nBcc: x"}}}, parse.ErrInvalidHeaderValue, 0},
+		{"header given twice", "S: s\n\n", sesmime.Options{Headers: []sesmime.TagHeader{{Name: "X-C", Value: "a"}, {Name: "x-c", Value: "b"}}}, inject.ErrInvalidOption, 0},
+		{"set and remove", "S: s\n\n", sesmime.Options{ConfigurationSet: "a", RemoveConfigurationSet: true}, inject.ErrInvalidOption, 0},
 		{"merge invalid existing", "X-SES-MESSAGE-TAGS: a=b.c\n\n", sesmime.Options{Tags: std.Tags, TagsMode: sesmime.Merge}, inject.ErrExistingTags, 0},
 		{"bad tags mode", "S: s\n\n", sesmime.Options{Tags: std.Tags, TagsMode: 7}, inject.ErrInvalidOption, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			_, err := sesmime.Inject(&out, strings.NewReader(tc.msg), &tc.opts)
+			_, err := sesmime.Rewrite(&out, strings.NewReader(tc.msg), &tc.opts)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("Inject error = %v, want %v", err, tc.want)
 			}

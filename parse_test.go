@@ -21,7 +21,7 @@ func TestParseGolden(t *testing.T) {
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".eml")
 		t.Run(name, func(t *testing.T) {
-			info, err := parse.ReadWithOptions(bytes.NewReader(readFile(t, file)), &parse.Options{Headers: []string{"X-Campaign"}})
+			info, err := parse.Inspect(bytes.NewReader(readFile(t, file)), &parse.Options{Headers: []string{"X-Campaign"}})
 			var b strings.Builder
 			if err != nil {
 				fmt.Fprintf(&b, "error: %v\n", err)

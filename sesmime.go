@@ -4,39 +4,95 @@ import (
 	"io"
 
 	"github.com/sesmime/sesmime/inject"
+	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/parse"
 )
 
-// Options says what Inject changes; see inject.Options. The zero value (or
-// nil) changes nothing.
+// Options says what Rewrite, RewriteBytes and NewWriter change. The zero
+// value (or nil) changes nothing. See inject.Options.
 type Options = inject.Options
 
-// A Tag is one SES message tag; see parse.Tag.
+// InspectOptions says what Inspect and Lint look for: the names of custom
+// tag headers, the limits on the header block and (Lint only) the SES API
+// the message goes through. The zero value (or nil) is safe. See
+// parse.Options.
+type InspectOptions = parse.Options
+
+// A Tag is one SES message tag: Name=Value in X-SES-MESSAGE-TAGS.
 type Tag = parse.Tag
 
-// A Header is a custom tag header; see parse.Header.
-type Header = parse.Header
+// A TagHeader is a custom tag header: a field, such as X-Campaign, whose
+// value SES can publish as a CloudWatch dimension.
+type TagHeader = parse.TagHeader
 
-// Info is what SES will see in a message header; see parse.Info.
-type Info = parse.Info
+// TagsMode says what happens to the tags a message already has when
+// Options.Tags is set: Replace (the default), Merge or Keep.
+type TagsMode = inject.TagsMode
 
-// Tags modes; see inject.TagsMode.
+// Tags modes; see inject.TagsMode and parse.MergeTags.
 const (
 	Replace = inject.Replace
 	Merge   = inject.Merge
 	Keep    = inject.Keep
 )
 
-// Inject copies the message in r to w with its SES fields changed as opts
-// says, and returns the number of bytes written. Option values are validated
-// before anything is read or written; nothing is written when the header
-// cannot be read. The body is copied unchanged.
-func Inject(w io.Writer, r io.Reader, opts *Options) (int64, error) {
-	return inject.Rewrite(w, r, opts)
+// Limits bounds the header block held in memory; see mimeheaders.Limits.
+// The zero value is the defaults: 1 MiB, 64 KiB per line, 20,000 fields.
+type Limits = mimeheaders.Limits
+
+// Info is what SES will see in a message: the configuration set, the
+// tags, the custom tag headers and Findings. See parse.Info.
+type Info = parse.Info
+
+// A Finding is something SES would reject or silently ignore, at a line
+// (and column) of the message. See parse.Finding.
+type Finding = parse.Finding
+
+// Errors callers test with errors.As: a *SyntaxError is a header block
+// Read refuses (with its line), a *ValueError an option value SES would
+// refuse.
+type (
+	SyntaxError = mimeheaders.SyntaxError
+	ValueError  = parse.ValueError
+)
+
+// Errors callers test with errors.Is.
+var (
+	ErrEmpty          = mimeheaders.ErrEmpty          // the message is empty
+	ErrHeaderTooLarge = mimeheaders.ErrHeaderTooLarge // over Limits.MaxHeaderBytes
+	ErrLineTooLong    = mimeheaders.ErrLineTooLong    // a header line over Limits.MaxLineBytes
+	ErrTooManyFields  = mimeheaders.ErrTooManyFields  // over Limits.MaxFields
+	ErrInvalidOption  = inject.ErrInvalidOption       // Options contradict themselves
+)
+
+// Rewrite copies the message in r to w with its SES fields changed as opts
+// says, and returns the number of bytes written. Option values are
+// validated before anything is read or written; nothing is written when
+// the header cannot be read. The body is copied unchanged.
+//
+// To rewrite many messages with the same options, or to learn what
+// changed, use an inject.Rewriter.
+func Rewrite(w io.Writer, r io.Reader, opts *Options) (int64, error) {
+	rw, err := inject.NewRewriter(opts)
+	if err != nil {
+		return 0, err
+	}
+	res, err := rw.Rewrite(w, r)
+	return res.Written, err
+}
+
+// RewriteBytes returns msg with its SES fields changed as opts says.
+func RewriteBytes(msg []byte, opts *Options) ([]byte, error) {
+	rw, err := inject.NewRewriter(opts)
+	if err != nil {
+		return nil, err
+	}
+	out, _, err := rw.Bytes(msg)
+	return out, err
 }
 
 // NewWriter returns a writer that rewrites the message written to it as
-// Inject does and writes the result to w. It holds only the header block,
+// Rewrite does and writes the result to w. It holds only the header block,
 // until it has seen where the block ends, and passes the body straight
 // through. Close must be called at the end of the message: it writes a
 // header still held and reports the error, if any, the header was refused
@@ -50,13 +106,16 @@ func NewWriter(w io.Writer, opts *Options) (io.WriteCloser, error) {
 	return rw.NewWriter(w), nil
 }
 
-// InjectBytes returns msg with its SES fields changed as opts says.
-func InjectBytes(msg []byte, opts *Options) ([]byte, error) {
-	return inject.Bytes(msg, opts)
+// Inspect reads the header block of the message in r and reports the
+// configuration set, tags, custom tag headers (named in opts) and the
+// problems SES would see. The body is not read.
+func Inspect(r io.Reader, opts *InspectOptions) (*Info, error) {
+	return parse.Inspect(r, opts)
 }
 
-// Inspect reads the header block of the message in r and reports the
-// configuration set, tags and problems SES would see. The body is not read.
-func Inspect(r io.Reader) (*Info, error) {
-	return parse.Read(r)
+// Lint reads the whole message in r and reports, besides what Inspect
+// finds, what SES would reject in its size, lines, fields and MIME
+// structure. The body is streamed in constant memory.
+func Lint(r io.Reader, opts *InspectOptions) (*Info, error) {
+	return parse.Lint(r, opts)
 }

@@ -35,7 +35,7 @@
 // # Limits
 //
 // SES counts the message size after base64 encoding (4·⌈n/3⌉ bytes for n raw
-// bytes): at most MaxSizeV1 (10 MiB) for SendRawEmail and MaxSizeV2 (40 MiB) for
+// bytes): at most 10 MiB for SendRawEmail and 40 MiB for
 // SESv2. Both builders check the size of the message they will send and
 // return a *SizeError (ErrTooLarge) before building a request; Options.MaxSize
 // changes the limit. The header block is read with Options.Limits (see

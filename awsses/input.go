@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sesv2types "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
+	"github.com/sesmime/sesmime"
 	"github.com/sesmime/sesmime/inject"
 	"github.com/sesmime/sesmime/parse"
 )
@@ -141,7 +142,7 @@ func prepare(msg []byte, opts *Options, api API) (*prepared, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	info, err := parse.ReadWithOptions(bytes.NewReader(msg), &parse.Options{Limits: opts.Limits})
+	info, err := parse.Inspect(bytes.NewReader(msg), &parse.Options{Limits: opts.Limits})
 	if err != nil {
 		return nil, err
 	}
@@ -196,11 +197,11 @@ func prepare(msg []byte, opts *Options, api API) (*prepared, error) {
 			continue
 		}
 		switch f.Code {
-		case parse.CodeConfigSetInvalid, parse.CodeConfigSetDuplicate:
+		case "config-set-invalid", "config-set-duplicate":
 			if useMsgCS {
 				return nil, &FieldError{Finding: f}
 			}
-		case parse.CodeTagsDuplicate, parse.CodeTagMalformed, parse.CodeTagInvalid, parse.CodeTagDuplicateName:
+		case "tags-duplicate-field", "tag-malformed", "tag-invalid", "tag-duplicate-name":
 			if useMsgTags {
 				return nil, &FieldError{Finding: f}
 			}
@@ -229,7 +230,7 @@ func prepare(msg []byte, opts *Options, api API) (*prepared, error) {
 		}
 		io.RemoveHeaders = []string{TenantField}
 	}
-	out, err := inject.Bytes(msg, &io)
+	out, err := sesmime.RewriteBytes(msg, &io)
 	if err != nil {
 		return nil, err
 	}

@@ -138,7 +138,7 @@ type Options struct {
 	TenantName string
 
 	// MaxSize is the largest message accepted, counted after base64 as SES
-	// counts it: 0 means MaxSizeV1 or MaxSizeV2, negative means no limit.
+	// counts it: 0 means the API's (parse.API.MaxSize), negative means no limit.
 	MaxSize int64
 	// Limits bound the header block read from the message.
 	Limits mimeheaders.Limits

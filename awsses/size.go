@@ -7,14 +7,10 @@ import (
 	"github.com/sesmime/sesmime/parse"
 )
 
-// Message size limits, counted after base64 as SES counts them: the same
-// numbers `sesmime check` (package parse) uses, so the lint and the sender
-// never disagree. SES's own error for SendRawEmail names 10485760 bytes.
-// Options.MaxSize sets another limit.
-const (
-	MaxSizeV1 = parse.MaxSizeV1 // SendRawEmail: 10 MiB
-	MaxSizeV2 = parse.MaxSize   // SESv2 SendEmail: 40 MiB
-)
+// Message size limits are those of package parse (parse.API.MaxSize,
+// counted after base64 with parse.Base64Len), so that `sesmime check` and
+// the sender never disagree: 10 MiB for SendRawEmail, 40 MiB for SESv2
+// SendEmail. Options.MaxSize sets another limit.
 
 // ErrTooLarge is wrapped by a *SizeError.
 var ErrTooLarge = errors.New("message too large")
@@ -33,23 +29,25 @@ func (e *SizeError) Error() string {
 
 func (e *SizeError) Unwrap() error { return ErrTooLarge }
 
-// Base64Len returns how many bytes n raw bytes take after base64: 4·⌈n/3⌉.
-func Base64Len(n int64) int64 { return (n + 2) / 3 * 4 }
-
 // checkSize returns a *SizeError if n raw bytes exceed max (0: the API's
 // limit, negative: none) after base64.
 func checkSize(api API, n, max int64) error {
 	if max == 0 {
-		max = MaxSizeV1
-		if api == V2 {
-			max = MaxSizeV2
-		}
+		max = api.lint().MaxSize()
 	}
 	if max < 0 {
 		return nil
 	}
-	if size := Base64Len(n); size > max {
+	if size := parse.Base64Len(n); size > max {
 		return &SizeError{API: api, Raw: n, Size: size, Limit: max}
 	}
 	return nil
+}
+
+// lint returns the API as package parse names it.
+func (a API) lint() parse.API {
+	if a == V2 {
+		return parse.V2
+	}
+	return parse.V1
 }

@@ -78,7 +78,7 @@ func BenchmarkRewrite(b *testing.B) {
 			b.SetBytes(int64(len(msg)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := inject.Rewrite(w, bytes.NewReader(msg), streamOpts); err != nil {
+				if _, err := rewrite(w, bytes.NewReader(msg), streamOpts); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -9,25 +9,33 @@ import (
 	"github.com/sesmime/sesmime/parse"
 )
 
-func ExampleRewrite() {
-	var out strings.Builder
-	msg := "Subject: hi\r\nx-ses-configuration-set: old\r\n\r\nbody\r\n"
-	if _, err := inject.Rewrite(&out, strings.NewReader(msg), &inject.Options{
+func ExampleRewriter_Rewrite() {
+	rw, err := inject.NewRewriter(&inject.Options{
 		ConfigurationSet: "news",
 		Tags:             []parse.Tag{{Name: "campaign", Value: "spring"}},
-	}); err != nil {
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	var out strings.Builder
+	msg := "Subject: hi\r\nx-ses-configuration-set: old\r\n\r\nbody\r\n"
+	if _, err := rw.Rewrite(&out, strings.NewReader(msg)); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("%q\n", out.String())
 	// Output: "X-SES-MESSAGE-TAGS: campaign=spring\r\nSubject: hi\r\nX-SES-CONFIGURATION-SET: news\r\n\r\nbody\r\n"
 }
 
-func ExampleBytes() {
-	msg := []byte("From: a@example.com\nX-SES-MESSAGE-TAGS: team=growth, campaign=fall\n\nhello\n")
-	out, err := inject.Bytes(msg, &inject.Options{
+func ExampleTagsMode() {
+	rw, err := inject.NewRewriter(&inject.Options{
 		Tags:     []parse.Tag{{Name: "campaign", Value: "spring"}, {Name: "variant", Value: "b"}},
 		TagsMode: inject.Merge,
 	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	msg := []byte("From: a@example.com\nX-SES-MESSAGE-TAGS: team=growth, campaign=fall\n\nhello\n")
+	out, _, err := rw.Bytes(msg)
 	if err != nil {
 		log.Fatal(err)
 	}

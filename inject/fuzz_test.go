@@ -31,7 +31,7 @@ func fuzzOptions(mode inject.TagsMode) *inject.Options {
 		ConfigurationSet: "fuzz-set",
 		Tags:             tags("campaign", "spring", "variant", "b"),
 		TagsMode:         mode,
-		Headers:          []parse.Header{{Name: campaign, Value: "spring.2026"}},
+		Headers:          []parse.TagHeader{{Name: campaign, Value: "spring.2026"}},
 		Limits:           mimeheaders.Limits{MaxHeaderBytes: -1, MaxLineBytes: -1, MaxFields: -1},
 	}
 }
@@ -167,9 +167,9 @@ func FuzzRewrite(f *testing.F) {
 			}
 
 			// parse reads back the requested values.
-			info, err := parse.ReadWithOptions(bytes.NewReader(out), &parse.Options{Headers: []string{campaign}, Limits: opts.Limits})
+			info, err := parse.Inspect(bytes.NewReader(out), &parse.Options{Headers: []string{campaign}, Limits: opts.Limits})
 			if err != nil {
-				t.Fatalf("parse.Read of the output: %v", err)
+				t.Fatalf("parse.Inspect of the output: %v", err)
 			}
 			if info.ConfigurationSet != opts.ConfigurationSet {
 				t.Fatalf("configuration set read back %q", info.ConfigurationSet)
@@ -217,7 +217,7 @@ func FuzzOptions(f *testing.F) {
 			opts.Tags = []parse.Tag{{Name: tagName, Value: tagValue}}
 		}
 		if hdrName != "" || hdrValue != "" {
-			opts.Headers = []parse.Header{{Name: hdrName, Value: hdrValue}}
+			opts.Headers = []parse.TagHeader{{Name: hdrName, Value: hdrValue}}
 		}
 		if remove != "" {
 			opts.RemoveHeaders = []string{remove}
@@ -234,7 +234,7 @@ func FuzzOptions(f *testing.F) {
 			t.Fatalf("Validate accepted %+v", opts)
 		}
 		var out bytes.Buffer
-		res, err := inject.Rewrite(&out, strings.NewReader(optionsMsg), opts)
+		res, err := rewrite(&out, strings.NewReader(optionsMsg), opts)
 		if verr != nil {
 			if err == nil || err.Error() != verr.Error() || out.Len() != 0 || res != 0 {
 				t.Fatalf("Validate = %v, but Rewrite = %d, %v and wrote %q", verr, res, err, out.Bytes())
@@ -255,7 +255,7 @@ func FuzzOptions(f *testing.F) {
 				checkWritten(t, fld, "\r\n")
 			}
 		}
-		info, err := parse.Read(bytes.NewReader(out.Bytes()))
+		info, err := parse.Inspect(bytes.NewReader(out.Bytes()), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

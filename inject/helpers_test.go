@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"io"
 	"strings"
+
+	"github.com/sesmime/sesmime/inject"
 )
 
 // A message as split by split: code of its own, written from the header
@@ -175,4 +177,25 @@ func genMessage(size int) []byte {
 	b := []byte(hdr)
 	bb, _ := io.ReadAll(&body{n: int64(max(size-len(hdr), 0))})
 	return append(b, bb...)
+}
+
+// rewrite is Rewriter.Rewrite with a new Rewriter for opts, as
+// sesmime.Rewrite does it.
+func rewrite(w io.Writer, r io.Reader, opts *inject.Options) (int64, error) {
+	rw, err := inject.NewRewriter(opts)
+	if err != nil {
+		return 0, err
+	}
+	res, err := rw.Rewrite(w, r)
+	return res.Written, err
+}
+
+// rewriteBytes is Rewriter.Bytes with a new Rewriter for opts.
+func rewriteBytes(msg []byte, opts *inject.Options) ([]byte, error) {
+	rw, err := inject.NewRewriter(opts)
+	if err != nil {
+		return nil, err
+	}
+	out, _, err := rw.Bytes(msg)
+	return out, err
 }

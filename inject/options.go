@@ -49,13 +49,10 @@ func ParseTagsMode(s string) (TagsMode, error) {
 	return 0, fmt.Errorf("%w: tags mode %q (want replace, merge or keep)", ErrInvalidOption, s)
 }
 
-// Errors about Options, returned before anything is read or written.
-var (
-	ErrInvalidOption = errors.New("invalid option")
-	ErrDuplicateTag  = errors.New("tag name given twice")
-	ErrDuplicate     = errors.New("header name given twice")
-	ErrConflict      = errors.New("field both set and removed")
-)
+// ErrInvalidOption is wrapped by the errors about Options that are not a
+// *parse.ValueError: a name given twice, a field both set and removed, an
+// unknown mode. They are returned before anything is read or written.
+var ErrInvalidOption = errors.New("invalid option")
 
 // ErrExistingTags is wrapped by an *ExistingTagsError.
 var ErrExistingTags = errors.New("cannot merge existing tags")
@@ -83,7 +80,7 @@ type Options struct {
 	TagsMode TagsMode
 	// Headers sets custom tag headers: exactly one field of each name,
 	// written with the name as given.
-	Headers []parse.Header
+	Headers []parse.TagHeader
 
 	RemoveConfigurationSet bool     // drop X-SES-CONFIGURATION-SET fields
 	RemoveTags             bool     // drop X-SES-MESSAGE-TAGS fields
@@ -106,11 +103,11 @@ func (o *Options) Validate() error {
 			return err
 		}
 		if o.RemoveConfigurationSet {
-			return fmt.Errorf("%w: %s", ErrConflict, parse.ConfigurationSetField)
+			return fmt.Errorf("%w: %s both set and removed", ErrInvalidOption, parse.ConfigurationSetField)
 		}
 	}
 	if o.TagsMode < Replace || o.TagsMode > Keep {
-		return fmt.Errorf("%w: %v", ErrInvalidOption, o.TagsMode)
+		return fmt.Errorf("%w: tags mode %v", ErrInvalidOption, o.TagsMode)
 	}
 	for i, t := range o.Tags {
 		if err := parse.ValidateTag(t); err != nil {
@@ -118,12 +115,12 @@ func (o *Options) Validate() error {
 		}
 		for _, u := range o.Tags[:i] {
 			if u.Name == t.Name {
-				return fmt.Errorf("%w: %q", ErrDuplicateTag, t.Name)
+				return fmt.Errorf("%w: tag %q given twice", ErrInvalidOption, t.Name)
 			}
 		}
 	}
 	if len(o.Tags) > 0 && o.RemoveTags {
-		return fmt.Errorf("%w: %s", ErrConflict, parse.TagsField)
+		return fmt.Errorf("%w: %s both set and removed", ErrInvalidOption, parse.TagsField)
 	}
 	for i, h := range o.Headers {
 		if err := parse.ValidateHeader(h); err != nil {
@@ -131,19 +128,19 @@ func (o *Options) Validate() error {
 		}
 		for _, g := range o.Headers[:i] {
 			if strings.EqualFold(g.Name, h.Name) {
-				return fmt.Errorf("%w: %q", ErrDuplicate, h.Name)
+				return fmt.Errorf("%w: header %q given twice", ErrInvalidOption, h.Name)
 			}
 		}
 		for _, r := range o.RemoveHeaders {
 			if strings.EqualFold(r, h.Name) {
-				return fmt.Errorf("%w: %s", ErrConflict, h.Name)
+				return fmt.Errorf("%w: %s both set and removed", ErrInvalidOption, h.Name)
 			}
 		}
 	}
 	for _, r := range o.RemoveHeaders {
 		if o.ConfigurationSet != "" && strings.EqualFold(r, parse.ConfigurationSetField) ||
 			len(o.Tags) > 0 && strings.EqualFold(r, parse.TagsField) {
-			return fmt.Errorf("%w: %s", ErrConflict, r)
+			return fmt.Errorf("%w: %s both set and removed", ErrInvalidOption, r)
 		}
 		if r == "" || strings.IndexFunc(r, func(c rune) bool { return c <= ' ' || c >= 127 || c == ':' }) >= 0 {
 			return fmt.Errorf("%w: field name to remove %q", ErrInvalidOption, r)

@@ -12,7 +12,7 @@ import (
 
 func TestOptionsValidate(t *testing.T) {
 	tag := func(n, v string) []parse.Tag { return []parse.Tag{{Name: n, Value: v}} }
-	hdr := func(n, v string) []parse.Header { return []parse.Header{{Name: n, Value: v}} }
+	hdr := func(n, v string) []parse.TagHeader { return []parse.TagHeader{{Name: n, Value: v}} }
 	tests := []struct {
 		name string
 		opts *inject.Options
@@ -29,7 +29,7 @@ func TestOptionsValidate(t *testing.T) {
 		{name: "bad configuration set", opts: &inject.Options{ConfigurationSet: "a b"}, err: parse.ErrInvalidConfigurationSet, off: 1},
 		{name: "configuration set injection", opts: &inject.Options{ConfigurationSet: "a\r\nBcc: x"}, err: parse.ErrInvalidConfigurationSet, off: 1},
 		{name: "long configuration set", opts: &inject.Options{ConfigurationSet: strings.Repeat("a", 65)}, err: parse.ErrInvalidConfigurationSet, off: -1},
-		{name: "set and remove configuration set", opts: &inject.Options{ConfigurationSet: "a", RemoveConfigurationSet: true}, err: inject.ErrConflict},
+		{name: "set and remove configuration set", opts: &inject.Options{ConfigurationSet: "a", RemoveConfigurationSet: true}, err: inject.ErrInvalidOption},
 		{name: "tags mode too big", opts: &inject.Options{TagsMode: inject.Keep + 1}, err: inject.ErrInvalidOption},
 		{name: "tags mode negative", opts: &inject.Options{TagsMode: -1}, err: inject.ErrInvalidOption},
 		{name: "bad tag name", opts: &inject.Options{Tags: tag("a b", "1")}, err: parse.ErrInvalidTagName, off: 1},
@@ -38,8 +38,8 @@ func TestOptionsValidate(t *testing.T) {
 		{name: "empty tag value", opts: &inject.Options{Tags: tag("a", "")}, err: parse.ErrInvalidTagValue, off: -1},
 		{name: "tag value injection", opts: &inject.Options{Tags: tag("a", "1\nX: y")}, err: parse.ErrInvalidTagValue, off: 1},
 		{name: "tag value with dot", opts: &inject.Options{Tags: tag("a", "1.2")}, err: parse.ErrInvalidTagValue, off: 1},
-		{name: "duplicate tag", opts: &inject.Options{Tags: []parse.Tag{{Name: "a", Value: "1"}, {Name: "a", Value: "2"}}}, err: inject.ErrDuplicateTag},
-		{name: "set and remove tags", opts: &inject.Options{Tags: tag("a", "1"), RemoveTags: true}, err: inject.ErrConflict},
+		{name: "duplicate tag", opts: &inject.Options{Tags: []parse.Tag{{Name: "a", Value: "1"}, {Name: "a", Value: "2"}}}, err: inject.ErrInvalidOption},
+		{name: "set and remove tags", opts: &inject.Options{Tags: tag("a", "1"), RemoveTags: true}, err: inject.ErrInvalidOption},
 		{name: "bad header name", opts: &inject.Options{Headers: hdr("X C", "v")}, err: parse.ErrInvalidHeaderName, off: 1},
 		{name: "reserved header name", opts: &inject.Options{Headers: hdr("x-ses-configuration-set", "v")}, err: parse.ErrReservedHeaderName, off: -1},
 		{name: "structural header name", opts: &inject.Options{Headers: hdr("Content-Type", "v")}, err: parse.ErrReservedHeaderName, off: -1},
@@ -47,10 +47,10 @@ func TestOptionsValidate(t *testing.T) {
 		{name: "header value injection", opts: &inject.Options{Headers: hdr("X-C", "a\r\n\r\nbody")}, err: parse.ErrInvalidHeaderValue, off: 1},
 		{name: "non-ascii header value", opts: &inject.Options{Headers: hdr("X-C", "caf\xc3\xa9")}, err: parse.ErrInvalidHeaderValue, off: 3},
 		{name: "header too long", opts: &inject.Options{Headers: hdr("X-C", strings.Repeat("v", 994))}, err: parse.ErrInvalidHeaderValue, off: -1},
-		{name: "duplicate header", opts: &inject.Options{Headers: []parse.Header{{Name: "X-C", Value: "1"}, {Name: "x-c", Value: "2"}}}, err: inject.ErrDuplicate},
-		{name: "set and remove header", opts: &inject.Options{Headers: hdr("X-C", "1"), RemoveHeaders: []string{"X-c"}}, err: inject.ErrConflict},
-		{name: "set configuration set and remove it by name", opts: &inject.Options{ConfigurationSet: "a", RemoveHeaders: []string{"x-ses-configuration-set"}}, err: inject.ErrConflict},
-		{name: "set tags and remove them by name", opts: &inject.Options{Tags: tag("a", "1"), RemoveHeaders: []string{"X-SES-MESSAGE-TAGS"}}, err: inject.ErrConflict},
+		{name: "duplicate header", opts: &inject.Options{Headers: []parse.TagHeader{{Name: "X-C", Value: "1"}, {Name: "x-c", Value: "2"}}}, err: inject.ErrInvalidOption},
+		{name: "set and remove header", opts: &inject.Options{Headers: hdr("X-C", "1"), RemoveHeaders: []string{"X-c"}}, err: inject.ErrInvalidOption},
+		{name: "set configuration set and remove it by name", opts: &inject.Options{ConfigurationSet: "a", RemoveHeaders: []string{"x-ses-configuration-set"}}, err: inject.ErrInvalidOption},
+		{name: "set tags and remove them by name", opts: &inject.Options{Tags: tag("a", "1"), RemoveHeaders: []string{"X-SES-MESSAGE-TAGS"}}, err: inject.ErrInvalidOption},
 		{name: "empty name to remove", opts: &inject.Options{RemoveHeaders: []string{""}}, err: inject.ErrInvalidOption},
 		{name: "space in name to remove", opts: &inject.Options{RemoveHeaders: []string{"X C"}}, err: inject.ErrInvalidOption},
 		{name: "colon in name to remove", opts: &inject.Options{RemoveHeaders: []string{"X:"}}, err: inject.ErrInvalidOption},
@@ -75,11 +75,11 @@ func TestOptionsValidate(t *testing.T) {
 			}
 			// Refused before anything is read or written.
 			var out bytes.Buffer
-			n, err := inject.Rewrite(&out, strings.NewReader(msg), tc.opts)
+			n, err := rewrite(&out, strings.NewReader(msg), tc.opts)
 			if !errors.Is(err, tc.err) || n != 0 || out.Len() != 0 {
 				t.Errorf("Rewrite = %d, %v, wrote %q; want 0, %v, nothing", n, err, out.String(), tc.err)
 			}
-			if b, err := inject.Bytes([]byte(msg), tc.opts); !errors.Is(err, tc.err) || b != nil {
+			if b, err := rewriteBytes([]byte(msg), tc.opts); !errors.Is(err, tc.err) || b != nil {
 				t.Errorf("Bytes = %q, %v; want nil, %v", b, err, tc.err)
 			}
 			if rw, err := inject.NewRewriter(tc.opts); !errors.Is(err, tc.err) || rw != nil {
@@ -124,7 +124,7 @@ func TestStrings(t *testing.T) {
 // TestNewRewriterCopiesOptions checks that changing the caller's slices
 // after NewRewriter does not change what the Rewriter does.
 func TestNewRewriterCopiesOptions(t *testing.T) {
-	opts := &inject.Options{Tags: []parse.Tag{{Name: "a", Value: "1"}}, Headers: []parse.Header{{Name: "X-C", Value: "v"}}}
+	opts := &inject.Options{Tags: []parse.Tag{{Name: "a", Value: "1"}}, Headers: []parse.TagHeader{{Name: "X-C", Value: "v"}}}
 	rw, err := inject.NewRewriter(opts)
 	if err != nil {
 		t.Fatal(err)

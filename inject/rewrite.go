@@ -105,28 +105,6 @@ func NewRewriter(opts *Options) (*Rewriter, error) {
 	return rw, nil
 }
 
-// Rewrite copies the message in r to w, changing its header as the options
-// say. Everything after the header block is copied unchanged with io.Copy.
-// Nothing is written when the header cannot be read or changed.
-func Rewrite(w io.Writer, r io.Reader, opts *Options) (written int64, err error) {
-	rw, err := NewRewriter(opts)
-	if err != nil {
-		return 0, err
-	}
-	res, err := rw.Rewrite(w, r)
-	return res.Written, err
-}
-
-// Bytes returns msg rewritten as the options say.
-func Bytes(msg []byte, opts *Options) ([]byte, error) {
-	rw, err := NewRewriter(opts)
-	if err != nil {
-		return nil, err
-	}
-	out, _, err := rw.Bytes(msg)
-	return out, err
-}
-
 // Bytes returns msg rewritten, and what changed.
 func (rw *Rewriter) Bytes(msg []byte) ([]byte, Result, error) {
 	st := rw.state()

@@ -161,13 +161,13 @@ var rewriteTests = []struct {
 	},
 	{
 		name: "custom header replaced once",
-		in:   "A: 1\nX-Campaign: old\nx-campaign : older\n\n", opts: &inject.Options{Headers: []parse.Header{{Name: "X-Campaign", Value: "new"}}},
+		in:   "A: 1\nX-Campaign: old\nx-campaign : older\n\n", opts: &inject.Options{Headers: []parse.TagHeader{{Name: "X-Campaign", Value: "new"}}},
 		want:    "A: 1\nX-Campaign: new\n\n",
 		changes: []inject.Change{replaced("X-Campaign", 2), removed("x-campaign", 3)},
 	},
 	{
 		name: "custom header written as given",
-		in:   "X-CAMPAIGN: old\n\n", opts: &inject.Options{Headers: []parse.Header{{Name: "x-Campaign", Value: "new"}}},
+		in:   "X-CAMPAIGN: old\n\n", opts: &inject.Options{Headers: []parse.TagHeader{{Name: "x-Campaign", Value: "new"}}},
 		want:    "x-Campaign: new\n\n",
 		changes: []inject.Change{replaced("x-Campaign", 1)},
 	},
@@ -175,7 +175,7 @@ var rewriteTests = []struct {
 		name: "new fields on top in order",
 		in:   base,
 		opts: &inject.Options{ConfigurationSet: "cs", Tags: tags("a", "1", "b", "2"),
-			Headers: []parse.Header{{Name: "X-Campaign", Value: "spring"}, {Name: "X-Team", Value: "a@b.c"}}},
+			Headers: []parse.TagHeader{{Name: "X-Campaign", Value: "spring"}, {Name: "X-Team", Value: "a@b.c"}}},
 		want:    cs + ": cs\r\n" + tg + ": a=1, b=2\r\nX-Campaign: spring\r\nX-Team: a@b.c\r\n" + base,
 		changes: []inject.Change{added(cs), added(tg), added("X-Campaign"), added("X-Team")},
 	},
@@ -183,7 +183,7 @@ var rewriteTests = []struct {
 		name: "some replaced, some added",
 		in:   "From: a\r\nX-Team: old\r\nX-SES-MESSAGE-TAGS: z=0\r\n\r\n",
 		opts: &inject.Options{ConfigurationSet: "cs", Tags: tags("a", "1"),
-			Headers: []parse.Header{{Name: "X-Campaign", Value: "spring"}, {Name: "X-Team", Value: "new"}}},
+			Headers: []parse.TagHeader{{Name: "X-Campaign", Value: "spring"}, {Name: "X-Team", Value: "new"}}},
 		want:    cs + ": cs\r\nX-Campaign: spring\r\nFrom: a\r\nX-Team: new\r\n" + tg + ": a=1\r\n\r\n",
 		changes: []inject.Change{added(cs), added("X-Campaign"), replaced("X-Team", 2), replaced(tg, 3)},
 	},
@@ -307,7 +307,7 @@ func TestRewrite(t *testing.T) {
 				if out.Len() != 0 || res.Written != 0 {
 					t.Errorf("refused input, but wrote %q (Written %d)", out.String(), res.Written)
 				}
-				if b, err := inject.Bytes([]byte(tc.in), tc.opts); !errors.Is(err, tc.err) || b != nil {
+				if b, err := rewriteBytes([]byte(tc.in), tc.opts); !errors.Is(err, tc.err) || b != nil {
 					t.Errorf("Bytes = %q, %v; want nil, %v", b, err, tc.err)
 				}
 				return
@@ -329,11 +329,11 @@ func TestRewrite(t *testing.T) {
 			}
 
 			// The other entry points agree.
-			n, err := inject.Rewrite(new(bytes.Buffer), strings.NewReader(tc.in), tc.opts)
+			n, err := rewrite(new(bytes.Buffer), strings.NewReader(tc.in), tc.opts)
 			if err != nil || n != res.Written {
 				t.Errorf("inject.Rewrite = %d, %v; want %d", n, err, res.Written)
 			}
-			if b, err := inject.Bytes([]byte(tc.in), tc.opts); err != nil || string(b) != tc.want {
+			if b, err := rewriteBytes([]byte(tc.in), tc.opts); err != nil || string(b) != tc.want {
 				t.Errorf("inject.Bytes = %q, %v", b, err)
 			}
 
@@ -353,7 +353,7 @@ func TestRewriteLongTags(t *testing.T) {
 	for _, eol := range []string{"\r\n", "\n"} {
 		in := "Subject: s" + eol + eol + "body" + eol
 		want := longTags(100)
-		out, err := inject.Bytes([]byte(in), &inject.Options{Tags: want})
+		out, err := rewriteBytes([]byte(in), &inject.Options{Tags: want})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -374,7 +374,7 @@ func TestRewriteLongTags(t *testing.T) {
 				t.Errorf("fold at line %d not after a comma: %q / %q", i+1, lines[i-1], l)
 			}
 		}
-		info, err := parse.Read(bytes.NewReader(out))
+		info, err := parse.Inspect(bytes.NewReader(out), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -397,7 +397,7 @@ func TestChangeValues(t *testing.T) {
 		ConfigurationSet: "news",
 		Tags:             []parse.Tag{{Name: "b", Value: "3"}, {Name: "c", Value: "4"}},
 		TagsMode:         inject.Merge,
-		Headers:          []parse.Header{{Name: "X-Team", Value: "t"}},
+		Headers:          []parse.TagHeader{{Name: "X-Team", Value: "t"}},
 		RemoveHeaders:    []string{"X-Campaign"},
 	}
 	rw, err := inject.NewRewriter(opts)

@@ -24,7 +24,7 @@ import (
 var streamOpts = &inject.Options{
 	ConfigurationSet: "news",
 	Tags:             tags("campaign", "spring", "variant", "b"),
-	Headers:          []parse.Header{{Name: "X-Campaign", Value: "spring.2026"}},
+	Headers:          []parse.TagHeader{{Name: "X-Campaign", Value: "spring.2026"}},
 }
 
 // chunkReader returns at most n bytes per Read.
@@ -240,7 +240,7 @@ func TestRewriteRefusedWritesNothing(t *testing.T) {
 		{"bad existing tags", "X-SES-MESSAGE-TAGS: a=b.c\n\n", &inject.Options{Tags: tags("a", "1"), TagsMode: inject.Merge}},
 	} {
 		w := &pieceWriter{}
-		if _, err := inject.Rewrite(w, strings.NewReader(tc.in), tc.opts); err == nil {
+		if _, err := rewrite(w, strings.NewReader(tc.in), tc.opts); err == nil {
 			t.Errorf("%s: no error", tc.name)
 		}
 		if w.calls != 0 {
@@ -477,7 +477,7 @@ func TestFreshRewriteAllocs(t *testing.T) {
 	}
 	for _, m := range msgs {
 		n := testing.AllocsPerRun(20, func() {
-			if _, err := inject.Rewrite(io.Discard, bytes.NewReader(m.msg), streamOpts); err != nil {
+			if _, err := rewrite(io.Discard, bytes.NewReader(m.msg), streamOpts); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -523,7 +523,7 @@ func TestRewriteHostileHeader(t *testing.T) {
 		var m0, m1 runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&m0)
-		_, err := inject.Rewrite(w, tc.r, streamOpts)
+		_, err := rewrite(w, tc.r, streamOpts)
 		runtime.ReadMemStats(&m1)
 		if !errors.Is(err, tc.err) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.err)

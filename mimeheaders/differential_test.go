@@ -32,7 +32,7 @@ func FuzzDifferential(f *testing.F) {
 			bytes.Contains(bytes.ReplaceAll(msg, []byte("\r\n"), nil), []byte("\r")) {
 			return // CRLF inputs only: the two parsers treat bare LF and CR differently by design
 		}
-		h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)))
+		h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)), mimeheaders.Limits{})
 		if err != nil || h.From() != nil || h.Lead() != nil || h.End() != mimeheaders.EndBlank {
 			return // only blocks that end at an empty line, with no mbox line or stray continuation
 		}

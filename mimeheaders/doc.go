@@ -24,7 +24,7 @@
 //     empty, the message has no header: fields added to it are followed by
 //     one empty line so that the original text stays body.
 //  5. Lines starting with SP/HTAB at the very start (after any "From " line)
-//     continue nothing: they are kept first, as they are (see Header.Lead),
+//     continue nothing: they are kept first, as they are,
 //     and new fields go after them.
 //  6. New lines use the line ending of the first line after any "From "
 //     line (CRLF or LF; a lone CR is not a line ending); if that line has

@@ -13,24 +13,24 @@ import (
 
 func ExampleRead() {
 	br := bufio.NewReader(strings.NewReader("Subject : hello\r\n world\r\nTo: a@example.com\r\n\r\nbody\r\n"))
-	h, err := mimeheaders.Read(br)
+	h, err := mimeheaders.Read(br, mimeheaders.Limits{})
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, f := range h.Fields() {
 		fmt.Printf("%d %q %q %q\n", f.Line(), f.Name(), f.Value(), f.Raw())
 	}
-	fmt.Printf("%q %v\n", h.EOL(), h.End())
+	fmt.Println(h.End())
 	// Output:
 	// 1 "Subject" "hello world" "Subject : hello\r\n world\r\n"
 	// 3 "To" "a@example.com" "To: a@example.com\r\n"
-	// "\r\n" empty line
+	// empty line
 }
 
 func ExampleHeader_AppendTo() {
 	msg := "From: a@example.com\nSubject: hi\n\nbody\n"
 	br := bufio.NewReader(strings.NewReader(msg))
-	h, err := mimeheaders.Read(br)
+	h, err := mimeheaders.Read(br, mimeheaders.Limits{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -44,11 +44,14 @@ func ExampleHeader_AppendTo() {
 	// Output: "X-Campaign: spring\nFrom: a@example.com\nSubject: hi\n\nbody\n"
 }
 
-func ExampleReadWithLimits() {
+func ExampleRead_limits() {
 	br := bufio.NewReader(strings.NewReader("A: 1\r\nB: 2\r\nC: 3\r\n\r\n"))
-	_, err := mimeheaders.ReadWithLimits(br, mimeheaders.Limits{MaxFields: 2})
+	_, err := mimeheaders.Read(br, mimeheaders.Limits{MaxFields: 2})
 	if se, ok := errors.AsType[*mimeheaders.SyntaxError](err); ok {
 		fmt.Println(errors.Is(err, mimeheaders.ErrTooManyFields), se.Line)
 	}
-	// Output: true 3
+	fmt.Println(err)
+	// Output:
+	// true 3
+	// line 3: header has more than 2 fields: "C: 3\r\n"
 }

@@ -37,7 +37,7 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, lim := range fuzzLimits {
 			br := bufio.NewReaderSize(bytes.NewReader(data), 16)
-			h, err := mimeheaders.ReadWithLimits(br, lim)
+			h, err := mimeheaders.Read(br, lim)
 			if err != nil {
 				checkReadError(t, data, err)
 				continue
@@ -161,7 +161,7 @@ func checkInsert(t *testing.T, h *mimeheaders.Header, rest []byte) {
 	h.SetFields(old)
 
 	br := bufio.NewReader(bytes.NewReader(out))
-	h2, err := mimeheaders.ReadWithLimits(br, mimeheaders.Limits{MaxHeaderBytes: -1, MaxLineBytes: -1, MaxFields: -1})
+	h2, err := mimeheaders.Read(br, mimeheaders.Limits{MaxHeaderBytes: -1, MaxLineBytes: -1, MaxFields: -1})
 	if err != nil {
 		t.Fatalf("reading %q: %v", out, err)
 	}

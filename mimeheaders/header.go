@@ -2,19 +2,18 @@ package mimeheaders
 
 import (
 	"bytes"
-	"io"
 	"strings"
 )
 
 // Line endings a Header writes new lines with.
 const (
-	CRLF = "\r\n"
-	LF   = "\n"
+	crlf = "\r\n"
+	lf   = "\n"
 )
 
-// MaxLineLength is the longest line, without its ending, that NewField
+// maxLineLength is the longest line, without its ending, that NewField
 // writes (RFC 5322 section 2.1.1).
-const MaxLineLength = 998
+const maxLineLength = 998
 
 // End says what ended a header block.
 type End int
@@ -107,14 +106,6 @@ type Header struct {
 
 type span struct{ start, end, name, colon, line int }
 
-// From returns the mbox "From " line the message starts with, with its line
-// ending, or nil.
-func (h *Header) From() []byte { return h.from }
-
-// Lead returns the lines starting with SP or HTAB that stand before the
-// first field and continue nothing, or nil.
-func (h *Header) Lead() []byte { return h.lead }
-
 // Fields returns the fields in order. The slice is shared with h: change
 // the header with SetFields, not by writing to it.
 func (h *Header) Fields() []Field { return h.fields }
@@ -135,9 +126,6 @@ func (h *Header) Values(name string) []string {
 	return vs
 }
 
-// EOL returns the line ending new lines are written with: CRLF or LF.
-func (h *Header) EOL() string { return h.eol }
-
 // End says what ended the block.
 func (h *Header) End() End { return h.end }
 
@@ -146,24 +134,22 @@ func (h *Header) End() End { return h.end }
 // empty line. Writing fields into such a header adds an empty line after them.
 func (h *Header) NoHeader() bool { return h.noHeader }
 
-// Tail returns the bytes Read consumed past the end of the block: the start
-// of the body (the empty line, or the start of the line that ended the
-// block). WriteTo writes them after the block.
-func (h *Header) Tail() []byte { return h.tail }
-
-// Original returns every byte Read consumed: the block as it was read,
-// followed by Tail.
+// Original returns every byte Read consumed: the block as it was read
+// (the first Len bytes), followed by the start of the body that Read had
+// to see to find where the block ends.
 func (h *Header) Original() []byte { return h.buf }
 
-// Len returns the length of the header block as it was read, without Tail.
+// Len returns the length of the header block as it was read: Original
+// without the body bytes that follow.
 func (h *Header) Len() int { return h.hdrLen }
 
-// AppendTo appends the header as it is now, followed by Tail, to b and
+// AppendTo appends the header as it is now, followed by the body bytes
+// Read consumed (Original()[Len():]), to b and
 // returns the extended slice. Unless SetFields was called, that is exactly
 // Original.
 //
-// A line that ends the input without a line ending gets EOL when something
-// is written after it. If the message had no header (see NoHeader) and now
+// A line that ends the input without a line ending gets the message's
+// line ending when something is written after it. If the message had no header (see NoHeader) and now
 // has fields, an empty line follows them.
 func (h *Header) AppendTo(b []byte) []byte {
 	open := false // the last piece written has no line ending
@@ -193,24 +179,18 @@ func (h *Header) AppendTo(b []byte) []byte {
 	return b
 }
 
-// WriteTo writes the header as AppendTo renders it to w, in one Write.
-func (h *Header) WriteTo(w io.Writer) (int64, error) {
-	n, err := w.Write(h.AppendTo(make([]byte, 0, len(h.buf)+256)))
-	return int64(n), err
-}
-
 // NewField returns a field named name with value, ending in h's line
 // ending, for use with SetFields. The name must be bytes in 33..126 other
 // than ':'; the value printable ASCII (32..126) or HTAB. A line longer than
-// MaxLineLength is folded before a SP or HTAB that follows a non-blank byte
+// maxLineLength is folded before a SP or HTAB that follows a non-blank byte
 // (never inside a token); a value that cannot be folded so is refused.
 // Errors are *FieldError.
 func (h *Header) NewField(name, value string) (Field, error) {
 	eol := h.eol
 	if eol == "" {
-		eol = CRLF
+		eol = crlf
 	}
-	raw := make([]byte, 0, len(name)+2+len(value)+len(eol)*(1+len(value)/MaxLineLength))
+	raw := make([]byte, 0, len(name)+2+len(value)+len(eol)*(1+len(value)/maxLineLength))
 	_, f, err := h.AppendField(raw, name, value)
 	return f, err
 }
@@ -234,12 +214,12 @@ func (h *Header) AppendField(dst []byte, name, value string) ([]byte, Field, err
 			return dst, Field{}, &FieldError{Name: name, Value: value, Column: i + 1, Err: ErrInvalidValue}
 		}
 	}
-	if len(name)+1 > MaxLineLength {
+	if len(name)+1 > maxLineLength {
 		return dst, Field{}, &FieldError{Name: name, Value: value, Err: ErrCannotFold}
 	}
 	eol := h.eol
 	if eol == "" {
-		eol = CRLF
+		eol = crlf
 	}
 	base := len(dst)
 	raw := append(dst, name...)
@@ -255,7 +235,7 @@ func (h *Header) AppendField(dst []byte, name, value string) ([]byte, Field, err
 			brk = len(raw)
 		}
 		raw = append(raw, c)
-		if len(raw)-lineStart > MaxLineLength {
+		if len(raw)-lineStart > maxLineLength {
 			if brk <= lineStart {
 				return dst, Field{}, &FieldError{Name: name, Value: value, Err: ErrCannotFold}
 			}
@@ -296,10 +276,10 @@ func equalFold(b []byte, s string) bool {
 
 func eolOf(line []byte) string {
 	switch {
-	case bytes.HasSuffix(line, []byte(CRLF)):
-		return CRLF
-	case bytes.HasSuffix(line, []byte(LF)):
-		return LF
+	case bytes.HasSuffix(line, []byte(crlf)):
+		return crlf
+	case bytes.HasSuffix(line, []byte(lf)):
+		return lf
 	}
 	return ""
 }

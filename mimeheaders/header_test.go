@@ -11,7 +11,7 @@ import (
 
 func headerWithEOL(t *testing.T, eol string) *mimeheaders.Header {
 	t.Helper()
-	h, err := mimeheaders.Read(bufio.NewReader(strings.NewReader("A: 1" + eol + eol)))
+	h, err := mimeheaders.Read(bufio.NewReader(strings.NewReader("A: 1"+eol+eol)), mimeheaders.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

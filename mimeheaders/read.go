@@ -7,9 +7,9 @@ import (
 
 // Default limits, used where a Limits field is zero.
 const (
-	DefaultMaxHeaderBytes = 1 << 20
-	DefaultMaxLineBytes   = 64 << 10
-	DefaultMaxFields      = 20000
+	defaultMaxHeaderBytes = 1 << 20
+	defaultMaxLineBytes   = 64 << 10
+	defaultMaxFields      = 20000
 )
 
 // Limits bounds what Read holds in memory. A zero field means its default,
@@ -31,26 +31,23 @@ func (l Limits) resolve() Limits {
 		return v
 	}
 	return Limits{
-		MaxHeaderBytes: def(l.MaxHeaderBytes, DefaultMaxHeaderBytes),
-		MaxLineBytes:   def(l.MaxLineBytes, DefaultMaxLineBytes),
-		MaxFields:      def(l.MaxFields, DefaultMaxFields),
+		MaxHeaderBytes: def(l.MaxHeaderBytes, defaultMaxHeaderBytes),
+		MaxLineBytes:   def(l.MaxLineBytes, defaultMaxLineBytes),
+		MaxFields:      def(l.MaxFields, defaultMaxFields),
 	}
 }
 
-// Read reads a header block from br with the default Limits. See
-// ReadWithLimits.
-func Read(br *bufio.Reader) (*Header, error) { return ReadWithLimits(br, Limits{}) }
-
-// ReadWithLimits reads a header block from br and leaves br at the first
-// body byte it did not need: writing the returned Header (WriteTo or
-// AppendTo) and then the rest of br reproduces the input exactly. The body
-// bytes it did need, to see where the block ends, are in Header.Tail.
+// Read reads a header block from br, within lim (the zero Limits are the
+// defaults), and leaves br at the first body byte it did not need: writing
+// the returned Header (AppendTo) and then the rest of br reproduces the
+// input exactly. The body bytes it did need, to see where the block ends,
+// are the end of Header.Original.
 //
 // Empty input is refused with ErrEmpty. Input over a limit is refused with
 // ErrHeaderTooLarge, ErrLineTooLong or ErrTooManyFields. These come wrapped
 // in a *SyntaxError giving the line; a read error other than io.EOF is
 // returned as it is.
-func ReadWithLimits(br *bufio.Reader, lim Limits) (*Header, error) {
+func Read(br *bufio.Reader, lim Limits) (*Header, error) {
 	h := new(Header)
 	if err := h.Reset(br, lim); err != nil {
 		return nil, err
@@ -58,7 +55,7 @@ func ReadWithLimits(br *bufio.Reader, lim Limits) (*Header, error) {
 	return h, nil
 }
 
-// Reset reads a new header block from br into h as ReadWithLimits does,
+// Reset reads a new header block from br into h as Read does,
 // reusing h's storage. On error h holds no fields.
 func (h *Header) Reset(br *bufio.Reader, lim Limits) error {
 	lim = lim.resolve()
@@ -178,7 +175,7 @@ func (h *Header) Reset(br *bufio.Reader, lim Limits) error {
 	case fromEOL != "" && !firstCR:
 		h.eol = fromEOL
 	default:
-		h.eol = CRLF
+		h.eol = crlf
 	}
 	return nil
 }
@@ -227,10 +224,10 @@ func (h *Header) readLine(br *bufio.Reader, lim Limits, maxBuf, start int, first
 }
 
 // readEOL reads on in a body line that ended the block until its line ending,
-// as far as MaxLineBytes (and never more than DefaultMaxLineBytes) allows,
+// as far as MaxLineBytes (and never more than defaultMaxLineBytes) allows,
 // and returns that ending or "".
 func (h *Header) readEOL(br *bufio.Reader, lim Limits, maxBuf, start int) (string, error) {
-	limit := DefaultMaxLineBytes
+	limit := defaultMaxLineBytes
 	if lim.MaxLineBytes >= 0 && lim.MaxLineBytes < limit {
 		limit = lim.MaxLineBytes
 	}

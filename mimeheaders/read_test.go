@@ -296,7 +296,7 @@ func TestReadRoundTrip(t *testing.T) {
 		for rname, mk := range readers() {
 			t.Run(tc.name+"/"+rname, func(t *testing.T) {
 				br := mk(tc.in)
-				h, err := mimeheaders.Read(br)
+				h, err := mimeheaders.Read(br, mimeheaders.Limits{})
 				if err != nil {
 					t.Fatalf("Read(%q): %v", tc.in, err)
 				}
@@ -356,7 +356,7 @@ func checkRoundTrip(t *testing.T, in string, h *mimeheaders.Header, rest []byte)
 
 func TestReadValues(t *testing.T) {
 	in := "Subject: a\r\nx-ses-tag: 1\r\nX-SES-TAG : 2\r\n\r\n"
-	h, err := mimeheaders.Read(bufio.NewReader(strings.NewReader(in)))
+	h, err := mimeheaders.Read(bufio.NewReader(strings.NewReader(in)), mimeheaders.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +394,7 @@ func TestSetFields(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			br := bufio.NewReader(strings.NewReader(tc.in))
-			h, err := mimeheaders.Read(br)
+			h, err := mimeheaders.Read(br, mimeheaders.Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -419,7 +419,7 @@ func TestSetFields(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 			// Reading the result again finds the new fields first.
-			h2, err := mimeheaders.Read(bufio.NewReader(strings.NewReader(got)))
+			h2, err := mimeheaders.Read(bufio.NewReader(strings.NewReader(got)), mimeheaders.Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -470,7 +470,7 @@ func TestReadErrors(t *testing.T) {
 			}
 			t.Run(tc.name+"/"+rname, func(t *testing.T) {
 				br := mk(tc.in)
-				h, err := mimeheaders.ReadWithLimits(br, tc.lim)
+				h, err := mimeheaders.Read(br, tc.lim)
 				if tc.err == nil {
 					if err != nil {
 						t.Fatalf("ReadWithLimits: %v", err)
@@ -509,7 +509,7 @@ func TestReadReaderErrors(t *testing.T) {
 	for n := 0; n < 24; n++ { // every cut inside the header block
 		for _, size := range []int{16, 4096} {
 			br := bufio.NewReaderSize(&testmsg.ErrAfter{Data: msg, N: n, Err: boom}, size)
-			h, err := mimeheaders.Read(br)
+			h, err := mimeheaders.Read(br, mimeheaders.Limits{})
 			if !errors.Is(err, boom) || h != nil {
 				t.Errorf("cut at %d, buffer %d: Read = %v, %v; want error %v", n, size, h, err, boom)
 			}
@@ -517,23 +517,23 @@ func TestReadReaderErrors(t *testing.T) {
 	}
 	t.Run("timeout", func(t *testing.T) {
 		br := bufio.NewReader(iotest.TimeoutReader(strings.NewReader("A: 1\nB: 2\n")))
-		if _, err := mimeheaders.Read(br); !errors.Is(err, iotest.ErrTimeout) {
+		if _, err := mimeheaders.Read(br, mimeheaders.Limits{}); !errors.Is(err, iotest.ErrTimeout) {
 			t.Errorf("Read = %v, want %v", err, iotest.ErrTimeout)
 		}
 	})
 	t.Run("error reader", func(t *testing.T) {
-		if _, err := mimeheaders.Read(bufio.NewReader(iotest.ErrReader(boom))); !errors.Is(err, boom) {
+		if _, err := mimeheaders.Read(bufio.NewReader(iotest.ErrReader(boom)), mimeheaders.Limits{}); !errors.Is(err, boom) {
 			t.Errorf("Read = %v, want %v", err, boom)
 		}
 	})
 	t.Run("no progress", func(t *testing.T) {
-		if _, err := mimeheaders.Read(bufio.NewReader(testmsg.ZeroReader{})); !errors.Is(err, io.ErrNoProgress) {
+		if _, err := mimeheaders.Read(bufio.NewReader(testmsg.ZeroReader{}), mimeheaders.Limits{}); !errors.Is(err, io.ErrNoProgress) {
 			t.Errorf("Read = %v, want %v", err, io.ErrNoProgress)
 		}
 	})
 	t.Run("error in the body is not read", func(t *testing.T) {
 		br := bufio.NewReaderSize(&testmsg.ErrAfter{Data: msg, N: 25, Err: boom}, 16)
-		h, err := mimeheaders.Read(br)
+		h, err := mimeheaders.Read(br, mimeheaders.Limits{})
 		if err != nil {
 			t.Fatalf("Read: %v", err)
 		}

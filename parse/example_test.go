@@ -11,7 +11,7 @@ import (
 
 func ExampleRead() {
 	msg := "X-SES-CONFIGURATION-SET: news\r\nX-SES-MESSAGE-TAGS: campaign=spring, campaign=fall\r\n\r\nbody\r\n"
-	in, err := parse.Read(strings.NewReader(msg))
+	in, err := parse.Inspect(strings.NewReader(msg), nil)
 	if err != nil {
 		log.Fatal(err)
 	}

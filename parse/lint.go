@@ -2,7 +2,6 @@ package parse
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -24,12 +23,9 @@ const (
 // Size limits SES applies to a message after base64 encoding. SES's own
 // error for the v1 API names 10485760 bytes.
 const (
-	MaxSizeV1 = 10 << 20
-	MaxSize   = 40 << 20
+	maxSizeV1 = 10 << 20
+	maxSize   = 40 << 20
 )
-
-// ErrUnknownAPI is returned by ParseAPI for a name it does not know.
-var ErrUnknownAPI = errors.New("unknown API")
 
 // ParseAPI returns the API named s: "v1", "v2" or "smtp", ignoring case.
 func ParseAPI(s string) (API, error) {
@@ -41,7 +37,7 @@ func ParseAPI(s string) (API, error) {
 	case "v2":
 		return V2, nil
 	}
-	return SMTP, fmt.Errorf("%w %q: want v1, v2 or smtp", ErrUnknownAPI, s)
+	return SMTP, fmt.Errorf("unknown API %q: want v1, v2 or smtp", s)
 }
 
 func (a API) String() string {
@@ -54,21 +50,17 @@ func (a API) String() string {
 	return "smtp"
 }
 
-// MaxSize returns the largest message, counted after base64, that SES
+// maxSize returns the largest message, counted after base64, that SES
 // accepts through a.
 func (a API) MaxSize() int64 {
 	if a == V1 {
-		return MaxSizeV1
+		return maxSizeV1
 	}
-	return MaxSize
+	return maxSize
 }
 
 // Base64Len returns the length of n bytes encoded in base64: 4*ceil(n/3).
 func Base64Len(n int64) int64 { return (n + 2) / 3 * 4 }
-
-// AtMostOnce reports whether SES rejects a message in which the field
-// name appears more than once. Case is ignored.
-func AtMostOnce(name string) bool { return isAtMostOnce(strings.ToLower(name)) }
 
 // inboundFields are added by SES to mail it receives.
 var inboundFields = []string{"X-SES-RECEIPT", "X-SES-Spam-Verdict", "X-SES-Virus-Verdict", "X-SES-DKIM-SIGNATURE", "X-SES-Outgoing"}
@@ -83,7 +75,7 @@ var inboundFields = []string{"X-SES-RECEIPT", "X-SES-Spam-Verdict", "X-SES-Virus
 // are walked read-only, as the package documentation describes, to a depth
 // of 32 entities; a part header over 64 KiB is reported, not read.
 //
-// The error is that of mimeheaders.ReadWithLimits for a header block it
+// The error is that of mimeheaders.Read for a header block it
 // refuses, or a read error of r; malformed content is a finding.
 func Lint(r io.Reader, opts *Options) (*Info, error) {
 	if opts == nil {
@@ -93,12 +85,12 @@ func Lint(r io.Reader, opts *Options) (*Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := Inspect(h, opts)
+	in := inspect(h, opts)
 	add := in.add
 	lintHeader(h, opts, add)
 
 	block := h.Original()[:h.Len()]
-	body := newFeeder(io.MultiReader(bytes.NewReader(h.Tail()), br), bytes.Count(block, []byte("\n"))+1)
+	body := newFeeder(io.MultiReader(bytes.NewReader(h.Original()[h.Len():]), br), bytes.Count(block, []byte("\n"))+1)
 	body.long = &longLines{}
 	if h.End() == mimeheaders.EndBlank {
 		body.skipLine() // the empty line that ends the header
@@ -123,11 +115,11 @@ func Lint(r io.Reader, opts *Options) (*Info, error) {
 		if ll.count > 1 {
 			more = fmt.Sprintf(" (%d body lines are over 998 bytes, the longest %d)", ll.count, ll.longest)
 		}
-		add(ll.first, CodeLineTooLong, Error, "body line is %d bytes, over the 998 of RFC 5322 (SMTP allows 1000 with CRLF)%s", ll.firstLen, more)
+		add(ll.first, codeLineTooLong, Error, "body line is %d bytes, over the 998 of RFC 5322 (SMTP allows 1000 with CRLF)%s", ll.firstLen, more)
 	}
 	size := int64(len(block)) + body.n
 	if b := Base64Len(size); b > opts.API.MaxSize() {
-		add(1, CodeTooLarge, Error, "message is %d bytes, %d after base64: over the %d bytes SES accepts through the %s API", size, b, opts.API.MaxSize(), opts.API)
+		add(1, codeTooLarge, Error, "message is %d bytes, %d after base64: over the %d bytes SES accepts through the %s API", size, b, opts.API.MaxSize(), opts.API)
 	}
 	slices.SortStableFunc(in.Findings, func(a, b Finding) int { return a.Line - b.Line })
 	return in, nil
@@ -151,14 +143,14 @@ func lintHeader(h *mimeheaders.Header, opts *Options, add func(int, string, Seve
 		if len(text) > 0 && text[len(text)-1] == '\r' && lf {
 			text = text[:len(text)-1] // CRLF
 		}
-		if len(text) > mimeheaders.MaxLineLength {
-			add(line, CodeLineTooLong, Error, "header line is %d bytes, over the 998 of RFC 5322 (SMTP allows 1000 with CRLF)", len(text))
+		if len(text) > maxLineLength {
+			add(line, codeLineTooLong, Error, "header line is %d bytes, over the 998 of RFC 5322 (SMTP allows 1000 with CRLF)", len(text))
 		}
 		if i := bytes.IndexByte(text, '\r'); i >= 0 {
-			add(line, CodeBareCR, Error, "CR without LF at byte %d of the line: SES and receivers may split the field there (SES has reported \"Duplicate header\" for such a line)", i+1)
+			add(line, codeBareCR, Error, "CR without LF at byte %d of the line: SES and receivers may split the field there (SES has reported \"Duplicate header\" for such a line)", i+1)
 		}
 		if i := bytes.IndexByte(text, 0); i >= 0 {
-			add(line, CodeNUL, Error, "NUL byte at byte %d of the line", i+1)
+			add(line, codeNUL, Error, "NUL byte at byte %d of the line", i+1)
 		}
 		start = end + 1
 	}
@@ -170,21 +162,21 @@ func lintHeader(h *mimeheaders.Header, opts *Options, add func(int, string, Seve
 		if !ses {
 			for i, c := range f.Raw() {
 				if c >= 0x80 {
-					add(f.Line(), Code8Bit, Warning, "%s has 8-bit byte 0x%02x at byte %d: send it RFC 2047-encoded, or only through a path that supports SMTPUTF8", name, c, i+1)
+					add(f.Line(), code8Bit, Warning, "%s has 8-bit byte 0x%02x at byte %d: send it RFC 2047-encoded, or only through a path that supports SMTPUTF8", name, c, i+1)
 					break
 				}
 			}
 		}
 		if isAtMostOnce(lname) {
 			if l, ok := first[lname]; ok {
-				add(f.Line(), CodeDuplicateField, Error, "%s appears again (first at line %d): SES rejects the message with \"Duplicate header '%s'.\"", name, l, name)
+				add(f.Line(), codeDuplicateField, Error, "%s appears again (first at line %d): SES rejects the message with \"Duplicate header '%s'.\"", name, l, name)
 			} else {
 				first[lname] = f.Line()
 			}
 		}
 		for _, n := range inboundFields {
 			if f.Is(n) {
-				add(f.Line(), CodeInbound, Warning, "%s is added by SES to received mail: this looks like a stored inbound message; remove it before re-sending", name)
+				add(f.Line(), codeInbound, Warning, "%s is added by SES to received mail: this looks like a stored inbound message; remove it before re-sending", name)
 			}
 		}
 		if opts.API == V2 && (f.Is(ConfigurationSetField) || f.Is(TagsField)) {
@@ -192,7 +184,7 @@ func lintHeader(h *mimeheaders.Header, opts *Options, add func(int, string, Seve
 			if f.Is(TagsField) {
 				what = "EmailTags"
 			}
-			add(f.Line(), CodeSESv2Headers, Warning, "whether SESv2 SendEmail honours %s in a raw message is undocumented: pass %s as an API parameter", name, what)
+			add(f.Line(), codeSESv2Headers, Warning, "whether SESv2 SendEmail honours %s in a raw message is undocumented: pass %s as an API parameter", name, what)
 		}
 		if f.Is("DKIM-Signature") {
 			lintDKIM(f, add)
@@ -217,11 +209,11 @@ func lintDKIM(f mimeheaders.Field, add func(int, string, Severity, string, ...an
 				}
 			}
 			if len(ses) > 0 {
-				add(f.Line(), CodeDKIMCoversSES, Error, "DKIM-Signature h= signs %s: SES removes X-SES-* fields before delivery, so the signature breaks; sign after setting them, leaving them out of h=", strings.Join(ses, ", "))
+				add(f.Line(), codeDKIMCoversSES, Error, "DKIM-Signature h= signs %s: SES removes X-SES-* fields before delivery, so the signature breaks; sign after setting them, leaving them out of h=", strings.Join(ses, ", "))
 			}
 		case "d":
 			if strings.EqualFold(v, "amazonses.com") {
-				add(f.Line(), CodeInbound, Warning, "DKIM-Signature by d=amazonses.com: this message was already sent through SES; SES signs it again when it is re-sent")
+				add(f.Line(), codeInbound, Warning, "DKIM-Signature by d=amazonses.com: this message was already sent through SES; SES signs it again when it is re-sent")
 			}
 		}
 	}

@@ -236,7 +236,7 @@ func theirsHeader(h gmtextproto.Header) treeHeader {
 // follows the header Lint reads with mimeheaders, or ok false when Lint
 // refuses the header.
 func messageTree(tr treeReader, msg []byte) (out []string, ok bool) {
-	h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)))
+	h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)), mimeheaders.Limits{})
 	if err != nil {
 		return nil, false
 	}

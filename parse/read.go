@@ -30,34 +30,34 @@ func (s Severity) String() string {
 
 // Finding codes reported by Inspect.
 const (
-	CodeConfigSetInvalid   = "config-set-invalid"   // empty or not ^[A-Za-z0-9_-]{1,64}$
-	CodeConfigSetDuplicate = "config-set-duplicate" // more than one X-SES-CONFIGURATION-SET field
-	CodeTagsDuplicate      = "tags-duplicate-field" // more than one X-SES-MESSAGE-TAGS field
-	CodeTagMalformed       = "tag-malformed"        // an item that is not name=value
-	CodeTagInvalid         = "tag-invalid"          // a name or value SES refuses
-	CodeTagDuplicateName   = "tag-duplicate-name"   // the same tag name twice
-	CodeHeaderInvalid      = "header-invalid"       // a custom tag header value CloudWatch drops
-	CodeHeaderDuplicate    = "header-duplicate"     // a custom tag header present more than once
-	CodeNonASCII           = "ses-non-ascii"        // 8-bit or control bytes in an X-SES-* field
-	CodeHeaderEndsEarly    = "header-ends-early"    // a non-field line ends the header block before an empty line
-	CodeNoHeader           = "no-header"            // the message has no header block at all
+	codeConfigSetInvalid   = "config-set-invalid"   // empty or not ^[A-Za-z0-9_-]{1,64}$
+	codeConfigSetDuplicate = "config-set-duplicate" // more than one X-SES-CONFIGURATION-SET field
+	codeTagsDuplicate      = "tags-duplicate-field" // more than one X-SES-MESSAGE-TAGS field
+	codeTagMalformed       = "tag-malformed"        // an item that is not name=value
+	codeTagInvalid         = "tag-invalid"          // a name or value SES refuses
+	codeTagDuplicateName   = "tag-duplicate-name"   // the same tag name twice
+	codeHeaderInvalid      = "header-invalid"       // a custom tag header value CloudWatch drops
+	codeHeaderDuplicate    = "header-duplicate"     // a custom tag header present more than once
+	codeNonASCII           = "ses-non-ascii"        // 8-bit or control bytes in an X-SES-* field
+	codeHeaderEndsEarly    = "header-ends-early"    // a non-field line ends the header block before an empty line
+	codeNoHeader           = "no-header"            // the message has no header block at all
 )
 
 // Finding codes reported only by Lint, which reads the whole message.
 const (
-	CodeDuplicateField  = "duplicate-field"        // a field SES accepts at most once appears again
-	CodeTooLarge        = "size-too-large"         // the message after base64 is over the API's size limit
-	CodeLineTooLong     = "line-too-long"          // a line over 998 bytes without its line ending
-	CodeBareCR          = "header-bare-cr"         // a CR not followed by LF in the header block
-	CodeNUL             = "header-nul"             // a NUL byte in the header block
-	Code8Bit            = "header-8bit"            // 8-bit bytes in a field other than an X-SES-* field
-	CodeDKIMCoversSES   = "dkim-signs-ses"         // a DKIM-Signature whose h= names an X-SES-* field
-	CodeInbound         = "inbound-leftover"       // a field SES adds to received mail, or a DKIM signature by amazonses.com
-	CodeSESv2Headers    = "ses-fields-v2"          // --api v2: X-SES-* event fields a SESv2 raw send may ignore
-	CodeNoBoundary      = "mime-no-boundary"       // a multipart Content-Type without a usable boundary
-	CodeNoFinalBoundary = "mime-no-final-boundary" // a multipart body that ends before its closing boundary
-	CodePartHeader      = "mime-part-header"       // a part header that does not parse
-	CodeMultipartSyntax = "mime-multipart-syntax"  // a multipart body whose boundary lines cannot be followed
+	codeDuplicateField  = "duplicate-field"        // a field SES accepts at most once appears again
+	codeTooLarge        = "size-too-large"         // the message after base64 is over the API's size limit
+	codeLineTooLong     = "line-too-long"          // a line over 998 bytes without its line ending
+	codeBareCR          = "header-bare-cr"         // a CR not followed by LF in the header block
+	codeNUL             = "header-nul"             // a NUL byte in the header block
+	code8Bit            = "header-8bit"            // 8-bit bytes in a field other than an X-SES-* field
+	codeDKIMCoversSES   = "dkim-signs-ses"         // a DKIM-Signature whose h= names an X-SES-* field
+	codeInbound         = "inbound-leftover"       // a field SES adds to received mail, or a DKIM signature by amazonses.com
+	codeSESv2Headers    = "ses-fields-v2"          // --api v2: X-SES-* event fields a SESv2 raw send may ignore
+	codeNoBoundary      = "mime-no-boundary"       // a multipart Content-Type without a usable boundary
+	codeNoFinalBoundary = "mime-no-final-boundary" // a multipart body that ends before its closing boundary
+	codePartHeader      = "mime-part-header"       // a part header that does not parse
+	codeMultipartSyntax = "mime-multipart-syntax"  // a multipart body whose boundary lines cannot be followed
 )
 
 // A Finding is something wrong with what SES will see, at a line of the
@@ -91,7 +91,7 @@ type Info struct {
 	Header           *mimeheaders.Header // the header block as read
 	ConfigurationSet string              // value of the first X-SES-CONFIGURATION-SET field, "" if none
 	Tags             []Tag               // tags of every X-SES-MESSAGE-TAGS field, in order
-	Headers          []Header            // fields named in Options.Headers, in message order
+	Headers          []TagHeader         // fields named in Options.Headers, in message order
 	Findings         []Finding           // problems, in line order
 }
 
@@ -148,14 +148,13 @@ func (in *Info) HasErrors() bool {
 	return false
 }
 
-// Read reads the header block of the message in r and reports what SES
-// will see. See ReadWithOptions.
-func Read(r io.Reader) (*Info, error) { return ReadWithOptions(r, nil) }
-
-// ReadWithOptions reads only the header block of the message in r (leaving
-// the body unread) and returns Inspect's report. Errors are those of
-// mimeheaders.ReadWithLimits.
-func ReadWithOptions(r io.Reader, opts *Options) (*Info, error) {
+// Inspect reads only the header block of the message in r, leaving the
+// body unread, and reports what SES will see: the values of the SES fields
+// and of the custom tag headers named in opts, and findings about them. If
+// r is a *bufio.Reader it is read directly and left at the first body byte
+// it did not need. The error is that of mimeheaders.Read for a header
+// block it refuses, or a read error of r.
+func Inspect(r io.Reader, opts *Options) (*Info, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -163,7 +162,7 @@ func ReadWithOptions(r io.Reader, opts *Options) (*Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Inspect(h, opts), nil
+	return inspect(h, opts), nil
 }
 
 // readHeader reads the header block of the message in r (read directly if
@@ -173,12 +172,12 @@ func readHeader(r io.Reader, opts *Options) (*bufio.Reader, *mimeheaders.Header,
 	if !ok {
 		br = bufio.NewReader(r)
 	}
-	h, err := mimeheaders.ReadWithLimits(br, opts.Limits)
+	h, err := mimeheaders.Read(br, opts.Limits)
 	return br, h, err
 }
 
-// Inspect reports what SES will see in h.
-func Inspect(h *mimeheaders.Header, opts *Options) *Info {
+// inspect reports what SES will see in h.
+func inspect(h *mimeheaders.Header, opts *Options) *Info {
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -193,7 +192,7 @@ func Inspect(h *mimeheaders.Header, opts *Options) *Info {
 		line := f.Line()
 		if f.HasPrefix(SESPrefix) {
 			if i := nonASCII(f.Raw()[len(f.Name()):]); i >= 0 {
-				add(line, CodeNonASCII, Warning, "%s has byte 0x%02x: CloudWatch drops metrics for non-ASCII values", f.Name(), f.Raw()[len(f.Name())+i])
+				add(line, codeNonASCII, Warning, "%s has byte 0x%02x: CloudWatch drops metrics for non-ASCII values", f.Name(), f.Raw()[len(f.Name())+i])
 			}
 		}
 		switch {
@@ -203,19 +202,19 @@ func Inspect(h *mimeheaders.Header, opts *Options) *Info {
 			if sets == 1 {
 				in.ConfigurationSet = v
 			} else {
-				add(line, CodeConfigSetDuplicate, Error, "%s appears again (first value %q): how SES resolves duplicates is undocumented", f.Name(), in.ConfigurationSet)
+				add(line, codeConfigSetDuplicate, Error, "%s appears again (first value %q): how SES resolves duplicates is undocumented", f.Name(), in.ConfigurationSet)
 			}
 			if err := ValidateConfigurationSet(v); err != nil {
-				in.addValue(f, 0, CodeConfigSetInvalid, Error, err, "")
+				in.addValue(f, 0, codeConfigSetInvalid, Error, err, "")
 			}
 		case f.Is(TagsField):
 			tagFields++
 			if tagFields > 1 {
-				add(line, CodeTagsDuplicate, Error, "%s appears again: how SES resolves duplicates is undocumented", f.Name())
+				add(line, codeTagsDuplicate, Error, "%s appears again: how SES resolves duplicates is undocumented", f.Name())
 			}
 			tags, pos, err := parseTags(f.Value())
 			if err != nil {
-				in.addValue(f, 0, CodeTagMalformed, Error, err, "")
+				in.addValue(f, 0, codeTagMalformed, Error, err, "")
 			}
 			for i, t := range tags {
 				if err := ValidateTag(t); err != nil {
@@ -223,10 +222,10 @@ func Inspect(h *mimeheaders.Header, opts *Options) *Info {
 					if errors.Is(err, ErrInvalidTagValue) {
 						off = pos[i].value
 					}
-					in.addValue(f, off, CodeTagInvalid, Error, err, "")
+					in.addValue(f, off, codeTagInvalid, Error, err, "")
 				}
 				if seenTag[t.Name] > 0 {
-					add(line, CodeTagDuplicateName, Error, "tag %q appears again", t.Name)
+					add(line, codeTagDuplicateName, Error, "tag %q appears again", t.Name)
 				}
 				seenTag[t.Name]++
 			}
@@ -236,14 +235,14 @@ func Inspect(h *mimeheaders.Header, opts *Options) *Info {
 				if !f.Is(name) {
 					continue
 				}
-				hd := Header{Name: f.Name(), Value: f.Value()}
+				hd := TagHeader{Name: f.Name(), Value: f.Value()}
 				in.Headers = append(in.Headers, hd)
 				if seenHeader[name] > 0 {
-					add(line, CodeHeaderDuplicate, Error, "%s appears again: only one value can be a dimension", f.Name())
+					add(line, codeHeaderDuplicate, Error, "%s appears again: only one value can be a dimension", f.Name())
 				}
 				seenHeader[name]++
 				if err := ValidateHeader(hd); errors.Is(err, ErrInvalidHeaderValue) {
-					in.addValue(f, 0, CodeHeaderInvalid, Warning, err, " (CloudWatch drops metrics for it)")
+					in.addValue(f, 0, codeHeaderInvalid, Warning, err, " (CloudWatch drops metrics for it)")
 				}
 				break
 			}
@@ -252,9 +251,9 @@ func Inspect(h *mimeheaders.Header, opts *Options) *Info {
 	if h.End() == mimeheaders.EndBody {
 		line := bytes.Count(h.Original()[:h.Len()], []byte("\n")) + 1
 		if h.NoHeader() {
-			add(line, CodeNoHeader, Warning, "the first line is not a header field: the message has no header")
+			add(line, codeNoHeader, Warning, "the first line is not a header field: the message has no header")
 		} else {
-			add(line, CodeHeaderEndsEarly, Warning, "line %d is neither a field nor a continuation: the header ends there for sesmime, but a parser that reads on to the first empty line may see fields after it", line)
+			add(line, codeHeaderEndsEarly, Warning, "line %d is neither a field nor a continuation: the header ends there for sesmime, but a parser that reads on to the first empty line may see fields after it", line)
 		}
 	}
 	return in

@@ -27,7 +27,7 @@ func TestRead(t *testing.T) {
 		headers  []string
 		cs       string
 		tags     []parse.Tag
-		hdrs     []parse.Header
+		hdrs     []parse.TagHeader
 		findings []finding
 	}{
 		{
@@ -50,72 +50,72 @@ func TestRead(t *testing.T) {
 			name:     "duplicate configuration set",
 			in:       "X-SES-CONFIGURATION-SET: a\nSubject: x\nx-ses-configuration-set : b\n\n",
 			cs:       "a",
-			findings: []finding{{3, parse.CodeConfigSetDuplicate, E}},
+			findings: []finding{{3, "config-set-duplicate", E}},
 		},
 		{
 			name:     "invalid configuration set",
 			in:       "X-SES-CONFIGURATION-SET: my set\n\n",
 			cs:       "my set",
-			findings: []finding{{1, parse.CodeConfigSetInvalid, E}},
+			findings: []finding{{1, "config-set-invalid", E}},
 		},
 		{
 			name:     "empty configuration set",
 			in:       "Subject: x\nX-SES-CONFIGURATION-SET:\n",
-			findings: []finding{{2, parse.CodeConfigSetInvalid, E}},
+			findings: []finding{{2, "config-set-invalid", E}},
 		},
 		{
 			name:     "duplicate tags field",
 			in:       "X-SES-MESSAGE-TAGS: a=1\nX-SES-MESSAGE-TAGS: b=2\n",
 			tags:     []parse.Tag{{"a", "1"}, {"b", "2"}},
-			findings: []finding{{2, parse.CodeTagsDuplicate, E}},
+			findings: []finding{{2, "tags-duplicate-field", E}},
 		},
 		{
 			name:     "malformed tag",
 			in:       "X-SES-MESSAGE-TAGS: a=1, junk\n",
 			tags:     []parse.Tag{{"a", "1"}},
-			findings: []finding{{1, parse.CodeTagMalformed, E}},
+			findings: []finding{{1, "tag-malformed", E}},
 		},
 		{
 			name:     "invalid tags",
 			in:       "A: 1\nX-SES-MESSAGE-TAGS: a=x.y, ses:source-ip=1\n",
 			tags:     []parse.Tag{{"a", "x.y"}, {"ses:source-ip", "1"}},
-			findings: []finding{{2, parse.CodeTagInvalid, E}, {2, parse.CodeTagInvalid, E}},
+			findings: []finding{{2, "tag-invalid", E}, {2, "tag-invalid", E}},
 		},
 		{
 			name:     "duplicate tag name in one field",
 			in:       "X-SES-MESSAGE-TAGS: a=1,\r\n b=2, a=3\r\n\r\n",
 			tags:     []parse.Tag{{"a", "1"}, {"b", "2"}, {"a", "3"}},
-			findings: []finding{{1, parse.CodeTagDuplicateName, E}},
+			findings: []finding{{1, "tag-duplicate-name", E}},
 		},
 		{
 			name:     "duplicate tag name across fields",
 			in:       "X-SES-MESSAGE-TAGS: a=1\nX-SES-MESSAGE-TAGS: a=2\n",
 			tags:     []parse.Tag{{"a", "1"}, {"a", "2"}},
-			findings: []finding{{2, parse.CodeTagsDuplicate, E}, {2, parse.CodeTagDuplicateName, E}},
+			findings: []finding{{2, "tags-duplicate-field", E}, {2, "tag-duplicate-name", E}},
 		},
 		{
 			name:     "non-ascii tag",
 			in:       "X-SES-MESSAGE-TAGS: a=caf\xc3\xa9\n",
 			tags:     []parse.Tag{{"a", "caf\xc3\xa9"}},
-			findings: []finding{{1, parse.CodeNonASCII, W}, {1, parse.CodeTagInvalid, E}},
+			findings: []finding{{1, "ses-non-ascii", W}, {1, "tag-invalid", E}},
 		},
 		{
 			name:     "nul in other X-SES field",
 			in:       "Subject: \x00\nX-SES-TENANT: t\x00\n\n",
-			findings: []finding{{2, parse.CodeNonASCII, W}},
+			findings: []finding{{2, "ses-non-ascii", W}},
 		},
 		{
 			name:     "custom headers",
 			in:       "X-Campaign: spring\nX-Other: 1\nx-campaign : fall\nX-Team: a b\n\n",
 			headers:  []string{"X-Campaign", "X-Team"},
-			hdrs:     []parse.Header{{"X-Campaign", "spring"}, {"x-campaign", "fall"}, {"X-Team", "a b"}},
-			findings: []finding{{3, parse.CodeHeaderDuplicate, E}, {4, parse.CodeHeaderInvalid, W}},
+			hdrs:     []parse.TagHeader{{"X-Campaign", "spring"}, {"x-campaign", "fall"}, {"X-Team", "a b"}},
+			findings: []finding{{3, "header-duplicate", E}, {4, "header-invalid", W}},
 		},
 		{
 			name:     "from line counts",
 			in:       "From a@example.com Mon\nX-SES-CONFIGURATION-SET: a b\n\n",
 			cs:       "a b",
-			findings: []finding{{2, parse.CodeConfigSetInvalid, E}},
+			findings: []finding{{2, "config-set-invalid", E}},
 		},
 		{
 			name: "decoys in the body",
@@ -124,17 +124,17 @@ func TestRead(t *testing.T) {
 		{
 			name:     "decoy after a non-field line",
 			in:       "Subject: x\nnot a field\nX-SES-CONFIGURATION-SET: bad value\n",
-			findings: []finding{{2, parse.CodeHeaderEndsEarly, W}},
+			findings: []finding{{2, "header-ends-early", W}},
 		},
 		{
 			name:     "no header",
 			in:       "X-SES-CONFIGURATION-SET in text\nX-SES-CONFIGURATION-SET: x\n",
-			findings: []finding{{1, parse.CodeNoHeader, W}},
+			findings: []finding{{1, "no-header", W}},
 		},
 		{
 			name:     "from line and no header",
 			in:       "From x\r\nhello\r\n",
-			findings: []finding{{2, parse.CodeNoHeader, W}},
+			findings: []finding{{2, "no-header", W}},
 		},
 	}
 	for _, tc := range tests {
@@ -144,7 +144,7 @@ func TestRead(t *testing.T) {
 				"onebyte": iotest.OneByteReader(strings.NewReader(tc.in)),
 				"half":    iotest.HalfReader(strings.NewReader(tc.in)),
 			} {
-				in, err := parse.ReadWithOptions(r, &parse.Options{Headers: tc.headers})
+				in, err := parse.Inspect(r, &parse.Options{Headers: tc.headers})
 				if err != nil {
 					t.Fatalf("%s: ReadWithOptions: %v", rname, err)
 				}
@@ -179,7 +179,7 @@ func TestRead(t *testing.T) {
 				}
 			}
 			// Read (no options) agrees on the SES fields.
-			in, err := parse.Read(strings.NewReader(tc.in))
+			in, err := parse.Inspect(strings.NewReader(tc.in), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -206,7 +206,7 @@ func TestReadErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			in, err := parse.ReadWithOptions(tc.r, tc.opts)
+			in, err := parse.Inspect(tc.r, tc.opts)
 			if !errors.Is(err, tc.err) || in != nil {
 				t.Errorf("ReadWithOptions = %v, %v; want error %v", in, err, tc.err)
 			}
@@ -217,7 +217,7 @@ func TestReadErrors(t *testing.T) {
 func TestReadLeavesBody(t *testing.T) {
 	boom := errors.New("boom")
 	br := bufio.NewReaderSize(io.MultiReader(strings.NewReader("X-SES-CONFIGURATION-SET: a\r\n\r\nbody"), iotest.ErrReader(boom)), 16)
-	in, err := parse.Read(br)
+	in, err := parse.Inspect(br, nil)
 	if err != nil {
 		t.Fatalf("Read reached into the body: %v", err)
 	}
@@ -231,12 +231,12 @@ func TestReadLeavesBody(t *testing.T) {
 }
 
 func TestInspectNilOptions(t *testing.T) {
-	h, err := mimeheaders.Read(bufio.NewReader(strings.NewReader("X-SES-CONFIGURATION-SET: a\n")))
+	in, err := parse.Inspect(strings.NewReader("X-SES-CONFIGURATION-SET: a\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in := parse.Inspect(h, nil); in.ConfigurationSet != "a" || in.Header != h {
-		t.Errorf("Inspect(h, nil) = %+v", in)
+	if in.ConfigurationSet != "a" || in.Header == nil {
+		t.Errorf("Inspect(r, nil) = %+v", in)
 	}
 }
 
@@ -244,7 +244,7 @@ func TestSeverityString(t *testing.T) {
 	if parse.Error.String() != "error" || parse.Warning.String() != "warning" {
 		t.Errorf("Severity strings %q %q", parse.Error, parse.Warning)
 	}
-	f := parse.Finding{Line: 3, Code: parse.CodeTagInvalid, Severity: parse.Error, Message: "m"}
+	f := parse.Finding{Line: 3, Code: "tag-invalid", Severity: parse.Error, Message: "m"}
 	if got, want := f.String(), "line 3: error: tag-invalid: m"; got != want {
 		t.Errorf("Finding.String() = %q, want %q", got, want)
 	}

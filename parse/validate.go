@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/sesmime/sesmime/mimeheaders"
 )
 
 // Field names SES reads.
@@ -18,8 +16,8 @@ const (
 
 // SES limits on names and values.
 const (
-	MaxConfigurationSetLen = 64
-	MaxTagLen              = 256
+	maxConfigurationSetLen = 64
+	maxTagLen              = 256
 )
 
 // Errors wrapped by *ValueError.
@@ -62,9 +60,9 @@ func (e *ValueError) reason() string {
 	case e.Column > 0 && e.Column <= len(e.Value):
 		return fmt.Sprintf("%q is not allowed", e.Value[e.Column-1:e.Column])
 	case e.Err == ErrInvalidConfigurationSet:
-		return fmt.Sprintf("longer than %d bytes", MaxConfigurationSetLen)
+		return fmt.Sprintf("longer than %d bytes", maxConfigurationSetLen)
 	case e.Err == ErrInvalidTagName || e.Err == ErrInvalidTagValue:
-		return fmt.Sprintf("longer than %d bytes", MaxTagLen)
+		return fmt.Sprintf("longer than %d bytes", maxTagLen)
 	case e.Err == ErrInvalidHeaderValue:
 		return "does not fit on one 998-byte line with its name"
 	}
@@ -90,9 +88,10 @@ type Tag struct {
 // String returns the tag as "name=value".
 func (t Tag) String() string { return t.Name + "=" + t.Value }
 
-// A Header is a custom tag header: a field whose value SES can publish as a
-// CloudWatch dimension named after the field.
-type Header struct {
+// A TagHeader is a custom tag header: a field whose value SES can publish
+// as a CloudWatch dimension named after the field. It is not the header
+// block of a message (mimeheaders.Header).
+type TagHeader struct {
 	Name  string
 	Value string
 }
@@ -100,7 +99,7 @@ type Header struct {
 // ValidateConfigurationSet reports whether name is a valid configuration set
 // name: 1 to 64 bytes of A-Z, a-z, 0-9, '_' and '-'.
 func ValidateConfigurationSet(name string) error {
-	return checkToken(name, MaxConfigurationSetLen, "", ErrInvalidConfigurationSet)
+	return checkToken(name, maxConfigurationSetLen, "", ErrInvalidConfigurationSet)
 }
 
 // ValidateTag reports whether t can be sent to SES: name and value 1 to 256
@@ -112,17 +111,17 @@ func ValidateTag(t Tag) error {
 		if t.Name != "ses:feedback-id-a" && t.Name != "ses:feedback-id-b" {
 			return &ValueError{Value: t.Name, Column: strings.IndexByte(t.Name, ':') + 1, Err: ErrReservedTagName}
 		}
-	} else if err := checkToken(t.Name, MaxTagLen, "", ErrInvalidTagName); err != nil {
+	} else if err := checkToken(t.Name, maxTagLen, "", ErrInvalidTagName); err != nil {
 		return err
 	}
-	return checkToken(t.Value, MaxTagLen, "", ErrInvalidTagValue)
+	return checkToken(t.Value, maxTagLen, "", ErrInvalidTagValue)
 }
 
 // ValidateHeader reports whether h can be written as a custom tag header:
 // a name of A-Z, a-z, 0-9, '_' and '-' that is not reserved (see
 // ReservedHeader), and a value of A-Z, a-z, 0-9, '_', '@', '.' and '-' that
 // fits with its name on one line of 998 bytes.
-func ValidateHeader(h Header) error {
+func ValidateHeader(h TagHeader) error {
 	if err := checkToken(h.Name, 0, "", ErrInvalidHeaderName); err != nil {
 		return err
 	}
@@ -132,7 +131,7 @@ func ValidateHeader(h Header) error {
 	if err := checkToken(h.Value, 0, "@.", ErrInvalidHeaderValue); err != nil {
 		return err
 	}
-	if len(h.Name)+2+len(h.Value) > mimeheaders.MaxLineLength {
+	if len(h.Name)+2+len(h.Value) > maxLineLength {
 		return &ValueError{Value: h.Value, Err: ErrInvalidHeaderValue}
 	}
 	return nil
@@ -151,6 +150,9 @@ func checkToken(s string, max int, extra string, sentinel error) error {
 	}
 	return nil
 }
+
+// maxLineLength is the longest line RFC 5322 allows, without its ending.
+const maxLineLength = 998
 
 func isTokenByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'

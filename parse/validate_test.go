@@ -103,32 +103,32 @@ func TestValidateTag(t *testing.T) {
 
 func TestValidateHeader(t *testing.T) {
 	tests := []struct {
-		h    parse.Header
+		h    parse.TagHeader
 		err  error
 		what string
 		off  int
 	}{
-		{h: parse.Header{Name: "X-Campaign", Value: "spring.2026"}},
-		{h: parse.Header{Name: "campaign_id", Value: "a@b.example"}},
-		{h: parse.Header{Name: "X-C", Value: strings.Repeat("v", 993)}},
-		{h: parse.Header{Name: "", Value: "v"}, err: parse.ErrInvalidHeaderName, what: "header name", off: -1},
-		{h: parse.Header{Name: "X Campaign", Value: "v"}, err: parse.ErrInvalidHeaderName, what: "header name", off: 1},
-		{h: parse.Header{Name: "X:C", Value: "v"}, err: parse.ErrInvalidHeaderName, what: "header name", off: 1},
-		{h: parse.Header{Name: "X\r\nBcc", Value: "v"}, err: parse.ErrInvalidHeaderName, what: "header name", off: 1},
-		{h: parse.Header{Name: "X.C", Value: "v"}, err: parse.ErrInvalidHeaderName, what: "header name", off: 1},
-		{h: parse.Header{Name: "X-SES-CONFIGURATION-SET", Value: "v"}, err: parse.ErrReservedHeaderName, what: "header name", off: -1},
-		{h: parse.Header{Name: "x-ses-message-tags", Value: "v"}, err: parse.ErrReservedHeaderName, what: "header name", off: -1},
-		{h: parse.Header{Name: "X-SES-TENANT", Value: "v"}, err: parse.ErrReservedHeaderName, what: "header name", off: -1},
-		{h: parse.Header{Name: "From", Value: "v"}, err: parse.ErrReservedHeaderName, what: "header name", off: -1},
-		{h: parse.Header{Name: "content-type", Value: "v"}, err: parse.ErrReservedHeaderName, what: "header name", off: -1},
-		{h: parse.Header{Name: "Message-ID", Value: "v"}, err: parse.ErrReservedHeaderName, what: "header name", off: -1},
-		{h: parse.Header{Name: "X-C", Value: ""}, err: parse.ErrInvalidHeaderValue, what: "header value", off: -1},
-		{h: parse.Header{Name: "X-C", Value: "a b"}, err: parse.ErrInvalidHeaderValue, what: "header value", off: 1},
-		{h: parse.Header{Name: "X-C", Value: "a\r\nBcc: x"}, err: parse.ErrInvalidHeaderValue, what: "header value", off: 1},
-		{h: parse.Header{Name: "X-C", Value: "\xc3\xa9"}, err: parse.ErrInvalidHeaderValue, what: "header value", off: 0},
-		{h: parse.Header{Name: "X-C", Value: "a,b"}, err: parse.ErrInvalidHeaderValue, what: "header value", off: 1},
-		{h: parse.Header{Name: "X-C", Value: "a\x00"}, err: parse.ErrInvalidHeaderValue, what: "header value", off: 1},
-		{h: parse.Header{Name: "X-C", Value: strings.Repeat("v", 994)}, err: parse.ErrInvalidHeaderValue, what: "header value", off: -1},
+		{h: parse.TagHeader{Name: "X-Campaign", Value: "spring.2026"}},
+		{h: parse.TagHeader{Name: "campaign_id", Value: "a@b.example"}},
+		{h: parse.TagHeader{Name: "X-C", Value: strings.Repeat("v", 993)}},
+		{h: parse.TagHeader{Name: "", Value: "v"}, err: parse.ErrInvalidHeaderName, what: "header name", off: -1},
+		{h: parse.TagHeader{Name: "X Campaign", Value: "v"}, err: parse.ErrInvalidHeaderName, what: "header name", off: 1},
+		{h: parse.TagHeader{Name: "X:C", Value: "v"}, err: parse.ErrInvalidHeaderName, what: "header name", off: 1},
+		{h: parse.TagHeader{Name: "X\r\nBcc", Value: "v"}, err: parse.ErrInvalidHeaderName, what: "header name", off: 1},
+		{h: parse.TagHeader{Name: "X.C", Value: "v"}, err: parse.ErrInvalidHeaderName, what: "header name", off: 1},
+		{h: parse.TagHeader{Name: "X-SES-CONFIGURATION-SET", Value: "v"}, err: parse.ErrReservedHeaderName, what: "header name", off: -1},
+		{h: parse.TagHeader{Name: "x-ses-message-tags", Value: "v"}, err: parse.ErrReservedHeaderName, what: "header name", off: -1},
+		{h: parse.TagHeader{Name: "X-SES-TENANT", Value: "v"}, err: parse.ErrReservedHeaderName, what: "header name", off: -1},
+		{h: parse.TagHeader{Name: "From", Value: "v"}, err: parse.ErrReservedHeaderName, what: "header name", off: -1},
+		{h: parse.TagHeader{Name: "content-type", Value: "v"}, err: parse.ErrReservedHeaderName, what: "header name", off: -1},
+		{h: parse.TagHeader{Name: "Message-ID", Value: "v"}, err: parse.ErrReservedHeaderName, what: "header name", off: -1},
+		{h: parse.TagHeader{Name: "X-C", Value: ""}, err: parse.ErrInvalidHeaderValue, what: "header value", off: -1},
+		{h: parse.TagHeader{Name: "X-C", Value: "a b"}, err: parse.ErrInvalidHeaderValue, what: "header value", off: 1},
+		{h: parse.TagHeader{Name: "X-C", Value: "a\r\nBcc: x"}, err: parse.ErrInvalidHeaderValue, what: "header value", off: 1},
+		{h: parse.TagHeader{Name: "X-C", Value: "\xc3\xa9"}, err: parse.ErrInvalidHeaderValue, what: "header value", off: 0},
+		{h: parse.TagHeader{Name: "X-C", Value: "a,b"}, err: parse.ErrInvalidHeaderValue, what: "header value", off: 1},
+		{h: parse.TagHeader{Name: "X-C", Value: "a\x00"}, err: parse.ErrInvalidHeaderValue, what: "header value", off: 1},
+		{h: parse.TagHeader{Name: "X-C", Value: strings.Repeat("v", 994)}, err: parse.ErrInvalidHeaderValue, what: "header value", off: -1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.h.Name+"="+tc.h.Value[:min(len(tc.h.Value), 20)], func(t *testing.T) {

@@ -35,7 +35,7 @@ tags = { campaign = "weekly" }
 	if err != nil {
 		log.Fatal(err)
 	}
-	out, err := sesmime.InjectBytes(msg, d.Options())
+	out, err := sesmime.RewriteBytes(msg, d.Options())
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -22,10 +22,10 @@ type Set struct {
 
 // Action is what a rule (or the default) does to a message.
 type Action struct {
-	ConfigurationSet string           // "" leaves X-SES-CONFIGURATION-SET as the client sent it
-	Tags             []sesmime.Tag    // in file order
-	TagsMode         inject.TagsMode  // how Tags meet the message's own tags
-	Headers          []sesmime.Header // custom tag headers, in file order
+	ConfigurationSet string              // "" leaves X-SES-CONFIGURATION-SET as the client sent it
+	Tags             []sesmime.Tag       // in file order
+	TagsMode         inject.TagsMode     // how Tags meet the message's own tags
+	Headers          []sesmime.TagHeader // custom tag headers, in file order
 	// TagFromHeader makes tags whose values are header field values.
 	TagFromHeader  []FieldTag
 	StripClientSES bool   // remove every X-SES-* field the client sent
@@ -280,7 +280,7 @@ func (r *rule) loadActions(t *value, ctx string) error {
 		return err
 	}
 	for i, x := range headers {
-		h := sesmime.Header{Name: x.key, Value: x.str}
+		h := sesmime.TagHeader{Name: x.key, Value: x.str}
 		if err := parse.ValidateHeader(h); err != nil {
 			return errAt(x.pos, fmt.Errorf("%s: headers: %w", ctx, err))
 		}

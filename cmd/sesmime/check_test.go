@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/sesmime/sesmime/internal/testmsg"
-	"github.com/sesmime/sesmime/parse"
 )
 
 const (
@@ -159,9 +158,9 @@ func TestCheckJSON(t *testing.T) {
 		path, code, sev string
 		line            int
 	}{
-		{"a.eml", parse.Code8Bit, "warning", 1},
-		{"b.eml", parse.CodeDuplicateField, "error", 3},
-		{"b.eml", parse.CodeTagDuplicateName, "error", 4},
+		{"a.eml", "header-8bit", "warning", 1},
+		{"b.eml", "duplicate-field", "error", 3},
+		{"b.eml", "tag-duplicate-name", "error", 4},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d objects, want %d:\n%s", len(got), len(want), out)

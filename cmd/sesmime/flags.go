@@ -327,7 +327,7 @@ func (c *config) flagSet(verb string) (*pflag.FlagSet, func() error) {
 				case strings.EqualFold(name, parse.TagsField):
 					return usagef(verb, "--header %q: use --tag NAME=VALUE (once per tag) to set %s", h, parse.TagsField)
 				}
-				c.opts.Headers = append(c.opts.Headers, parse.Header{Name: name, Value: strings.Trim(value, " \t")})
+				c.opts.Headers = append(c.opts.Headers, parse.TagHeader{Name: name, Value: strings.Trim(value, " \t")})
 			}
 			if c.opts.ConfigurationSet == "" && fs.Changed("config-set") {
 				return &usageError{verb: verb, err: fmt.Errorf("--config-set: %w", parse.ValidateConfigurationSet(""))}

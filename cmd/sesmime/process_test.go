@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesmime/sesmime"
 	"github.com/sesmime/sesmime/inject"
 	"github.com/sesmime/sesmime/internal/kcopy"
 )
@@ -28,7 +29,7 @@ func TestHeaderOfSeveralReads(t *testing.T) {
 	}
 
 	opts := &inject.Options{ConfigurationSet: "news"}
-	want, err := inject.Bytes([]byte(msg.String()), opts)
+	want, err := sesmime.RewriteBytes([]byte(msg.String()), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

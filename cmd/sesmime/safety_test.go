@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesmime/sesmime"
 	"github.com/sesmime/sesmime/inject"
 )
 
@@ -33,7 +34,7 @@ func marked(i int, big bool) string {
 // rewritten returns msg as inject --config-set cs writes it.
 func rewritten(t *testing.T, msg, cs string) string {
 	t.Helper()
-	out, err := inject.Bytes([]byte(msg), &inject.Options{ConfigurationSet: cs})
+	out, err := sesmime.RewriteBytes([]byte(msg), &inject.Options{ConfigurationSet: cs})
 	if err != nil {
 		t.Fatal(err)
 	}

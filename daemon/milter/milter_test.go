@@ -13,6 +13,7 @@ import (
 	dj "github.com/d--j/go-milter"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sesmime/sesmime"
 	"github.com/sesmime/sesmime/inject"
 	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/rules"
@@ -143,7 +144,7 @@ func libraryHeader(t *testing.T, fields []Field, opts *inject.Options) []Field {
 		b.WriteString(f.Name + ":" + strings.ReplaceAll(f.Value, "\n", "\r\n") + "\r\n")
 	}
 	b.WriteString("\r\nbody\r\n")
-	out, err := inject.Bytes([]byte(b.String()), opts)
+	out, err := sesmime.RewriteBytes([]byte(b.String()), opts)
 	if err != nil {
 		t.Fatalf("library: %v", err)
 	}

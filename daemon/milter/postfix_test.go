@@ -17,6 +17,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/sesmime/sesmime"
 	"github.com/sesmime/sesmime/daemon/internal/postfixtest"
 	"github.com/sesmime/sesmime/daemon/internal/smtpsink"
 	"github.com/sesmime/sesmime/inject"
@@ -119,7 +120,7 @@ func TestPostfix(t *testing.T) {
 			refusedPostfix++
 			continue
 		}
-		want, libErr := inject.Bytes(a[rcpt], opts)
+		want, libErr := sesmime.RewriteBytes(a[rcpt], opts)
 		if errsB[i] != nil {
 			se, ok := errors.AsType[*smtp.SMTPError](errsB[i])
 			if ok && se.Code == 451 && strings.Contains(se.Message, "which Postfix may cut when a milter is attached") {

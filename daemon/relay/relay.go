@@ -583,7 +583,7 @@ func (s *session) data(r io.Reader, rec *ops.Record) *smtp.SMTPError {
 		s.up.reset()
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: d.Reject}
 	}
-	out, err := sesmime.InjectBytes(msg, d.Options())
+	out, err := sesmime.RewriteBytes(msg, d.Options())
 	if err != nil {
 		s.up.reset()
 		rec.Error = err.Error()

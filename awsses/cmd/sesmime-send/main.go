@@ -425,7 +425,7 @@ func planOf(m awsses.Message, opts *awsses.Options, api awsses.API) (*plan, erro
 		p.ToIn = "header"
 	}
 	p.Bytes = len(raw)
-	p.Base64Bytes = awsses.Base64Len(int64(len(raw)))
+	p.Base64Bytes = parse.Base64Len(int64(len(raw)))
 	return p, nil
 }
 
