@@ -563,7 +563,7 @@ func (s *session) data(r io.Reader, rec *ops.Record) *smtp.SMTPError {
 	if smtpUp && s.r.cfg.NormalizeLineEndings {
 		msg = normalizeLineEndings(msg)
 	}
-	h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)))
+	h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)), mimeheaders.Limits{})
 	if err != nil {
 		s.up.reset()
 		rec.Error = err.Error()
