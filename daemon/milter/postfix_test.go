@@ -20,7 +20,6 @@ import (
 	"github.com/sesmime/sesmime"
 	"github.com/sesmime/sesmime/daemon/internal/postfixtest"
 	"github.com/sesmime/sesmime/daemon/internal/smtpsink"
-	"github.com/sesmime/sesmime/inject"
 	"github.com/sesmime/sesmime/parse"
 	"github.com/sesmime/sesmime/rules"
 )
@@ -144,7 +143,7 @@ func TestPostfix(t *testing.T) {
 			t.Errorf("%s: with the milter it is not the library's rewrite of the message without it:\n--- library\n%s\n--- milter\n%s", m.name, head(normalize(want)), head(normalize(got)))
 			continue
 		}
-		info, err := parse.Read(bytes.NewReader(got))
+		info, err := parse.Inspect(bytes.NewReader(got), nil)
 		if err != nil {
 			t.Errorf("%s: reading the SES fields: %v", m.name, err)
 			continue
