@@ -520,6 +520,11 @@ func (s *session) Logout() error {
 func (s *session) replyFor(err error) *smtp.SMTPError {
 	var se *smtp.SMTPError
 	if errors.As(err, &se) {
+		if se.Code == 421 {
+			// 421 closes a connection; to our client it is a transient
+			// failure of this command, the connection stays.
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Upstream: " + se.Message}
+		}
 		return se
 	}
 	return errUpstreamDown
