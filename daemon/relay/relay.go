@@ -338,11 +338,15 @@ type budget struct {
 }
 
 func (b *budget) take(n int64) bool {
-	if b.used.Add(n) > b.limit {
-		b.used.Add(-n)
-		return false
+	for {
+		u := b.used.Load()
+		if u+n > b.limit {
+			return false
+		}
+		if b.used.CompareAndSwap(u, u+n) {
+			return true
+		}
 	}
-	return true
 }
 
 func (b *budget) give(n int64) { b.used.Add(-n) }
@@ -652,12 +656,16 @@ func (s *session) read(r io.Reader) ([]byte, int64, *smtp.SMTPError) {
 		}
 		nc.SetReadDeadline(dl)
 		if len(buf) == cap(buf) {
-			grow := int64(cap(buf))
-			if !s.r.mem.take(grow) {
+			// Copying into a buffer twice the size holds both for a moment.
+			next := 2 * int64(cap(buf))
+			if !s.r.mem.take(next) {
 				return nil, held, errNoMemory
 			}
-			held += grow
-			buf = append(buf[:cap(buf)], make([]byte, grow)...)[:len(buf)]
+			nb := make([]byte, len(buf), next)
+			copy(nb, buf)
+			buf = nb
+			s.r.mem.give(held)
+			held = next
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
