@@ -40,7 +40,7 @@ Flags:
 func printCheckUsage(w io.Writer) {
 	fmt.Fprint(w, checkUsage)
 	fs, _ := new(checkConfig).flagSet()
-	fmt.Fprint(w, fs.FlagUsages())
+	fmt.Fprint(w, flagUsages(fs))
 }
 
 // checkConfig is a parsed command line of check. Its config holds the

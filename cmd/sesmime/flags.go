@@ -106,6 +106,7 @@ func (c *config) listFlags(fs *pflag.FlagSet, exts *[]string, what string) {
 	c.jobs = runtime.NumCPU()
 	fs.BoolVarP(&c.recursive, "recursive", "r", false, "recurse into directories")
 	fs.VarP((*jobsValue)(&c.jobs), "jobs", "j", what+" `N` files at a time (default: the number of CPUs)")
+	fs.Lookup("jobs").DefValue = ""
 	fs.StringArrayVar(exts, "ext", nil, "with -r, take the files whose name ends in `.EXT` (repeatable; default .eml; '*' takes every file)")
 	fs.BoolVar(&c.allFiles, "all-files", false, "with -r, take every regular file (Maildir), as --ext '*'")
 	fs.StringVar(&c.filesFrom, "files-from", "", "read more PATHs from `FILE` (- for stdin), one a line, each taken verbatim")
@@ -121,6 +122,15 @@ func (c *config) fileFlags(fs *pflag.FlagSet, exts *[]string) {
 	c.listFlags(fs, exts, "process")
 	fs.BoolVarP(&c.dryRun, "dry-run", "n", false, "change nothing; print each field that would be added, replaced or removed, old and new value")
 	fs.BoolVar(&c.json, "json", false, "write one JSON object per file and a summary object to stdout")
+}
+
+// flagUsages returns the flag list of the help, ending in a newline.
+func flagUsages(fs *pflag.FlagSet) string {
+	u := fs.FlagUsages()
+	if !strings.HasSuffix(u, "\n") {
+		u += "\n"
+	}
+	return u
 }
 
 func newFlagSet(verb string) *pflag.FlagSet {
@@ -259,10 +269,10 @@ current directory, or for an absolute path to DIR/ plus that path
 ".." is refused.
 
 Files: -r takes the files whose name ends in .eml (or each --ext) and
-skips dotfiles and dot-directories (Maildir's tmp/ is not skipped: use
---files-from for finer choices); --all-files or --ext '*' takes every
-regular file. A run that matches no file exits 1 and says how many files
-it skipped.
+skips dotfiles (names that start with "."; directories such as Maildir++
+folders are walked, and so is Maildir's tmp/: use --files-from for finer
+choices); --all-files or --ext '*' takes every regular file. A run that
+matches no file exits 1 and says how many files it skipped.
 
 Flags:
 `
@@ -276,7 +286,7 @@ func printUsage(w io.Writer, verb string) {
 		fmt.Fprint(w, stripUsage)
 	}
 	fmt.Fprint(w, filesUsage)
-	fmt.Fprint(w, fs.FlagUsages())
+	fmt.Fprint(w, flagUsages(fs))
 }
 
 // flagSet returns the flag set of verb, writing into c. The returned

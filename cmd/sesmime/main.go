@@ -105,7 +105,15 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	v := lookupVerb(name)
 	if v == nil {
-		fmt.Fprintf(stderr, "sesmime: unknown verb %q\nRun 'sesmime help' for usage.\n", name)
+		var names []string
+		for _, v := range verbs {
+			names = append(names, v.name)
+		}
+		if s := suggest(name, names); s != "" && !strings.HasPrefix(name, "-") {
+			fmt.Fprintf(stderr, "sesmime: unknown verb %q: did you mean %s?\nRun 'sesmime help' for usage.\n", name, s)
+		} else {
+			fmt.Fprintf(stderr, "sesmime: unknown verb %q\nRun 'sesmime help' for usage.\n", name)
+		}
 		return exitUsage
 	}
 	return v.run(ctx, args[1:], stdin, stdout, stderr)

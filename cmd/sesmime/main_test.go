@@ -631,6 +631,7 @@ func TestFlagHints(t *testing.T) {
 		args []string
 		want string // the first line of stderr
 	}{
+		{[]string{"injcet", "--tag", "a=b"}, `sesmime: unknown verb "injcet": did you mean inject?`},
 		{[]string{"inject", "--conifg-set", "x"}, "sesmime inject: unknown flag --conifg-set: did you mean --config-set?"},
 		{[]string{"inject", "--tags", "a=b"}, "sesmime inject: unknown flag --tags: did you mean --tag?"},
 		{[]string{"strip", "--dryrun", "--tags"}, "sesmime strip: unknown flag --dryrun: did you mean --dry-run?"},
