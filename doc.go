@@ -3,15 +3,24 @@
 // X-SES-MESSAGE-TAGS and custom tag headers — while every other byte of the
 // message stays exactly as it was.
 //
-// Most users need three calls:
+// Call:
 //
-//   - Inject streams a message from an io.Reader to an io.Writer;
-//   - InjectBytes does the same on a []byte;
-//   - Inspect reads what SES will see in a message's header.
+//   - Rewrite to stream a message from an io.Reader to an io.Writer;
+//   - RewriteBytes to do the same on a []byte;
+//   - NewWriter to rewrite a message as it is written (net/smtp's
+//     Client.Data, or a WriteTo method such as go-message's);
+//   - Inspect to read what SES will see in a message's header;
+//   - Lint to check the whole message: size, lines, fields, MIME structure.
 //
-// The work is done by three packages, each with one job:
-// mimeheaders (the byte-exact header block), parse (SES names, values and
-// fields) and inject (the streaming rewriter).
+// Options says what to change; Tag and TagHeader are its values. Errors
+// are a *SyntaxError (a header block that cannot be read safely, with its
+// line) or a *ValueError (an option SES would refuse), wrapping the Err*
+// sentinels; test them with errors.Is and errors.As.
+//
+// The work is done by three packages, each with one job: mimeheaders (the
+// byte-exact header block), parse (SES names, values, the fields SES reads
+// and lint) and inject (the streaming rewriter; its Rewriter reuses its
+// buffers across messages and reports what changed).
 //
 // # Limits
 //

@@ -1,6 +1,7 @@
 package sesmime_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -39,18 +40,49 @@ func ExampleRewriteBytes() {
 }
 
 func ExampleInspect() {
-	msg := "X-SES-CONFIGURATION-SET: news\r\nX-SES-MESSAGE-TAGS: a=1, b=x.y\r\n\r\nbody\r\n"
-	info, err := sesmime.Inspect(strings.NewReader(msg), nil)
+	msg := "X-SES-CONFIGURATION-SET: news\r\nX-SES-MESSAGE-TAGS: a=1, b=x.y\r\nX-Campaign: spring\r\n\r\nbody\r\n"
+	info, err := sesmime.Inspect(strings.NewReader(msg), &sesmime.InspectOptions{Headers: []string{"X-Campaign"}})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(info.ConfigurationSet, info.Tags)
+	fmt.Println(info.ConfigurationSet, info.Tags, info.Headers)
 	for _, f := range info.Findings {
 		fmt.Println(f)
 	}
 	// Output:
-	// news [a=1 b=x.y]
+	// news [a=1 b=x.y] [{X-Campaign spring}]
 	// line 2, column 29: error: tag-invalid: invalid tag value "x.y": "." is not allowed
+}
+
+func ExampleLint() {
+	msg := "Subject: hi\r\nSubject: again\r\nContent-Type: multipart/mixed\r\n\r\nbody\r\n"
+	info, err := sesmime.Lint(strings.NewReader(msg), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, f := range info.Findings {
+		fmt.Println(f)
+	}
+	fmt.Println(info.HasErrors())
+	// Output:
+	// line 2: error: duplicate-field: Subject appears again (first at line 1): SES rejects the message with "Duplicate header 'Subject'."
+	// line 3: error: mime-no-boundary: Content-Type multipart/mixed: it has no boundary parameter, so the parts cannot be found
+	// true
+}
+
+func ExampleSyntaxError() {
+	msg := "Subject: " + strings.Repeat("x", 100) + "\r\n\r\nbody\r\n"
+	_, err := sesmime.RewriteBytes([]byte(msg), &sesmime.Options{
+		ConfigurationSet: "news",
+		Limits:           sesmime.Limits{MaxLineBytes: 64},
+	})
+	if se, ok := errors.AsType[*sesmime.SyntaxError](err); ok {
+		fmt.Println(se.Line, errors.Is(err, sesmime.ErrLineTooLong))
+	}
+	fmt.Println(err)
+	// Output:
+	// 1 true
+	// line 1: header line is longer than 64 bytes: "Subject: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 }
 
 // A message can be rewritten as it is written: here into the DATA

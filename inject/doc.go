@@ -1,6 +1,12 @@
 // Package inject rewrites the Amazon SES fields of a raw message as a stream.
 //
-// Rewrite reads the header block with mimeheaders, sets, replaces or removes
+// Call NewRewriter once with the Options, then Rewriter.Rewrite (a reader
+// to a writer), Rewriter.Bytes, Rewriter.NewWriter (rewrite as the message
+// is written) or Rewriter.Check (what would change, writing nothing) for
+// each message; each reports what changed in a Result. The root package
+// sesmime has one-call forms (Rewrite, RewriteBytes, NewWriter).
+//
+// A Rewriter reads the header block with mimeheaders, sets, replaces or removes
 // X-SES-CONFIGURATION-SET, X-SES-MESSAGE-TAGS and custom tag headers as
 // Options say, writes the header, and copies the body with io.Copy. Every
 // other byte — other fields with their folding, spacing, casing, order and

@@ -1,7 +1,7 @@
 // Package mimeheaders reads and writes the header block of a raw RFC 5322
 // message byte for byte. It knows nothing about Amazon SES.
 //
-// Read consumes the header block from a bufio.Reader and returns a Header
+// Call Read: it consumes the header block from a bufio.Reader and returns a Header
 // whose fields keep their exact bytes: folding, spacing before the colon,
 // name casing, 8-bit and NUL bytes, and line endings. Writing a Header that
 // was not changed, followed by the rest of the reader, reproduces the input

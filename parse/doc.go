@@ -1,21 +1,36 @@
-// Package parse reads and validates what Amazon SES sees in a message's
-// header: the X-SES-CONFIGURATION-SET field, the X-SES-MESSAGE-TAGS field
-// and custom tag headers (the source of CloudWatch "emailHeader"
-// dimensions).
+// Package parse knows what Amazon SES reads in a message: the
+// X-SES-CONFIGURATION-SET and X-SES-MESSAGE-TAGS fields, custom tag headers
+// (the source of CloudWatch "emailHeader" dimensions), the values SES
+// accepts and the size it takes through each API.
 //
-// The validators (ValidateConfigurationSet, ValidateTag, ValidateHeader)
-// apply SES's documented rules and refuse anything that could inject a
-// header: CR, LF, NUL, non-ASCII, spaces. Their errors are *ValueError
-// values wrapping an exported sentinel and naming the offending byte.
+// Call Inspect to read what SES will see in a message's header (the body
+// is not read), Lint to check the whole message, and the validators
+// (ValidateConfigurationSet, ValidateTag, ValidateHeader) to check a value
+// before it is written. The root package sesmime offers Inspect and Lint
+// too; this package adds the SES names and rules.
+//
+// The validators apply SES's documented rules and refuse anything that
+// could inject a header: CR, LF, NUL, non-ASCII, spaces. Their errors are
+// *ValueError values wrapping an exported sentinel and naming what is
+// wrong: `invalid tag value "a.b": "." is not allowed`.
 //
 // ParseTags reads a tags field leniently (SP/HTAB around items trimmed,
 // empty items ignored); FormatTags writes the canonical form
-// "name=value, name=value". Read scans only the header block of a message
-// and returns an Info with the values found and Findings for what SES would
-// reject or silently ignore. Lint reads the whole message — the body
-// streamed in constant memory, MIME parts walked read-only — and adds
-// findings about size, long lines, duplicated fields, DKIM signatures over
-// X-SES-* fields, inbound leftovers and MIME structure.
+// "name=value, name=value"; MergeTags is the one merge rule (Merge in
+// package inject, awsses and the CLI all use it).
+//
+// # Findings
+//
+// Inspect and Lint return an Info whose Findings say what SES would
+// reject or silently ignore, each at a line and, where one byte is at
+// fault, a column. Finding.Code is a stable lower-case word, listed with
+// its severity in docs/check.md: Inspect reports config-set-invalid,
+// config-set-duplicate, tags-duplicate-field, tag-malformed, tag-invalid,
+// tag-duplicate-name, header-invalid, header-duplicate, ses-non-ascii,
+// header-ends-early and no-header; Lint adds duplicate-field,
+// size-too-large, line-too-long, header-bare-cr, header-nul, header-8bit,
+// dkim-signs-ses, inbound-leftover, ses-fields-v2, mime-no-boundary,
+// mime-no-final-boundary, mime-part-header and mime-multipart-syntax.
 //
 // # MIME structure
 //
@@ -26,7 +41,8 @@
 // parts, and the parts of a multipart/digest, which default to
 // message/rfc822. It reads part headers and boundary lines as
 // github.com/emersion/go-message's textproto package does, which Lint used
-// before, so that its findings did not change: the first delimiter line's
+// before, so that its findings stay where they were (worded in sesmime's
+// own terms): the first delimiter line's
 // line ending is the one the others must use, a line that starts like a
 // boundary line but is not one stops the walk, and a line without a colon
 // in a part header is a finding (mimeheaders, which reads the message's own
@@ -35,7 +51,7 @@
 //
 // # Limits
 //
-// Read holds only the header block in memory, bounded by
+// Inspect holds only the header block in memory, bounded by
 // mimeheaders.Limits (default 1 MiB block, 64 KiB line, 20,000 fields); the
 // body is never read past its first line.
 //

@@ -110,13 +110,13 @@ func (w *walker) multipartEnd(mr *multipartReader, err error, ctLine int) {
 		w.add(mr.delim+1, codePartHeader, Error, "part header (with what precedes it) is over %d bytes", maxPartHeaderBytes)
 	case se == nil: // io.EOF: the close-delimiter
 	case se.header:
-		w.add(se.line, codePartHeader, Error, "part header does not parse: %s", cut(se.text))
+		w.add(se.line, codePartHeader, Error, "part header does not parse: %s", se.text)
 	case f.eof && mr.parts == 0 && mr.delim == 0:
 		w.add(ctLine, codeNoFinalBoundary, Error, "multipart body (boundary %s) has no boundary line: it has no parts", cut(boundary))
 	case f.eof:
 		w.add(f.lastLine(), codeNoFinalBoundary, Warning, "multipart body from line %d ends without its closing boundary line %s", mr.start, cut("--"+boundary+"--"))
 	default:
-		w.add(se.line, codeMultipartSyntax, Error, "multipart body (boundary %s) cannot be followed: %s", cut(boundary), cut(se.text))
+		w.add(se.line, codeMultipartSyntax, Error, "multipart body (boundary %s) cannot be followed: %s", cut(boundary), se.text)
 	}
 }
 
@@ -131,7 +131,7 @@ func (w *walker) message(f *feeder, depth int) {
 		return
 	}
 	if se, ok := errors.AsType[*structureError](err); ok {
-		w.add(se.line, codePartHeader, Error, "header of the attached message does not parse: %s", cut(se.text))
+		w.add(se.line, codePartHeader, Error, "header of the attached message does not parse: %s", se.text)
 		return
 	}
 	if ct, ctLine := h.get("Content-Type"); ct != "" {

@@ -56,12 +56,23 @@ func tree(tr treeReader, r io.Reader, ct string, cte []string, depth int, out *[
 	case e.message:
 		h, body, err := tr.header(r)
 		if err != nil {
-			*out = append(*out, fmt.Sprintf("%d error %q", depth+1, err))
+			*out = append(*out, errorLine(depth, err))
 			return
 		}
 		*out = append(*out, fmt.Sprintf("%d message %q %q", depth+1, h.ct, h.names))
 		tree(tr, body, h.ct, h.cte, depth+1, out)
 	}
+}
+
+// errorLine returns the line of a tree for the error that stopped a walk
+// at depth: where it stopped, not its wording (the walker says it in
+// sesmime's words, go-message in its own), except for the walker's own
+// limit on part headers, which go-message does not have.
+func errorLine(depth int, err error) string {
+	if err == errHeaderTooLarge {
+		return fmt.Sprintf("%d error: part header too large", depth+1)
+	}
+	return fmt.Sprintf("%d error", depth+1)
 }
 
 // treeParts appends to out the parts next returns, each "DEPTH part
@@ -74,7 +85,7 @@ func treeParts(tr treeReader, next func() (treeHeader, io.Reader, error), digest
 		case err == io.EOF:
 			return
 		case err != nil:
-			*out = append(*out, fmt.Sprintf("%d error %q", depth+1, err))
+			*out = append(*out, errorLine(depth, err))
 			return
 		}
 		ct := h.ct
@@ -265,7 +276,7 @@ const (
 )
 
 // ownError matches the walker's errors that go-message does not make.
-var ownError = regexp.MustCompile(`^\d+ error "parse: part header too large"$`)
+var ownError = regexp.MustCompile(`^\d+ error: part header too large$`)
 
 // longLastLine reports whether msg has a line of 4 KiB or more that is
 // the last of a part or of the input: one followed by the end of the input

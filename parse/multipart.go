@@ -10,24 +10,23 @@ import (
 
 // The MIME reader below follows RFC 2046 §5.1.1 as go-message's textproto
 // package (v0.18) reads it, which parse.Lint used until it had its own: the
-// decisions and the error texts are the same, so findings stay as they
-// were. Where that reading is stricter or more lenient than the RFC, it is
-// said where it happens.
+// decisions are the same, so findings stay where they were, but they are
+// worded in sesmime's terms (what is wrong in the message, where). Where
+// that reading is stricter or more lenient than the RFC, it is said where
+// it happens.
 
 // errHeaderTooLarge is returned for a header, with the preamble before it,
 // that overspends its feeder's budget.
 var errHeaderTooLarge = errors.New("part header too large")
 
 // A structureError is MIME structure the reader cannot follow: a header
-// that does not parse, or boundary lines out of place. Text is worded as
-// go-message words it.
+// that does not parse, or boundary lines out of place.
 type structureError struct {
-	header bool   // a part header or attached message's header ("message: ...")
+	header bool   // a part header or attached message's header
 	line   int    // line in the message it is about: the field's first line, or the line read
-	text   string // "message: ..." or "multipart: ..."
+	text   string // what is wrong, for a finding
 }
 
-// Error returns the text, worded as go-message words it.
 func (e *structureError) Error() string { return e.text }
 
 // A headerField is a field of a part header.
@@ -86,7 +85,7 @@ func readFields(f *feeder) (partHeader, error) {
 		if isWSP(p[0]) {
 			at := f.at
 			line, _ := readLine(f, nil)
-			return nil, headerError(at, "message: malformed MIME header initial line: %s", line)
+			return nil, headerError(at, "its first line %s starts with a space or tab, continuing nothing", line)
 		}
 	}
 	var h partHeader
@@ -98,12 +97,12 @@ func readFields(f *feeder) (partHeader, error) {
 		}
 		i := bytes.IndexByte(kv, ':')
 		if i < 0 {
-			return nil, headerError(at, "message: malformed MIME header line: %s", kv)
+			return nil, headerError(at, "line %s has no colon", kv)
 		}
 		name := bytes.Trim(kv[:i], " \t")
 		for _, c := range name {
 			if c < 33 || c > 126 {
-				return nil, headerError(at, "message: malformed MIME header key: %s", name)
+				return nil, headerError(at, "field name %s has a byte outside 33..126", name)
 			}
 		}
 		if len(name) > 0 {
@@ -130,9 +129,10 @@ func readField(f *feeder, dst []byte) ([]byte, int) {
 	return line, at
 }
 
-// headerError returns a *structureError about the header field at line.
+// headerError returns a *structureError about the header field at line;
+// format has one %s, for b quoted and cut.
 func headerError(line int, format string, b []byte) error {
-	return &structureError{header: true, line: line, text: fmt.Sprintf(format, b)}
+	return &structureError{header: true, line: line, text: fmt.Sprintf(format, quote80(string(b)))}
 }
 
 // readLine appends the next line of f to dst without its line ending ("\n"
@@ -240,16 +240,16 @@ func (r *multipartReader) next() (*part, partHeader, error) {
 		case r.f.overspent:
 			return nil, nil, errHeaderTooLarge
 		case !ok:
-			return nil, nil, r.error("multipart: NextPart: EOF")
+			return nil, nil, r.error("the input ends before the next boundary line")
 		}
 		if line[len(line)-1] != '\n' {
 			switch {
 			case len(line) >= pieceSize:
-				return nil, nil, r.error("multipart: NextPart: bufio: buffer full")
+				return nil, nil, r.error("a line of 4 KiB or more stands where a boundary line may")
 			case r.isClose(line):
 				return nil, nil, io.EOF
 			}
-			return nil, nil, r.error("multipart: NextPart: EOF")
+			return nil, nil, r.error("the input ends before the next boundary line")
 		}
 		switch {
 		case r.isDelimiter(line):
@@ -263,9 +263,9 @@ func (r *multipartReader) next() (*part, partHeader, error) {
 		case r.isClose(line):
 			return nil, nil, io.EOF
 		case r.parts > 0 && expect:
-			return nil, nil, r.error(fmt.Sprintf("multipart: expecting a new Part; got line %q", line))
+			return nil, nil, r.error(fmt.Sprintf("a part ends and %s follows instead of a boundary line", quote80(string(line))))
 		case r.parts > 0:
-			return nil, nil, r.error(fmt.Sprintf("multipart: unexpected line in Next(): %q", line))
+			return nil, nil, r.error(fmt.Sprintf("%s stands between parts where a boundary line must", quote80(string(line))))
 		}
 	}
 }
@@ -411,4 +411,13 @@ func heldBack(line []byte, lf bool) int {
 		return 1
 	}
 	return 0
+}
+
+// quote80 returns s without its line ending, quoted, cut to 80 bytes.
+func quote80(s string) string {
+	s = strings.TrimRight(s, "\r\n")
+	if len(s) > 80 {
+		return fmt.Sprintf("%q...", s[:80])
+	}
+	return fmt.Sprintf("%q", s)
 }
