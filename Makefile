@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test golden bench bench-cli fuzz lint build
+.PHONY: test golden bench bench-cli bench-milter fuzz lint build
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/sesmime ./cmd/sesmime
@@ -25,6 +25,10 @@ bench:
 # The command-line comparisons (gocat, cat, formail, reformail): bench/run.sh.
 bench-cli:
 	SKIP_GO=1 bench/run.sh
+
+# smtp-source through a private Postfix with and without sesmime-milter.
+bench-milter:
+	bench/milter.sh
 
 # -fuzz takes one package and one target at a time; FUZZTIME per target.
 fuzz:

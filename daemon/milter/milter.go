@@ -152,9 +152,11 @@ func NewServer(cfg *Config) (*Server, error) {
 	s.srv = dj.NewServer(
 		dj.WithMilter(func() dj.Milter { return &session{s: s} }),
 		dj.WithActions(dj.OptAddHeader|dj.OptChangeHeader),
-		// No body, no reply after each header, values with their leading
-		// space (SMFIP_HDR_LEADSPC).
-		dj.WithProtocols(dj.OptNoBody|dj.OptHeaderLeadingSpace|dj.OptNoHeaderReply|dj.OptNoUnknown|dj.OptNoData|dj.OptNoHelo),
+		// Values with their leading space (SMFIP_HDR_LEADSPC); no body,
+		// HELO, DATA, end-of-header or unknown-command events; no replies
+		// the MTA would wait for before end of message.
+		dj.WithProtocols(dj.OptHeaderLeadingSpace|dj.OptNoBody|dj.OptNoHelo|dj.OptNoData|dj.OptNoEOH|dj.OptNoUnknown|
+			dj.OptNoConnReply|dj.OptNoMailReply|dj.OptNoRcptReply|dj.OptNoHeaderReply),
 		dj.WithMacroRequest(dj.StageConnect, []string{dj.MacroDaemonName, dj.MacroClientAddr}),
 		dj.WithMacroRequest(dj.StageMail, []string{dj.MacroQueueId, dj.MacroAuthAuthen, dj.MacroDaemonName, dj.MacroClientAddr}),
 		dj.WithMacroRequest(dj.StageEOM, []string{dj.MacroQueueId}),
