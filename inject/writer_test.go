@@ -122,8 +122,16 @@ func TestWriterHoldsOnlyHeader(t *testing.T) {
 	}
 	var out pieceWriter
 	w := rw.NewWriter(&out)
-	header := "From: a@example.com\r\nSubject: hi\r\n\r\n"
-	if _, err := io.WriteString(w, header); err != nil {
+	// The fields, then the empty line in a write too small to double
+	// what is held: the empty line alone must release the header.
+	fields := "From: a@example.com\r\nSubject: hi\r\n" + strings.Repeat("X-Long: 0123456789\r\n", 10)
+	if _, err := io.WriteString(w, fields); err != nil {
+		t.Fatal(err)
+	}
+	if out.calls != 0 {
+		t.Fatalf("header incomplete but %d writes downstream", out.calls)
+	}
+	if _, err := io.WriteString(w, "\r\n"); err != nil {
 		t.Fatal(err)
 	}
 	if out.calls != 1 {
