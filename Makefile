@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test golden bench bench-cli bench-milter fuzz lint build
+.PHONY: test golden bench bench-cli bench-milter bench-relay fuzz lint build
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/sesmime ./cmd/sesmime
@@ -29,6 +29,10 @@ bench-cli:
 # smtp-source through a private Postfix with and without sesmime-milter.
 bench-milter:
 	bench/milter.sh
+
+# sesmime-relay against smtp-source -> smtp-sink in the same run: bench/relay.sh.
+bench-relay:
+	bench/relay.sh
 
 # -fuzz takes one package and one target at a time; FUZZTIME per target.
 fuzz:
