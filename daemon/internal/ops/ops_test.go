@@ -1,0 +1,81 @@
+package ops
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRulesReloadKeepsOldOnError(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "rules.toml")
+	os.WriteFile(p, []byte("[default]\nconfig_set = \"one\"\n"), 0o644)
+	rs, err := LoadRules(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(p, []byte("[default]\nconfig_set = \"bad set\"\n"), 0o644)
+	if err := rs.Reload(); err == nil || !strings.Contains(err.Error(), "rules.toml:2") {
+		t.Errorf("Reload of a bad file = %v, want a file:line error", err)
+	}
+	if cs := rs.Get().Default().ConfigurationSet; cs != "one" {
+		t.Errorf("after a bad reload the default is %q, want the old %q", cs, "one")
+	}
+	os.WriteFile(p, []byte("[default]\nconfig_set = \"two\"\n"), 0o644)
+	if err := rs.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if cs := rs.Get().Default().ConfigurationSet; cs != "two" {
+		t.Errorf("after reload %q, want two", cs)
+	}
+}
+
+func TestHandler(t *testing.T) {
+	m := NewMetrics("test")
+	var h Health
+	srv := httptest.NewServer(Handler(m, &h))
+	defer srv.Close()
+	get := func(path string) (int, string) {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return resp.StatusCode, b.String()
+	}
+	if c, _ := get("/healthz"); c != 200 {
+		t.Errorf("/healthz %d", c)
+	}
+	if c, _ := get("/readyz"); c != 503 {
+		t.Errorf("/readyz before ready: %d, want 503", c)
+	}
+	h.SetReady(true)
+	if c, _ := get("/readyz"); c != 200 {
+		t.Errorf("/readyz when ready: %d", c)
+	}
+	m.Observe(&Record{Result: Accepted, Code: "250", Bytes: 10, Rule: "default", Upstream: time.Millisecond})
+	if _, body := get("/metrics"); !strings.Contains(body, `test_messages_total{code="250",result="accepted"} 1`) ||
+		!strings.Contains(body, `test_rule_hits_total{rule="default"} 1`) {
+		t.Errorf("/metrics lacks the message:\n%s", body)
+	}
+}
+
+func TestLogLine(t *testing.T) {
+	var b bytes.Buffer
+	l := NewLog(&b)
+	l.Message(&Record{Result: Accepted, Code: "250", MessageID: "id-1", ConfigSet: "cs", Tags: []string{"a=b"}, Upstream: 1500 * time.Microsecond})
+	var v map[string]any
+	if err := json.Unmarshal(b.Bytes(), &v); err != nil {
+		t.Fatalf("%v: %q", err, b.String())
+	}
+	if v["event"] != "message" || v["message_id"] != "id-1" || v["config_set"] != "cs" || v["upstream_ms"] != 1.5 {
+		t.Errorf("log line %s", b.String())
+	}
+}
