@@ -42,7 +42,7 @@ run() { # name port -> msgs/s
 for i in $(seq $ROUNDS); do
   run floor $SINK; run relay $RELAY; run api $API
 done
-rss() { awk '/VmHWM/ {print $2}' /proc/$1/status; }
+rss() { awk '/VmHWM/ {print $2}' /proc/$1/status 2>/dev/null || echo "?"; }
 echo
 echo "| path | msg/s (median of $ROUNDS) | ratio to floor | relay peak RSS |"
 echo "|---|---|---|---|"
