@@ -92,8 +92,14 @@ func checkWritten(t *testing.T, f, eol string) {
 func FuzzRewrite(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		for _, mode := range []inject.TagsMode{inject.Replace, inject.Merge, inject.Keep} {
+		for _, run := range []struct {
+			mode  inject.TagsMode
+			allow bool
+		}{{inject.Replace, false}, {inject.Merge, false}, {inject.Keep, false}, {inject.Replace, true}} {
+			mode := run.mode
 			opts := fuzzOptions(mode)
+			opts.AllowNoHeader, opts.AllowBareCR = run.allow, run.allow
+			refuse := refusals(msg, opts)
 			rw, err := inject.NewRewriter(opts)
 			if err != nil {
 				t.Fatal(err)
@@ -102,6 +108,12 @@ func FuzzRewrite(f *testing.F) {
 			inTags, _ := named(in.fields, tg)
 			merged, mergeOK := mergeModel(inTags, opts.Tags)
 			out, res, err := rw.Bytes(msg)
+			if len(refuse) > 0 {
+				if !slices.ContainsFunc(refuse, func(e error) bool { return errors.Is(err, e) }) {
+					t.Fatalf("%v: Rewrite(%q) = %v, want one of %v", mode, msg, err, refuse)
+				}
+				continue
+			}
 			if err != nil {
 				switch {
 				case len(msg) == 0 && errors.Is(err, mimeheaders.ErrEmpty):
@@ -190,6 +202,46 @@ func FuzzRewrite(f *testing.F) {
 			}
 		}
 	})
+}
+
+// refusals returns what Rewrite must refuse msg for with opts, by a model
+// of the rules written apart from mimeheaders: no header block, a CR not
+// followed by LF before the first empty line, a managed field after the
+// block ended early, a second mbox message.
+func refusals(msg []byte, opts *inject.Options) []error {
+	m := split(msg)
+	var errs []error
+	if m.noHdr && !opts.AllowNoHeader {
+		errs = append(errs, mimeheaders.ErrNoHeader)
+	}
+	header := m.from + m.lead + strings.Join(m.fields, "")
+	var late []string // the lines from an early end to the first empty line
+	if !m.noHdr {
+		for _, l := range strings.SplitAfter(m.body, "\n") {
+			if l == "\n" || l == "\r\n" || l == "" {
+				break
+			}
+			late = append(late, l)
+		}
+	}
+	header += strings.Join(late, "")
+	if !opts.AllowBareCR && strings.Contains(strings.ReplaceAll(header, "\r\n", ""), "\r") {
+		errs = append(errs, mimeheaders.ErrBareCR)
+	}
+	for _, l := range late {
+		l = strings.TrimLeft(strings.TrimPrefix(l, "\ufeff"), " \t")
+		name, _, ok := strings.Cut(l, ":")
+		name = strings.TrimRight(name, " \t")
+		if ok && name != "" && !isWSP(late[0][0]) && (len(name) >= 6 && strings.EqualFold(name[:6], "X-SES-") || strings.EqualFold(name, campaign)) {
+			errs = append(errs, mimeheaders.ErrLateField)
+			break
+		}
+	}
+	if m.from != "" && (strings.Contains(m.body, "\n\nFrom ") || strings.Contains(m.body, "\n\r\nFrom ") ||
+		strings.HasPrefix(m.body, "\nFrom ") || strings.HasPrefix(m.body, "\r\nFrom ")) {
+		errs = append(errs, mimeheaders.ErrMbox)
+	}
+	return errs
 }
 
 // A fixed message for FuzzOptions: CRLF, existing SES fields.

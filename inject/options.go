@@ -87,9 +87,30 @@ type Options struct {
 	RemoveAllSES           bool     // drop every X-SES-* field
 	RemoveHeaders          []string // drop the fields of these names
 
-	// Limits bound the header block read from the message.
+	// Limits bound the header block read from the message. They count
+	// the message's own fields: the fields the options set or remove (and
+	// every X-SES-* field) count apart, each kind within the limits, so
+	// that a rewrite's output reads back within the same limits.
 	Limits mimeheaders.Limits
+
+	// AllowNoHeader rewrites a message without a header block (its first
+	// line, after any mbox "From " line, is neither a field nor empty) by
+	// putting the new fields and an empty line before it, so that all of
+	// it stays body. By default such a message is refused with
+	// mimeheaders.ErrNoHeader (ErrBOM when it starts with a UTF-8 BOM).
+	AllowNoHeader bool
+	// AllowBareCR takes a CR not followed by LF in the header for data, as
+	// sesmime reads it. By default it is refused with
+	// mimeheaders.ErrBareCR: other parsers end a line there.
+	AllowBareCR bool
 }
+
+// Errors about a message that a rewrite refuses, besides those of
+// mimeheaders.
+var (
+	// ErrNothingLeft: the removals would leave no field and no body.
+	ErrNothingLeft = errors.New("removing the fields would leave an empty message")
+)
 
 // Validate checks every value in o against SES's rules (package parse) and
 // that o does not contradict itself. It returns the first problem, wrapping

@@ -3,6 +3,7 @@ package inject
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/sesmime/sesmime/internal/mbox"
 	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/parse"
 )
@@ -69,7 +71,8 @@ type Result struct {
 // concurrent use and reuses its buffers between calls.
 type Rewriter struct {
 	opts      Options
-	tagsValue string // opts.Tags formatted
+	limits    mimeheaders.Limits // opts.Limits, with the managed fields exempt
+	tagsValue string             // opts.Tags formatted
 	hot       atomic.Pointer[state]
 	pool      sync.Pool   // *state
 	pooled    atomic.Bool // whether pool was ever given a state
@@ -102,6 +105,11 @@ func NewRewriter(opts *Options) (*Rewriter, error) {
 		rw.opts.RemoveHeaders = slices.Clone(opts.RemoveHeaders)
 		rw.tagsValue = parse.FormatTags(rw.opts.Tags)
 	}
+	rw.limits = rw.opts.Limits
+	own := rw.limits.Exempt
+	rw.limits.Exempt = func(name []byte) bool {
+		return rw.managed(name) || own != nil && own(name)
+	}
 	return rw, nil
 }
 
@@ -118,6 +126,12 @@ func (rw *Rewriter) Bytes(msg []byte) ([]byte, Result, error) {
 	// The new header, then what neither st.br nor the header took of msg:
 	// the bytes Rewrite would write, in one allocation of the exact size.
 	rest := msg[len(msg)-st.msg.Len()-st.br.Buffered():]
+	if sc := mbox.For(&st.h); sc != nil {
+		sc.Write(rest)
+		if err := sc.Err(); err != nil {
+			return nil, res, err
+		}
+	}
 	out := make([]byte, 0, len(st.out)+len(rest))
 	out = append(append(out, st.out...), rest...)
 	res.Written = int64(len(out))
@@ -136,12 +150,41 @@ func (rw *Rewriter) Rewrite(w io.Writer, r io.Reader) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	sc := mbox.For(&st.h)
+	if err := sc.Err(); err != nil {
+		return res, err
+	}
+	if s, ok := r.(io.Seeker); ok && sc != nil && br == st.br {
+		// Look for a second message before writing anything, then come back.
+		if cur, err := s.Seek(0, io.SeekCurrent); err == nil {
+			back := cur - int64(br.Buffered())
+			if _, err := io.Copy(sc, br); err != nil {
+				return res, err
+			}
+			if err := sc.Err(); err != nil {
+				return res, err
+			}
+			if _, err := s.Seek(back, io.SeekStart); err != nil {
+				return res, err
+			}
+			br.Reset(r)
+			sc = nil
+		}
+	}
 	n, err := w.Write(st.out)
 	res.Written = int64(n)
 	if err != nil {
 		return res, err
 	}
-	m, err := io.Copy(w, br)
+	var m int64
+	if sc != nil {
+		m, err = io.Copy(io.MultiWriter(w, sc), br)
+		if err == nil {
+			err = sc.Err()
+		}
+	} else {
+		m, err = io.Copy(w, br)
+	}
 	res.Written += m
 	return res, err
 }
@@ -152,7 +195,13 @@ func (rw *Rewriter) Rewrite(w io.Writer, r io.Reader) (Result, error) {
 func (rw *Rewriter) Check(r io.Reader) (Result, error) {
 	st, br := rw.get(r)
 	defer rw.put(st)
-	return rw.header(st, br)
+	res, err := rw.header(st, br)
+	if sc := mbox.For(&st.h); err == nil && sc != nil {
+		if _, err = io.Copy(sc, br); err == nil {
+			err = sc.Err()
+		}
+	}
+	return res, err
 }
 
 func (rw *Rewriter) get(r io.Reader) (*state, *bufio.Reader) {
@@ -217,16 +266,66 @@ func (rw *Rewriter) put(st *state) {
 func (rw *Rewriter) header(st *state, br *bufio.Reader) (Result, error) {
 	var res Result
 	h := &st.h
-	if err := h.Reset(br, rw.opts.Limits); err != nil {
+	if err := h.Reset(br, rw.limits); err != nil {
 		return res, err
 	}
+	if err := rw.ambiguous(h); err != nil {
+		return res, err
+	}
+	had := len(h.Fields())
 	if err := rw.edit(st, &res); err != nil {
 		return res, err
+	}
+	if len(st.fields) == 0 && had > 0 && len(h.AppendTo(nil)) == 0 {
+		// Nothing but the fields removed: is there a body after them?
+		if _, err := br.Peek(1); err == io.EOF {
+			return res, ErrNothingLeft
+		}
 	}
 	st.out = h.AppendTo(st.out[:0])
 	res.Changed = !bytes.Equal(st.out, h.Original())
 	res.Growth = int64(len(st.out) - len(h.Original()))
 	return res, nil
+}
+
+// isBlank reports whether b is empty or one empty line.
+func isBlank(b []byte) bool {
+	return len(b) == 0 || string(b) == "\n" || string(b) == "\r\n"
+}
+
+// managed reports whether a field named name is one the options may write
+// or remove, or an X-SES-* field: the fields whose reading must not be in
+// doubt, and that count apart against the limits.
+func (rw *Rewriter) managed(name []byte) bool {
+	if len(name) >= len(parse.SESPrefix) && bytes.EqualFold(name[:len(parse.SESPrefix)], []byte(parse.SESPrefix)) {
+		return true
+	}
+	for _, h := range rw.opts.Headers {
+		if len(name) == len(h.Name) && bytes.EqualFold(name, []byte(h.Name)) {
+			return true
+		}
+	}
+	for _, n := range rw.opts.RemoveHeaders {
+		if len(name) == len(n) && bytes.EqualFold(name, []byte(n)) {
+			return true
+		}
+	}
+	return false
+}
+
+// ambiguous returns the first reason, among those the options do not
+// allow, that other parsers may read h differently, or nil.
+func (rw *Rewriter) ambiguous(h *mimeheaders.Header) error {
+	late := func(f mimeheaders.Field) bool { return rw.managed(f.Raw()[:len(f.Name())]) }
+	for _, a := range h.Ambiguities(late) {
+		switch {
+		case rw.opts.AllowNoHeader && errors.Is(a, mimeheaders.ErrNoHeader),
+			rw.opts.AllowBareCR && errors.Is(a, mimeheaders.ErrBareCR):
+			continue
+		}
+		return a
+	}
+	return nil
 }
 
 // A want is a field edit writes: its name as given and, once made, the
@@ -288,6 +387,11 @@ func (rw *Rewriter) edit(st *state, res *Result) error {
 
 	out := st.fields[:0]
 	changes := st.changes[:0]
+	// A field is replaced in place only below lines every parser reads
+	// as fields: RFC 5322's strict form, no whitespace before the colon
+	// (Python's email parser, for one, ends the header at such a line).
+	// Elsewhere it goes on top (after any Lead, which is where the top is).
+	strictAbove := true
 	for _, f := range fields {
 		i := -1
 		switch {
@@ -307,7 +411,7 @@ func (rw *Rewriter) edit(st *state, res *Result) error {
 			// ws[i] goes where f was, the first time.
 			w := &ws[i]
 			switch {
-			case w.placed:
+			case w.placed, !strictAbove:
 				changes = append(changes, Change{Op: Removed, Name: fieldName(f), Line: f.Line(), Old: f.Value()})
 			default:
 				w.placed = true
@@ -323,6 +427,7 @@ func (rw *Rewriter) edit(st *state, res *Result) error {
 			continue
 		}
 		out = append(out, f)
+		strictAbove = strictAbove && f.Raw()[len(f.Name())] == ':'
 	}
 	top := 0
 	for _, w := range ws {

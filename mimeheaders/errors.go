@@ -96,3 +96,46 @@ func thousands(n int) string {
 	}
 	return s
 }
+
+// Errors wrapped by an *AmbiguityError: the reasons other parsers may read
+// a header block differently from Read (see Header.Ambiguities).
+var (
+	ErrNoHeader  = errors.New("no header block")
+	ErrBOM       = fmt.Errorf("%w: starts with a UTF-8 BOM", ErrNoHeader)
+	ErrBareCR    = errors.New("CR without LF in the header")
+	ErrLateField = errors.New("field after the end of the header block")
+	ErrMbox      = errors.New("several messages in one file")
+)
+
+// An AmbiguityError reports a message whose header other parsers read
+// differently from Read: with no header block (ErrNoHeader, ErrBOM), with
+// a CR not followed by LF (ErrBareCR), with a field after a line that ended
+// the block early (ErrLateField), or holding several mbox messages (ErrMbox).
+type AmbiguityError struct {
+	Line   int    // 1-based line of the message (an mbox "From " line is line 1)
+	Column int    // 1-based byte of the line (ErrBareCR), or 0
+	Err    error  // ErrNoHeader, ErrBOM, ErrBareCR, ErrLateField or ErrMbox
+	Detail string // what and where, e.g. `first line is not a field: "hello"`
+}
+
+func (e *AmbiguityError) Error() string {
+	if e.Column > 0 {
+		return fmt.Sprintf("line %d, %s", e.Line, e.Reason())
+	}
+	return fmt.Sprintf("line %d: %s", e.Line, e.Reason())
+}
+
+// Reason returns the error's text without its line, as sesmime check
+// reports it at that line: a column (if any), Err and Detail.
+func (e *AmbiguityError) Reason() string {
+	s := e.Err.Error()
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	if e.Column > 0 {
+		s = fmt.Sprintf("column %d: %s", e.Column, s)
+	}
+	return s
+}
+
+func (e *AmbiguityError) Unwrap() error { return e.Err }

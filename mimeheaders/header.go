@@ -2,6 +2,8 @@ package mimeheaders
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -102,6 +104,9 @@ type Header struct {
 	end      End
 	noHeader bool
 	eol      string
+	late     []Field           // field-like lines after an early end, before the empty line
+	lateWhy  string            // the line that ended the block early, for ErrLateField
+	amb      []*AmbiguityError // no header, bare CRs
 }
 
 type span struct{ start, end, name, colon, line int }
@@ -133,6 +138,37 @@ func (h *Header) End() End { return h.end }
 // line (after any "From " line) was neither a field, a continuation nor an
 // empty line. Writing fields into such a header adds an empty line after them.
 func (h *Header) NoHeader() bool { return h.noHeader }
+
+// Late returns the lines after a line that ended the block early (End is
+// EndBody and NoHeader false), up to the first empty line, that a parser
+// reading on to that empty line may take for fields: a name of any bytes
+// but ':' (after any UTF-8 BOM, trimmed of SP and HTAB), then ':'. Each
+// Field's Raw starts at its name. They are part of Tail and never written
+// as fields.
+func (h *Header) Late() []Field { return h.late }
+
+// Ambiguities returns, in line order, what other parsers may read
+// differently from Read: an *AmbiguityError wrapping ErrNoHeader or ErrBOM
+// for a message without a header block; ErrBareCR for each line with a CR
+// not followed by LF, in the block or among the lines Late looks at (the
+// line that ended the block early included); and ErrLateField for each Late
+// field that late reports true for. It allocates only when there is one.
+func (h *Header) Ambiguities(late func(Field) bool) []*AmbiguityError {
+	var out []*AmbiguityError
+	if late != nil {
+		for _, f := range h.late {
+			if late(f) {
+				out = append(out, &AmbiguityError{Line: f.line, Err: ErrLateField, Detail: fmt.Sprintf("%s follows %s", f.Name(), h.lateWhy)})
+			}
+		}
+	}
+	if len(out) == 0 {
+		return h.amb
+	}
+	out = append(out, h.amb...)
+	slices.SortStableFunc(out, func(a, b *AmbiguityError) int { return a.Line - b.Line })
+	return out
+}
 
 // Original returns every byte Read consumed: the block as it was read
 // (the first Len bytes), followed by the start of the body that Read had

@@ -2,11 +2,13 @@ package parse
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 
+	"github.com/sesmime/sesmime/internal/mbox"
 	"github.com/sesmime/sesmime/mimeheaders"
 )
 
@@ -90,7 +92,12 @@ func Lint(r io.Reader, opts *Options) (*Info, error) {
 	lintHeader(h, opts, add)
 
 	block := h.Original()[:h.Len()]
-	body := newFeeder(io.MultiReader(bytes.NewReader(h.Original()[h.Len():]), br), bytes.Count(block, []byte("\n"))+1)
+	var rest io.Reader = br
+	sc := mbox.For(h)
+	if sc != nil {
+		rest = io.TeeReader(br, sc)
+	}
+	body := newFeeder(io.MultiReader(bytes.NewReader(h.Original()[h.Len():]), rest), bytes.Count(block, []byte("\n"))+1)
 	body.long = &longLines{}
 	if h.End() == mimeheaders.EndBlank {
 		body.skipLine() // the empty line that ends the header
@@ -116,6 +123,11 @@ func Lint(r io.Reader, opts *Options) (*Info, error) {
 			more = fmt.Sprintf(" (%d body lines are over 998 bytes, the longest %d)", ll.count, ll.longest)
 		}
 		add(ll.first, codeLineTooLong, Error, "body line is %d bytes, over the 998 of RFC 5322 (SMTP allows 1000 with CRLF)%s", ll.firstLen, more)
+	}
+	if err := sc.Err(); err != nil {
+		if a, ok := errors.AsType[*mimeheaders.AmbiguityError](err); ok {
+			add(a.Line, codeMbox, Error, "%s", a.Reason())
+		}
 	}
 	size := int64(len(block)) + body.n
 	if b := Base64Len(size); b > opts.API.MaxSize() {
@@ -145,9 +157,6 @@ func lintHeader(h *mimeheaders.Header, opts *Options, add func(int, string, Seve
 		}
 		if len(text) > maxLineLength {
 			add(line, codeLineTooLong, Error, "header line is %d bytes, over the 998 of RFC 5322 (SMTP allows 1000 with CRLF)", len(text))
-		}
-		if i := bytes.IndexByte(text, '\r'); i >= 0 {
-			add(line, codeBareCR, Error, "CR without LF at byte %d of the line: SES and receivers may split the field there (SES has reported \"Duplicate header\" for such a line)", i+1)
 		}
 		if i := bytes.IndexByte(text, 0); i >= 0 {
 			add(line, codeNUL, Error, "NUL byte at byte %d of the line", i+1)

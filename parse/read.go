@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/sesmime/sesmime/mimeheaders"
 )
@@ -40,15 +41,17 @@ const (
 	codeHeaderDuplicate    = "header-duplicate"     // a custom tag header present more than once
 	codeNonASCII           = "ses-non-ascii"        // 8-bit or control bytes in an X-SES-* field
 	codeHeaderEndsEarly    = "header-ends-early"    // a non-field line ends the header block before an empty line
-	codeNoHeader           = "no-header"            // the message has no header block at all
+	codeNoHeader           = "no-header"            // the message has no header block at all (or starts with a UTF-8 BOM)
+	codeLateField          = "header-late-field"    // an X-SES-* or Options.Headers field after the block ended early
+	codeBareCR             = "header-bare-cr"       // a CR not followed by LF before the first empty line
 )
 
 // Finding codes reported only by Lint, which reads the whole message.
 const (
 	codeDuplicateField  = "duplicate-field"        // a field SES accepts at most once appears again
+	codeMbox            = "mbox-several-messages"  // an mbox file holding more than one message
 	codeTooLarge        = "size-too-large"         // the message after base64 is over the API's size limit
 	codeLineTooLong     = "line-too-long"          // a line over 998 bytes without its line ending
-	codeBareCR          = "header-bare-cr"         // a CR not followed by LF in the header block
 	codeNUL             = "header-nul"             // a NUL byte in the header block
 	code8Bit            = "header-8bit"            // 8-bit bytes in a field other than an X-SES-* field
 	codeDKIMCoversSES   = "dkim-signs-ses"         // a DKIM-Signature whose h= names an X-SES-* field
@@ -172,8 +175,27 @@ func readHeader(r io.Reader, opts *Options) (*bufio.Reader, *mimeheaders.Header,
 	if !ok {
 		br = bufio.NewReader(r)
 	}
-	h, err := mimeheaders.Read(br, opts.Limits)
+	lim := opts.Limits
+	own := lim.Exempt
+	lim.Exempt = func(name []byte) bool { return managed(name, opts) || own != nil && own(name) }
+	h, err := mimeheaders.Read(br, lim)
 	return br, h, err
+}
+
+// managed reports whether a field named name is an X-SES-* field or one of
+// opts.Headers: the fields sesmime writes, which count apart against the
+// limits (as inject counts them) and must not follow an early end of the
+// header block.
+func managed(name []byte, opts *Options) bool {
+	if len(name) >= len(SESPrefix) && bytes.EqualFold(name[:len(SESPrefix)], []byte(SESPrefix)) {
+		return true
+	}
+	for _, h := range opts.Headers {
+		if bytes.EqualFold(name, []byte(h)) {
+			return true
+		}
+	}
+	return false
 }
 
 // inspect reports what SES will see in h.
@@ -248,14 +270,23 @@ func inspect(h *mimeheaders.Header, opts *Options) *Info {
 			}
 		}
 	}
-	if h.End() == mimeheaders.EndBody {
+	if h.End() == mimeheaders.EndBody && !h.NoHeader() {
 		line := bytes.Count(h.Original()[:h.Len()], []byte("\n")) + 1
-		if h.NoHeader() {
-			add(line, codeNoHeader, Warning, "the first line is not a header field: the message has no header")
-		} else {
-			add(line, codeHeaderEndsEarly, Warning, "line %d is neither a field nor a continuation: the header ends there for sesmime, but a parser that reads on to the first empty line may see fields after it", line)
-		}
+		add(line, codeHeaderEndsEarly, Warning, "line %d is neither a field nor a continuation: the header ends there for sesmime, but a parser that reads on to the first empty line may see fields after it", line)
 	}
+	// What inject refuses by default, in its words.
+	late := func(f mimeheaders.Field) bool { return managed(f.Raw()[:len(f.Name())], opts) }
+	for _, a := range h.Ambiguities(late) {
+		code := codeBareCR
+		switch {
+		case errors.Is(a, mimeheaders.ErrNoHeader):
+			code = codeNoHeader
+		case errors.Is(a, mimeheaders.ErrLateField):
+			code = codeLateField
+		}
+		add(a.Line, code, Error, "%s", a.Reason())
+	}
+	slices.SortStableFunc(in.Findings, func(a, b Finding) int { return a.Line - b.Line })
 	return in
 }
 

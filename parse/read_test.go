@@ -124,17 +124,38 @@ func TestRead(t *testing.T) {
 		{
 			name:     "decoy after a non-field line",
 			in:       "Subject: x\nnot a field\nX-SES-CONFIGURATION-SET: bad value\n",
+			findings: []finding{{2, "header-ends-early", W}, {3, "header-late-field", E}},
+		},
+		{
+			name:     "custom header after a non-field line",
+			in:       "Subject: x\n\xef\xbb\xbfY: 1\nx-campaign : a\n\nX-Campaign: body\n",
+			headers:  []string{"X-Campaign"},
+			findings: []finding{{2, "header-ends-early", W}, {3, "header-late-field", E}},
+		},
+		{
+			name:     "other field after a non-field line",
+			in:       "Subject: x\nnot a field\nX-Other: a\n",
 			findings: []finding{{2, "header-ends-early", W}},
+		},
+		{
+			name:     "bare CR",
+			in:       "A: 1\r\nSubject: x\rY\r\n\r\n",
+			findings: []finding{{2, "header-bare-cr", E}},
+		},
+		{
+			name:     "bom",
+			in:       "\xef\xbb\xbfSubject: x\r\n\r\n",
+			findings: []finding{{1, "no-header", E}},
 		},
 		{
 			name:     "no header",
 			in:       "X-SES-CONFIGURATION-SET in text\nX-SES-CONFIGURATION-SET: x\n",
-			findings: []finding{{1, "no-header", W}},
+			findings: []finding{{1, "no-header", E}},
 		},
 		{
 			name:     "from line and no header",
 			in:       "From x\r\nhello\r\n",
-			findings: []finding{{2, "no-header", W}},
+			findings: []finding{{2, "no-header", E}},
 		},
 	}
 	for _, tc := range tests {

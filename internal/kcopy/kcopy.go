@@ -22,6 +22,9 @@ func NewReader(f *os.File) Reader { return Reader{f} }
 // Read reads at most HeaderRead bytes from the file.
 func (r Reader) Read(p []byte) (int, error) { return r.f.Read(p[:min(len(p), HeaderRead)]) }
 
+// Seek seeks the file, so that a reader can look ahead and come back.
+func (r Reader) Seek(offset int64, whence int) (int64, error) { return r.f.Seek(offset, whence) }
+
 // WriteTo copies the rest of the file to w: in the kernel when w is an
 // *os.File (see Splice, then os.File.ReadFrom), else with io.Copy.
 func (r Reader) WriteTo(w io.Writer) (int64, error) {
