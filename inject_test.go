@@ -59,7 +59,7 @@ var goldenCases = []struct {
 	{"mixed-crlf-first", std},
 	{"mbox-from", std},
 	{"mbox-from-crlf", std},
-	{"mbox-from-no-header", std},
+	{"mbox-from-no-header", with(func(o *sesmime.Options) { o.AllowNoHeader = true })},
 	{"existing-lowercase", std},
 	{"existing-folded", std},
 	{"existing-duplicated", std},
@@ -70,9 +70,8 @@ var goldenCases = []struct {
 	{"header-only", std},
 	{"header-only-no-newline", std},
 	{"header-only-no-newline-replace", std},
-	{"no-colon-line", std},
 	{"eightbit-nul", std},
-	{"bare-cr", std},
+	{"bare-cr", with(func(o *sesmime.Options) { o.AllowBareCR = true })},
 	{"long-tags-fold", sesmime.Options{Tags: manyTags(60)}},
 	{"merge", with(func(o *sesmime.Options) {
 		o.TagsMode = sesmime.Merge
@@ -90,8 +89,8 @@ var goldenCases = []struct {
 	{"custom-header", with(func(o *sesmime.Options) {
 		o.Headers = []sesmime.TagHeader{{Name: "X-Campaign", Value: "spring.2026"}, {Name: "X-Team", Value: "growth@example.com"}}
 	})},
-	{"no-header-text", std},
-	{"no-header-bom", std},
+	{"no-header-text", with(func(o *sesmime.Options) { o.AllowNoHeader = true })},
+	{"no-header-bom", with(func(o *sesmime.Options) { o.AllowNoHeader = true })},
 	{"leading-continuation", std},
 	{"empty-header", std},
 	{"zero-options", sesmime.Options{}},

@@ -126,7 +126,7 @@ func (rw *Rewriter) Bytes(msg []byte) ([]byte, Result, error) {
 	// The new header, then what neither st.br nor the header took of msg:
 	// the bytes Rewrite would write, in one allocation of the exact size.
 	rest := msg[len(msg)-st.msg.Len()-st.br.Buffered():]
-	if sc := mbox.For(&st.h); sc != nil {
+	if sc := mbox.For(&st.h, st.h.NoHeader()); sc != nil {
 		sc.Write(rest)
 		if err := sc.Err(); err != nil {
 			return nil, res, err
@@ -150,7 +150,7 @@ func (rw *Rewriter) Rewrite(w io.Writer, r io.Reader) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	sc := mbox.For(&st.h)
+	sc := mbox.For(&st.h, st.h.NoHeader())
 	if err := sc.Err(); err != nil {
 		return res, err
 	}
@@ -196,7 +196,7 @@ func (rw *Rewriter) Check(r io.Reader) (Result, error) {
 	st, br := rw.get(r)
 	defer rw.put(st)
 	res, err := rw.header(st, br)
-	if sc := mbox.For(&st.h); err == nil && sc != nil {
+	if sc := mbox.For(&st.h, st.h.NoHeader()); err == nil && sc != nil {
 		if _, err = io.Copy(sc, br); err == nil {
 			err = sc.Err()
 		}

@@ -380,6 +380,12 @@ func (h *Header) readLine(r *reading, start int, first bool) (lineKind, error) {
 			if decided {
 				switch kind {
 				case lineBlank, lineBody:
+					if lim.MaxLineBytes >= 0 && len(line) > lim.MaxLineBytes {
+						// Decided only past the limit: whatever the buffer size, too long.
+						if _, ok := classify(line[:lim.MaxLineBytes], false, first); !ok {
+							return 0, ErrLineTooLong
+						}
+					}
 					return kind, nil
 				case lineField:
 					name := 0

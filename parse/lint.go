@@ -93,7 +93,7 @@ func Lint(r io.Reader, opts *Options) (*Info, error) {
 
 	block := h.Original()[:h.Len()]
 	var rest io.Reader = br
-	sc := mbox.For(h)
+	sc := mbox.For(h, false)
 	if sc != nil {
 		rest = io.TeeReader(br, sc)
 	}

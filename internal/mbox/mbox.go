@@ -15,13 +15,15 @@ func Error(line int) error {
 }
 
 // For returns a Scanner for the rest of the message whose header h is, or
-// nil if the message does not start with a "From " line. Tail is scanned
-// already.
-func For(h *mimeheaders.Header) *Scanner {
+// nil if the message does not start with a "From " line. The bytes Read
+// consumed after the block are scanned already. blank says an empty
+// line is put before them (fields added to a message without a header).
+func For(h *mimeheaders.Header, blank bool) *Scanner {
 	if !bytes.HasPrefix(h.Original(), []byte("From ")) {
 		return nil
 	}
 	s := &Scanner{Line: bytes.Count(h.Original()[:h.Len()], []byte("\n")) + 1}
+	s.prevBlank = blank
 	s.Write(h.Original()[h.Len():])
 	return s
 }
