@@ -280,6 +280,8 @@ func (rw *Rewriter) header(st *state, br *bufio.Reader) (Result, error) {
 		// Nothing but the fields removed: is there a body after them?
 		if _, err := br.Peek(1); err == io.EOF {
 			return res, ErrNothingLeft
+		} else if err != nil {
+			return res, err
 		}
 	}
 	st.out = h.AppendTo(st.out[:0])

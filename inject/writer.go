@@ -3,6 +3,8 @@ package inject
 import (
 	"errors"
 	"io"
+
+	"github.com/sesmime/sesmime/internal/mbox"
 )
 
 // NewWriter returns a writer that rewrites the message written to it as
@@ -15,6 +17,11 @@ import (
 // any, that the header was refused with. After such an error nothing has
 // been written to w and every Write and Close returns that error. Close
 // does not close w.
+//
+// A message that starts with an mbox "From " line is watched for a second
+// message as it passes through: Write and Close then return
+// mimeheaders.ErrMbox, after the bytes before it were written (a writer
+// cannot take them back; discard the output).
 //
 // The header is bounded by Options.Limits as in Rewrite: a header over a
 // limit is refused after at most twice the limit (plus one 16 KiB buffer)
@@ -38,6 +45,7 @@ type writer struct {
 	body   bool   // the header has been written: pass writes through
 	err    error  // sticky error
 	closed bool
+	sc     *mbox.Scanner // watches the body of an mbox message
 }
 
 // heldReader reads buf and then reports errNeedMore, or io.EOF once the
@@ -64,6 +72,9 @@ func (wr *writer) Write(p []byte) (int, error) {
 		return 0, errors.New("write after Close")
 	}
 	if wr.body {
+		if wr.sc != nil {
+			return wr.watch(p)
+		}
 		return wr.w.Write(p)
 	}
 	wr.buf = append(wr.buf, p...)
@@ -124,6 +135,13 @@ func (wr *writer) try(end error) error {
 	}
 	rest := wr.buf[len(wr.buf)-len(src.b)-st.br.Buffered():]
 	wr.body = true
+	if wr.sc = mbox.For(&st.h, st.h.NoHeader()); wr.sc != nil {
+		wr.sc.Write(rest)
+		if err := wr.sc.Err(); err != nil {
+			wr.err, wr.buf = err, nil
+			return err
+		}
+	}
 	out := st.out
 	if len(rest) > 0 {
 		out = append(out, rest...)
@@ -135,6 +153,17 @@ func (wr *writer) try(end error) error {
 		return err
 	}
 	return nil
+}
+
+// watch writes p, the body of an mbox message, unless a second message
+// starts in it.
+func (wr *writer) watch(p []byte) (int, error) {
+	wr.sc.Write(p)
+	if err := wr.sc.Err(); err != nil {
+		wr.err = err
+		return 0, err
+	}
+	return wr.w.Write(p)
 }
 
 // Close writes what is still held and reports the error the header was

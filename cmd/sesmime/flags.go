@@ -122,6 +122,8 @@ func (c *config) fileFlags(fs *pflag.FlagSet, exts *[]string) {
 	c.listFlags(fs, exts, "process")
 	fs.BoolVarP(&c.dryRun, "dry-run", "n", false, "change nothing; print each field that would be added, replaced or removed, old and new value")
 	fs.BoolVar(&c.json, "json", false, "write one JSON object per file and a summary object to stdout")
+	fs.BoolVar(&c.opts.AllowNoHeader, "allow-no-header", false, "rewrite a message without a header block: the fields, an empty line, then all of it as body")
+	fs.BoolVar(&c.opts.AllowBareCR, "allow-bare-cr", false, "take a CR without LF in the header for data, not refuse it")
 }
 
 // flagUsages returns the flag list of the help, ending in a newline.
