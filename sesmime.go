@@ -49,11 +49,13 @@ type Info = parse.Info
 type Finding = parse.Finding
 
 // Errors callers test with errors.As: a *SyntaxError is a header block
-// Read refuses (with its line), a *ValueError an option value SES would
-// refuse.
+// Read refuses (with its line), an *AmbiguityError a header other parsers
+// read differently (refused unless Options allow it), a *ValueError an
+// option value SES would refuse.
 type (
-	SyntaxError = mimeheaders.SyntaxError
-	ValueError  = parse.ValueError
+	SyntaxError    = mimeheaders.SyntaxError
+	AmbiguityError = mimeheaders.AmbiguityError
+	ValueError     = parse.ValueError
 )
 
 // Errors callers test with errors.Is.
@@ -63,6 +65,12 @@ var (
 	ErrLineTooLong    = mimeheaders.ErrLineTooLong    // a header line over Limits.MaxLineBytes
 	ErrTooManyFields  = mimeheaders.ErrTooManyFields  // over Limits.MaxFields
 	ErrInvalidOption  = inject.ErrInvalidOption       // Options contradict themselves
+	ErrNoHeader       = mimeheaders.ErrNoHeader       // no header block (see Options.AllowNoHeader)
+	ErrBOM            = mimeheaders.ErrBOM            // no header block: the message starts with a UTF-8 BOM
+	ErrBareCR         = mimeheaders.ErrBareCR         // a CR without LF in the header (see Options.AllowBareCR)
+	ErrLateField      = mimeheaders.ErrLateField      // an SES or custom tag field after a line that ended the header
+	ErrMbox           = mimeheaders.ErrMbox           // an mbox file with several messages
+	ErrNothingLeft    = inject.ErrNothingLeft         // removing the fields would leave an empty message
 )
 
 // Rewrite copies the message in r to w with its SES fields changed as opts

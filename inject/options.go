@@ -108,7 +108,8 @@ type Options struct {
 // Errors about a message that a rewrite refuses, besides those of
 // mimeheaders.
 var (
-	// ErrNothingLeft: the removals would leave no field and no body.
+	// ErrNothingLeft: the removals would leave an empty output, which
+	// sesmime itself (as most parsers) refuses to read.
 	ErrNothingLeft = errors.New("removing the fields would leave an empty message")
 )
 

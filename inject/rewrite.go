@@ -276,23 +276,18 @@ func (rw *Rewriter) header(st *state, br *bufio.Reader) (Result, error) {
 	if err := rw.edit(st, &res); err != nil {
 		return res, err
 	}
-	if len(st.fields) == 0 && had > 0 && len(h.AppendTo(nil)) == 0 {
-		// Nothing but the fields removed: is there a body after them?
+	if st.out = h.AppendTo(st.out[:0]); len(st.out) == 0 && had > 0 {
+		// Nothing but the fields removed: is there anything after them?
+		// An empty output would be refused as an empty message.
 		if _, err := br.Peek(1); err == io.EOF {
 			return res, ErrNothingLeft
 		} else if err != nil {
 			return res, err
 		}
 	}
-	st.out = h.AppendTo(st.out[:0])
 	res.Changed = !bytes.Equal(st.out, h.Original())
 	res.Growth = int64(len(st.out) - len(h.Original()))
 	return res, nil
-}
-
-// isBlank reports whether b is empty or one empty line.
-func isBlank(b []byte) bool {
-	return len(b) == 0 || string(b) == "\n" || string(b) == "\r\n"
 }
 
 // managed reports whether a field named name is one the options may write
