@@ -27,9 +27,28 @@
 //     continue nothing: they are kept first, as they are,
 //     and new fields go after them.
 //  6. New lines use the line ending of the first line after any "From "
-//     line (CRLF or LF; a lone CR is not a line ending); if that line has
-//     none, the "From " line's (unless the line ends in a lone CR, which an
-//     added LF would turn into CRLF); otherwise CRLF.
+//     line (CRLF or LF; a lone CR is not a line ending), however long that
+//     line is (it is read to its end within MaxHeaderBytes); if that line
+//     has none, the "From " line's (unless the line ends in a lone CR,
+//     which an added LF would turn into CRLF); otherwise CRLF.
+//
+// # What other parsers read differently
+//
+// Read does not refuse these; Header.Ambiguities lists them, each an
+// *AmbiguityError with the line, for a caller (package inject) to refuse:
+//
+//   - ErrNoHeader, or ErrBOM when the first line starts with a UTF-8 BOM:
+//     rule 4, a message whose header every parser loses.
+//   - ErrBareCR: a CR not followed by LF before the first empty line (in
+//     the block, or among the lines read after an early end), where many
+//     parsers end a line.
+//   - ErrLateField: when a non-field line ended the block early, Read
+//     reads on to the first empty line (within the limits) and Late
+//     returns the lines there that look like fields to a lenient parser;
+//     those the caller names are reported with both lines.
+//
+// ErrMbox, several messages in one mbox file, is found in the body, which
+// Read does not read; the error is defined here for the packages that do.
 //
 // # Limits
 //
@@ -37,7 +56,11 @@
 // MaxHeaderBytes (default 1 MiB) for the whole block, MaxLineBytes (default
 // 64 KiB) for one physical line and MaxFields (default 20,000) for the
 // number of fields. A zero limit means the default, a negative one means
-// none. Exceeding a limit returns a *SyntaxError wrapping ErrHeaderTooLarge,
-// ErrLineTooLong or ErrTooManyFields, after reading at most the limit plus
-// one bufio buffer. The body is never read beyond its first line.
+// none. Fields that Limits.Exempt names count apart, each kind within the
+// same limits: a rewrite exempts the fields it writes, so that its output
+// reads back. Exceeding a limit returns a *SyntaxError wrapping
+// ErrHeaderTooLarge, ErrLineTooLong or ErrTooManyFields, after reading at
+// most the limit plus one bufio buffer. After an early end, the lines up to
+// the first empty line count against MaxHeaderBytes and MaxLineBytes too;
+// otherwise the body is never read beyond its first line.
 package mimeheaders
