@@ -9,24 +9,57 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// buildBinary builds sesmime into a temporary directory.
+// built is the binary buildBinary built, once per test process.
+var built struct {
+	sync.Mutex
+	bin string
+}
+
+// buildBinary builds sesmime, once per test process, into a temporary
+// directory that anyone may read (tests run it as another user), removed
+// by TestMain.
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "sesmime")
+	built.Lock()
+	defer built.Unlock()
+	if built.bin != "" {
+		return built.bin
+	}
+	dir, err := os.MkdirTemp("", "sesmime-bin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "sesmime")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = sourceDir
 	cmd.Env = append(os.Environ(), "GOPROXY=off") // the test binary built, so the modules are here
 	if out, err := cmd.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	built.bin = bin
 	return bin
+}
+
+// sourceDir is the package's directory, where the tests start.
+var sourceDir, _ = os.Getwd()
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.bin != "" {
+		os.RemoveAll(filepath.Dir(built.bin))
+	}
+	os.Exit(code)
 }
 
 // exe runs the binary in dir and returns its exit code, stdout and stderr.
