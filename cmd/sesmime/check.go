@@ -173,7 +173,7 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			if c.json {
 				all = append(all, item{name, 0, checkFileRecord{filePath: pathOf(name), Skipped: o.note}})
 			} else {
-				fmt.Fprintf(errw, "sesmime: %s: skipped: %s\n", name, o.note)
+				fmt.Fprintf(errw, "sesmime: %s: skipped: %s\n", shown(o.path), o.note)
 			}
 		case o.err != nil:
 			st.Files++
@@ -181,7 +181,7 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			if c.json {
 				all = append(all, item{name, 0, checkFileRecord{filePath: pathOf(name), errorFields: errorOf(o.path, o.err)}})
 			} else {
-				fmt.Fprintf(errw, "sesmime: %s: %s\n", name, describe(o.path, o.err))
+				fmt.Fprintf(errw, "sesmime: %s: %s\n", shown(o.path), describe(o.path, o.err))
 			}
 		default:
 			st.Files++
@@ -217,7 +217,7 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	} else {
 		for _, it := range all {
 			r := it.rec.(findingRecord)
-			fmt.Fprintf(stdout, "%s:%d: %s: %s: %s\n", it.name, r.Line, r.Severity, r.Code, r.Message)
+			fmt.Fprintf(stdout, "%s:%d: %s: %s: %s\n", shown(it.name), r.Line, r.Severity, r.Code, r.Message)
 		}
 	}
 	switch {

@@ -470,7 +470,7 @@ func TestFilesFromFile(t *testing.T) {
 	writeFiles(t, dir, map[string]string{"a.eml": msgA, "b/b.eml": msgB, "crt.eml": msgB, "list": "a.eml\n\nb/b.eml\nmissing.eml\ncrt.eml\r\n"})
 	chdir(t, dir)
 	code, _, errs := runT(t, "", "inject", "-o", "out", "--config-set", "n", "--files-from", "list")
-	if code != 1 || !strings.Contains(errs, "sesmime: missing.eml: stat: no such file or directory") || !strings.Contains(errs, "sesmime: crt.eml\r: stat: no such file or directory") {
+	if code != 1 || !strings.Contains(errs, "sesmime: missing.eml: stat: no such file or directory") || !strings.Contains(errs, `sesmime: "crt.eml\r": stat: no such file or directory`) {
 		t.Errorf("code %d, stderr %q", code, errs)
 	}
 	if _, err := os.Stat("out/crt.eml"); err == nil {
@@ -714,7 +714,7 @@ func TestFilesFromNull(t *testing.T) {
 	}
 	// Without -0 the newline splits the name.
 	code, _, errs = runT(t, "two\nlines.eml\n", "inject", "-i", "--files-from", "-", "--config-set", "m")
-	if code != 1 || !strings.Contains(errs, "sesmime: two: stat: no such file or directory") {
+	if code != 1 || !strings.Contains(errs, "sesmime: two: stat: no such file or directory") || !strings.Contains(errs, "sesmime: lines.eml: stat") {
 		t.Errorf("without -0: code %d, stderr %q", code, errs)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -395,10 +396,7 @@ func (r *reporter) outputError(o outcome) (msg, dir string) {
 }
 
 func (r *reporter) report(o outcome) {
-	name := o.path
-	if name == "-" {
-		name = "<stdin>"
-	}
+	name := shown(o.path)
 	r.bar.add(o.size)
 	rec := fileRecord{filePath: pathOf(o.path), Changed: o.res.Changed, Bytes: o.res.Written}
 	if o.out != "" && !r.c.dryRun {
@@ -457,6 +455,19 @@ func (r *reporter) report(o outcome) {
 		r.enc.write(rec)
 	}
 	r.bar.setFiles(r.st.Files + r.st.Skipped)
+}
+
+// shown returns the input path as a message names it: "<stdin>" for "-",
+// and quoted when it holds a control character (a CR or a newline from
+// --files-from, an escape), so that what is printed is what was read.
+func shown(path string) string {
+	if path == "-" {
+		return "<stdin>"
+	}
+	if strings.ContainsFunc(path, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return strconv.Quote(path)
+	}
+	return path
 }
 
 // describeChange returns the --dry-run line of a change, with the old and
