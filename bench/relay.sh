@@ -36,18 +36,21 @@ run() { # name port -> msgs/s
   smtp-source -s $SESSIONS -m $N -l $SIZE -f bench@example.com -t sink@example.org 127.0.0.1:$2 >/dev/null
   e=$(date +%s.%N)
   r=$(echo "$N / ($e - $s)" | bc -l)
-  printf '%s %.0f\n' "$1" "$r" >> "$tmp/results"
+  printf '%s %s %.2f\n' "$1" "$ROUND" "$r" >> "$tmp/results"
   printf '%-8s %8.0f msg/s\n' "$1" "$r"
 }
-for i in $(seq $ROUNDS); do
+for ROUND in $(seq $ROUNDS); do
   run floor $SINK; run relay $RELAY; run api $API
 done
 rss() { awk '/VmHWM/ {print $2}' /proc/$1/status 2>/dev/null || echo "?"; }
+# Paired ratios: each round's relay and api runs against that round's floor,
+# so load from other processes that shifts a whole round cancels out.
 echo
-echo "| path | msg/s (median of $ROUNDS) | ratio to floor | relay peak RSS |"
+echo "| path | msg/s (median of $ROUNDS) | ratio to floor: median (min-max) of per-round ratios | peak RSS |"
 echo "|---|---|---|---|"
-med() { grep "^$1 " "$tmp/results" | awk '{print $2}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-F=$(med floor)
-printf '| smtp-source → smtp-sink (floor) | %s | 1.00 | – |\n' "$F"
-printf '| smtp-source → sesmime-relay (smtp+plain) → smtp-sink | %s | %.2f | %s kB |\n' "$(med relay)" "$(echo "$(med relay) / $F" | bc -l)" "$(rss $RPID)"
-printf '| smtp-source → sesmime-relay (ses+v2) → fake SES API | %s | %.2f | %s kB |\n' "$(med api)" "$(echo "$(med api) / $F" | bc -l)" "$(rss $APID)"
+med() { grep "^$1 " "$tmp/results" | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {printf "%.0f", a[int((NR+1)/2)]}'; }
+ratios() { awk -v p="$1" '$1=="floor"{f[$2]=$3} $1==p{r[$2]=$3} END{for(k in r) print r[k]/f[k]}' "$tmp/results" | sort -n |
+  awk '{a[NR]=$1} END {printf "%.2f (%.2f-%.2f)", a[int((NR+1)/2)], a[1], a[NR]}'; }
+printf '| smtp-source → smtp-sink (floor) | %s | 1.00 | – |\n' "$(med floor)"
+printf '| smtp-source → sesmime-relay (smtp+plain) → smtp-sink | %s | %s | %s kB |\n' "$(med relay)" "$(ratios relay)" "$(rss $RPID)"
+printf '| smtp-source → sesmime-relay (ses+v2) → fake SES API | %s | %s | %s kB |\n' "$(med api)" "$(ratios api)" "$(rss $APID)"

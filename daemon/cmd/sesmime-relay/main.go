@@ -6,6 +6,10 @@
 //	sesmime-relay [--config FILE] --listen ADDR --upstream URL [--rules FILE]
 //	    [--config-set NAME] [--tag NAME=VALUE]... [--endpoint-url URL]
 //	sesmime-relay smtp-password --region REGION < secret-access-key
+//	sesmime-relay explain --rules FILE [--mail-from A] [--rcpt-to B]... [MESSAGE]
+//
+// explain is a dry run: it prints the decision the rules give a sample
+// message and envelope, per recipient group, and sends nothing.
 //
 // See daemon/README.md for the config file, listeners and replies.
 package main
@@ -35,6 +39,9 @@ func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "smtp-password" {
 		return smtpPassword(args[1:], stdin, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "explain" {
+		return explain(args[1:], stdin, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("sesmime-relay", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -137,3 +137,27 @@ func TestSignals(t *testing.T) {
 		t.Errorf("exit after SIGTERM: %v", err)
 	}
 }
+
+func TestExplain(t *testing.T) {
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules.toml")
+	os.WriteFile(rules, []byte("[[rule]]\nname = \"eu\"\nrcpt_to = \"*@eu.example.com\"\nheader = { X-Campaign = \"*\" }\nconfig_set = \"eu\"\ntag_from_header = { campaign = \"X-Campaign\" }\n\n[default]\nconfig_set = \"world\"\n"), 0o644)
+	msg := "X-Campaign: spring\r\nSubject: hi\r\n\r\nbody\r\n"
+	var out, errb bytes.Buffer
+	code := run([]string{"explain", "--rules", rules, "--mail-from", "a@example.com", "--rcpt-to", "x@eu.example.com", "--rcpt-to", "y@example.net"}, strings.NewReader(msg), &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	want := "transaction 1 (the relay answers 452 4.5.3 to these recipients in the first one's transaction):\n" +
+		"recipients: x@eu.example.com\nrule: rule 1 \"eu\" (" + rules + ":1)\nconfig_set: eu\ntags (replace): campaign=spring\nheaders: (unchanged)\nstrip_client_ses: false\n" +
+		"transaction 2 (the relay answers 452 4.5.3 to these recipients in the first one's transaction):\n" +
+		"recipients: y@example.net\nrule: default\nconfig_set: world\ntags (replace): (unchanged)\nheaders: (unchanged)\nstrip_client_ses: false\n"
+	if out.String() != want {
+		t.Errorf("explain printed\n%s\nwant\n%s", out.String(), want)
+	}
+	os.WriteFile(rules, []byte("[default]\nconfig_set = \"a b\"\n"), 0o644)
+	errb.Reset()
+	if code := run([]string{"explain", "--rules", rules}, strings.NewReader(msg), &out, &errb); code != 1 || !strings.Contains(errb.String(), "rules.toml:2:14") {
+		t.Errorf("bad rules: exit %d, %q", code, errb.String())
+	}
+}
