@@ -73,9 +73,8 @@ const (
 	// Refuse returns a *ConflictError. Equal values (tags compared as a set)
 	// are no conflict.
 	Refuse Conflict = iota
-	// Merge keeps the message's tags in order, sets the value of a name
-	// Options.Tags also has and appends the new names; for the
-	// configuration set and tenant, which hold one value, Options win.
+	// Merge uses parse.MergeTags(the message's tags, Options.Tags); for
+	// the configuration set and tenant, which hold one value, Options win.
 	Merge
 	// Override uses the Options' values and drops the message's.
 	Override

@@ -17,10 +17,8 @@ const (
 	// Replace removes every existing X-SES-MESSAGE-TAGS field and writes
 	// Options.Tags in the place of the first one.
 	Replace TagsMode = iota
-	// Merge keeps the existing tags in order (a repeated name once, at its
-	// first place, with its first value), sets the value of a name
-	// Options.Tags also has, and appends the new names, all in one field in
-	// the place of the first one.
+	// Merge writes parse.MergeTags(existing tags, Options.Tags) in one
+	// field in the place of the first one.
 	Merge
 	// Keep leaves existing tags fields untouched; Options.Tags is written
 	// only when the message has none.
