@@ -526,3 +526,43 @@ func TestShutdownDeadline(t *testing.T) {
 		t.Error("250 for a message the upstream never confirmed")
 	}
 }
+
+// TestLMTP: the LMTP listener (for Postfix transport_maps) delivers and
+// reports per recipient.
+func TestLMTP(t *testing.T) {
+	up := fakeSMTP(t)
+	cfg := smtpConfig(t, up)
+	cfg.ConfigSet = "lmtp"
+	cfg.Listeners = []Listener{{Name: "lmtp", Addr: "127.0.0.1:0", LMTP: true}}
+	r, _ := startRelay(t, cfg)
+	nc, err := net.Dial("tcp", r.Addrs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := smtp.NewClientLMTP(nc)
+	defer c.Close()
+	if err := c.Hello("client.test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Mail("a@example.com", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, rc := range []string{"b@example.org", "c@example.org"} {
+		if err := c.Rcpt(rc, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(simple))
+	resp, err := w.CloseWithLMTPResponse()
+	if err != nil || len(resp) != 2 {
+		t.Fatalf("LMTP DATA: %v %v", resp, err)
+	}
+	m := up.Messages()
+	if len(m) != 1 || len(m[0].Rcpts) != 2 || !strings.HasPrefix(string(m[0].Data), "X-SES-CONFIGURATION-SET: lmtp\r\n") {
+		t.Errorf("upstream got %+v", m)
+	}
+}
