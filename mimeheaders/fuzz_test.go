@@ -54,6 +54,7 @@ func FuzzRoundTrip(f *testing.F) {
 			}
 			checkShape(t, h)
 			checkInsert(t, h, rest)
+			checkAmbiguities(t, h, data)
 		}
 	})
 }
@@ -182,5 +183,58 @@ func checkInsert(t *testing.T, h *mimeheaders.Header, rest []byte) {
 	}
 	if h2.EOL() != h.EOL() {
 		t.Fatalf("EOL after insertion = %q, want %q", h2.EOL(), h.EOL())
+	}
+}
+
+// checkAmbiguities checks what Ambiguities reports against a model: no
+// header exactly when NoHeader; a bare CR reported exactly when the bytes
+// up to the first empty line (those Read consumed) hold a CR not followed
+// by LF; late fields only after an early end, inside what Read consumed
+// past the block, each on its own line.
+func checkAmbiguities(t *testing.T, h *mimeheaders.Header, data []byte) {
+	t.Helper()
+	all := func(mimeheaders.Field) bool { return true }
+	var noHdr, bareCR, late int
+	lines := bytes.Count(data, []byte("\n")) + 1
+	for _, a := range h.Ambiguities(all) {
+		if a.Line < 1 || a.Line > lines {
+			t.Fatalf("%v: line out of 1..%d", a, lines)
+		}
+		switch {
+		case errors.Is(a, mimeheaders.ErrNoHeader):
+			noHdr++
+		case errors.Is(a, mimeheaders.ErrBareCR):
+			bareCR++
+		case errors.Is(a, mimeheaders.ErrLateField):
+			late++
+		default:
+			t.Fatalf("Ambiguities gave %v", a)
+		}
+	}
+	if (noHdr == 1) != h.NoHeader() || noHdr > 1 {
+		t.Fatalf("%d no-header errors, NoHeader %v", noHdr, h.NoHeader())
+	}
+	if late != len(h.Late()) || late > 0 && (h.End() != mimeheaders.EndBody || h.NoHeader()) {
+		t.Fatalf("%d late fields, Late %d, End %v", late, len(h.Late()), h.End())
+	}
+	tail := h.Original()[h.Len():]
+	for _, f := range h.Late() {
+		if !bytes.Contains(tail, f.Raw()) || f.Name() == "" {
+			t.Fatalf("late field %q is not in the tail %q", f.Raw(), tail)
+		}
+	}
+	scan := h.Original()
+	if h.NoHeader() {
+		scan = scan[:h.Len()] // the From line only
+	}
+	want := 0
+	for _, line := range bytes.SplitAfter(scan, []byte("\n")) {
+		l := bytes.TrimSuffix(line, []byte("\r\n"))
+		if bytes.IndexByte(l, '\r') >= 0 {
+			want++
+		}
+	}
+	if bareCR != want {
+		t.Fatalf("%d bare-CR errors for %q, want %d", bareCR, scan, want)
 	}
 }

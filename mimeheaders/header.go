@@ -106,6 +106,7 @@ type Header struct {
 	eol      string
 	late     []Field           // field-like lines after an early end, before the empty line
 	lateWhy  string            // the line that ended the block early, for ErrLateField
+	lateLine int               // its line number
 	amb      []*AmbiguityError // no header, bare CRs
 }
 
@@ -139,8 +140,9 @@ func (h *Header) End() End { return h.end }
 // empty line. Writing fields into such a header adds an empty line after them.
 func (h *Header) NoHeader() bool { return h.noHeader }
 
-// Late returns the lines after a line that ended the block early (End is
-// EndBody and NoHeader false), up to the first empty line, that a parser
+// Late returns the lines from a line that ended the block early (End is
+// EndBody and NoHeader false; that line included), up to the first empty
+// line, that a parser
 // reading on to that empty line may take for fields: a name of any bytes
 // but ':' (after any UTF-8 BOM, trimmed of SP and HTAB), then ':'. Each
 // Field's Raw starts at its name. They are part of Tail and never written
@@ -157,9 +159,14 @@ func (h *Header) Ambiguities(late func(Field) bool) []*AmbiguityError {
 	var out []*AmbiguityError
 	if late != nil {
 		for _, f := range h.late {
-			if late(f) {
-				out = append(out, &AmbiguityError{Line: f.line, Err: ErrLateField, Detail: fmt.Sprintf("%s follows %s", f.Name(), h.lateWhy)})
+			if !late(f) {
+				continue
 			}
+			d := fmt.Sprintf("%s follows %s", f.Name(), h.lateWhy)
+			if f.line == h.lateLine {
+				d = fmt.Sprintf("%q ends the block for sesmime, but other parsers may read it as a field", cut(f.raw[:len(f.raw)-len(eolOf(f.raw))]))
+			}
+			out = append(out, &AmbiguityError{Line: f.line, Err: ErrLateField, Detail: d})
 		}
 	}
 	if len(out) == 0 {

@@ -280,7 +280,12 @@ func (h *Header) readLate(r *reading) error {
 	if bytes.HasPrefix(endText, bom) {
 		why = "which starts with a UTF-8 BOM"
 	}
-	h.lateWhy = fmt.Sprintf("line %d, %s", endLine, why)
+	h.lateWhy, h.lateLine = fmt.Sprintf("line %d, %s", endLine, why), endLine
+	if f, ok := looseField(endText, endLine); ok {
+		// The line itself, a field to a lenient parser (8-bit or DEL in
+		// the name, say).
+		h.late = append(h.late, f)
+	}
 	for {
 		if line := h.buf[start:]; len(line) == 0 || line[len(line)-1] != '\n' {
 			return nil // end of input
