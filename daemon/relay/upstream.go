@@ -193,7 +193,8 @@ func (s *smtpConn) send(ctx context.Context, msg []byte, _ sendOptions) (string,
 		s.drop()
 		return "", classifySMTP("DATA", err)
 	}
-	stop := context.AfterFunc(ctx, func() { s.c.Close() })
+	c := s.c
+	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	if _, err := w.Write(msg); err != nil {
 		s.drop()
