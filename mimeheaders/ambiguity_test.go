@@ -67,7 +67,7 @@ func TestLimitsExempt(t *testing.T) {
 	}{
 		{"A: 1\nB: 2\nC: 3\n\n", true},
 		{"A: 1\nB: 2\nC: 3\nD: 4\n\n", false},                         // four own fields
-		{"X-SES-A: 1\nA: 1\nB: 2\nX-SES-B: 2\nC: 3\n\n", true},         // two exempt ones apart
+		{"X-SES-A: 1\nA: 1\nB: 2\nX-SES-B: 2\nC: 3\n\n", true},        // two exempt ones apart
 		{"X-SES-A: 1\nX-SES-B: 1\nX-SES-C: 1\nX-SES-D: 1\n\n", false}, // exempt ones within the limit too
 		{"A: " + strings.Repeat("a", 30) + "\nX-SES-A: " + strings.Repeat("s", 25) + "\n\n", true},
 		{"A: " + strings.Repeat("a", 40) + "\n\n", false},
