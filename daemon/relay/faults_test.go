@@ -163,14 +163,14 @@ func TestAPIErrors(t *testing.T) {
 
 func TestLocalRateLimit(t *testing.T) {
 	api := fakeAPI(t)
-	api.MaxSendRate = 1
-	r, _ := startRelay(t, apiConfig(api, upSESv2)) // rate from GetAccount: 1/s, burst 1
+	api.MaxSendRate = 0.001
+	r, _ := startRelay(t, apiConfig(api, upSESv2)) // rate from GetAccount: one per 1000 s, burst 1
 	if _, err := send(t, r.Addrs()[0], "a@example.com", []string{"b@example.org"}, simple); err != nil {
 		t.Fatal(err)
 	}
 	_, err := send(t, r.Addrs()[0], "a@example.com", []string{"b@example.org"}, simple)
 	if c := code(err); c != 451 {
-		t.Errorf("second recipient within a second: %v, want 451 at once", err)
+		t.Errorf("second recipient before a token comes back: %v, want 451 at once", err)
 	}
 	if n := len(api.Requests()); n != 1 {
 		t.Errorf("%d sent, want 1", n)
