@@ -17,10 +17,6 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-15}
 TREE_ROUNDS=${TREE_ROUNDS:-3}
 TREE_N=${TREE_N:-10000}
-# Seconds of quiet before each timed tree run: ext4 without a journal skips
-# inodes freed in the last 30 s when it allocates one (recently_deleted), so
-# a run right after another tool's deletions would pay for them.
-SETTLE=${SETTLE:-31}
 COUNT=${COUNT:-5}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sesmime-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -82,30 +78,6 @@ if command -v strace >/dev/null; then
 fi
 
 if [ -z "${SKIP_TREE:-}" ]; then
-	echo "## command line, a tree of $TREE_N 4 KiB messages, X-SES-CONFIGURATION-SET replaced in place ($TREE_ROUNDS alternating rounds; formail and reformail in the first only)"
-	"$tmp/genmsg" -size 4096 -tree "$tmp/pristine" -n "$TREE_N"
-	cat >"$tmp/loop.sh" <<'LOOP'
-#!/bin/sh
-# $1: formail or reformail; each file rewritten to a temporary and renamed.
-find tree -name '*.eml' | while read -r f; do
-	$1 -I "X-SES-CONFIGURATION-SET: news" <"$f" >"$f.tmp" && mv "$f.tmp" "$f"
-done
-LOOP
-	cd "$tmp"
-	# The tree is restored by overwriting each file in place (no inode is
-	# freed), then left alone for $SETTLE s.
-	cp -a pristine tree
-	./cmpcmd -rounds "$TREE_ROUNDS" -once formail,reformail -bytes $((TREE_N * 4096)) -base formail -label "${TREE_N}x4KiB" \
-		-prepare "cp -a pristine/. tree/ && sync && sleep $SETTLE" \
-		"formail=sh loop.sh formail" "reformail=sh loop.sh reformail" \
-		"sesmime-j1=./sesmime inject -i -r -j 1 --config-set news tree" \
-		"sesmime-j2=./sesmime inject -i -r -j 2 --config-set news tree" 2>/dev/null
-	if command -v strace >/dev/null; then
-		cp -a pristine/. tree/ && sync && sleep "$SETTLE"
-		echo
-		echo "where sesmime -i -j1 waits (strace -f -w -c: wall time in each call, strace slows each call; futex and nanosleep are idle runtime threads):"
-		strace -f -qq -w -c -o strace.tree ./sesmime inject -i -r -j 1 --config-set news tree 2>/dev/null
-		awk 'NR>2 && $1 ~ /^[0-9.]+$/ && $NF != "total"' strace.tree | head -8 | awk '{printf "  %-12s %5s%%  %s s  %s calls\n", $NF, $1, $2, $4}'
-	fi
-	cd - >/dev/null
+	# The tree in place: bench/tree.sh (journaled ext4 loop image, then this fs).
+	ROUNDS=$TREE_ROUNDS TREE_N=$TREE_N bench/tree.sh
 fi

@@ -5,6 +5,7 @@
 #
 #   bench/tree.sh                       # journaled ext4 loop image, then this machine's fs
 #   ROUNDS=3 TREE_N=10000 OLD=path/to/old/sesmime bench/tree.sh
+#   SKIP_LOCAL=1 bench/tree.sh          # the loop image only
 #
 # The headline is a journaled ext4 loop image (truncate, mkfs.ext4 with
 # defaults, mount -o loop; needs root); the second line is the machine's own
@@ -90,6 +91,7 @@ if [ "$(id -u)" = 0 ]; then
 	umount "$mnt"
 	rm -f "$tmp/ext4.img"
 fi
+[ -n "${SKIP_LOCAL:-}" ] && exit 0
 echo
 echo "### this machine's file system ($(df --output=fstype "$tmp" | tail -1), under ${TMPDIR:-/tmp})"
 run "$tmp"
