@@ -238,7 +238,10 @@ func refusals(msg []byte, opts *inject.Options) []error {
 		}
 	}
 	if m.from != "" && (strings.Contains(m.body, "\n\nFrom ") || strings.Contains(m.body, "\n\r\nFrom ") ||
-		strings.HasPrefix(m.body, "\nFrom ") || strings.HasPrefix(m.body, "\r\nFrom ")) {
+		strings.HasPrefix(m.body, "\nFrom ") || strings.HasPrefix(m.body, "\r\nFrom ") ||
+		// Without a header block the rewrite puts an empty line before the
+		// lines after the From line: one more "From " there is a second message.
+		m.noHdr && strings.HasPrefix(m.lead+m.body, "From ")) {
 		errs = append(errs, mimeheaders.ErrMbox)
 	}
 	return errs
