@@ -153,6 +153,20 @@ func openInput(path string, regular, walked bool) (*os.File, fs.FileInfo, error)
 	return openRegular(path)
 }
 
+// statRegular returns f and its FileInfo if f is a regular file; otherwise
+// it closes f and says why.
+func statRegular(f *os.File) (*os.File, fs.FileInfo, error) {
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = notRegular(fi.Mode())
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
 func notRegular(m fs.FileMode) error {
 	return fmt.Errorf("not a regular file (%s)", typeName(m.Type()))
 }

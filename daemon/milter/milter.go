@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	replytext "github.com/sesmime/sesmime/daemon/internal/reply"
+
 	dj "github.com/d--j/go-milter"
 
 	"github.com/sesmime/sesmime"
@@ -508,15 +510,7 @@ func (s *Server) failure(o *Outcome, err error) *dj.Response {
 
 // refuse answers code with reply (one line, at most 400 bytes).
 func refuse(o *Outcome, code int, reply string) *dj.Response {
-	reply = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, reply)
-	if len(reply) > 400 {
-		reply = reply[:400]
-	}
+	reply = replytext.Line(reply)
 	o.Code, o.Reply = code, reply
 	o.Result = Rejected
 	if code < 500 {

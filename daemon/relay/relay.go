@@ -23,6 +23,7 @@ import (
 	"github.com/sesmime/sesmime"
 	"github.com/sesmime/sesmime/awsses"
 	"github.com/sesmime/sesmime/daemon/internal/ops"
+	replytext "github.com/sesmime/sesmime/daemon/internal/reply"
 	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/rules"
 )
@@ -576,13 +577,13 @@ func (s *session) data(r io.Reader, rec *ops.Record) *smtp.SMTPError {
 	if err != nil {
 		s.up.reset()
 		rec.Error = err.Error()
-		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message header refused: " + oneLine(err.Error())}
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message header refused: " + replytext.Line(err.Error())}
 	}
 	d, err := s.set.Evaluate(s.env(), h)
 	if err != nil {
 		s.up.reset()
 		rec.Error = err.Error()
-		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: oneLine(err.Error())}
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: replytext.Line(err.Error())}
 	}
 	rec.Rule, rec.ConfigSet = d.Rule, d.ConfigurationSet
 	for _, t := range d.Tags {
@@ -596,7 +597,7 @@ func (s *session) data(r io.Reader, rec *ops.Record) *smtp.SMTPError {
 	if err != nil {
 		s.up.reset()
 		rec.Error = err.Error()
-		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message refused: " + oneLine(err.Error())}
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message refused: " + replytext.Line(err.Error())}
 	}
 	if s.r.mem.take(int64(len(out))) {
 		held += int64(len(out))
@@ -619,7 +620,7 @@ func (s *session) data(r io.Reader, rec *ops.Record) *smtp.SMTPError {
 	if err != nil {
 		rec.Error = err.Error()
 		if errors.Is(err, awsses.ErrTooLarge) {
-			return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: "Message too big for the upstream: " + oneLine(err.Error())}
+			return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: "Message too big for the upstream: " + replytext.Line(err.Error())}
 		}
 		return s.replyFor(err)
 	}
@@ -683,17 +684,4 @@ func (s *session) read(r io.Reader) ([]byte, int64, *smtp.SMTPError) {
 			return nil, held, errReadFailed
 		}
 	}
-}
-
-func oneLine(s string) string {
-	s = strings.Map(func(c rune) rune {
-		if c < ' ' || c == 127 {
-			return ' '
-		}
-		return c
-	}, s)
-	if len(s) > 400 {
-		s = s[:400]
-	}
-	return s
 }

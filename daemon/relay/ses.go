@@ -7,6 +7,8 @@ import (
 	"net"
 	"time"
 
+	replytext "github.com/sesmime/sesmime/daemon/internal/reply"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -116,7 +118,7 @@ func (a *apiConn) send(ctx context.Context, msg []byte, o sendOptions) (string, 
 	if a.u.v1 != nil {
 		in, err := awsses.RawEmailInput(msg, opts)
 		if err != nil {
-			return "", &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: oneLine(err.Error())}
+			return "", &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: replytext.Line(err.Error())}
 		}
 		out, err := a.u.v1.SendRawEmail(ctx, in)
 		if err != nil {
@@ -126,7 +128,7 @@ func (a *apiConn) send(ctx context.Context, msg []byte, o sendOptions) (string, 
 	}
 	in, err := awsses.SendEmailInput(msg, opts)
 	if err != nil {
-		return "", &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: oneLine(err.Error())}
+		return "", &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: replytext.Line(err.Error())}
 	}
 	out, err := a.u.v2.SendEmail(ctx, in)
 	if err != nil {
@@ -142,7 +144,7 @@ func (a *apiConn) send(ctx context.Context, msg []byte, o sendOptions) (string, 
 func classifyAPI(err error) error {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
-		code, msg := ae.ErrorCode(), oneLine(ae.ErrorMessage())
+		code, msg := ae.ErrorCode(), replytext.Line(ae.ErrorMessage())
 		switch code {
 		case "Throttling", "ThrottlingException", "TooManyRequestsException", "LimitExceededException", "RequestThrottled":
 			return &smtp.SMTPError{Code: 454, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Throttling failure: " + msg}
