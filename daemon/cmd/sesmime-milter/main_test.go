@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -83,14 +84,20 @@ func TestReloadAndShutdown(t *testing.T) {
 	if got := configSet(t, "unix", sock); got != " first" {
 		t.Errorf("config set %q, want first", got)
 	}
+	// The command may still be installing its handler when it is ready: a
+	// channel of the test's own keeps an early SIGHUP from ending the test
+	// process, and the signal is sent again until the log shows it handled.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	reload := func(wantLog string) {
 		t.Helper()
-		syscall.Kill(os.Getpid(), syscall.SIGHUP)
 		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stdout.String(), wantLog); {
 			if time.Now().After(deadline) {
 				t.Fatalf("no %q in the log:\n%s", wantLog, stdout.String())
 			}
-			time.Sleep(10 * time.Millisecond)
+			syscall.Kill(os.Getpid(), syscall.SIGHUP)
+			time.Sleep(100 * time.Millisecond)
 		}
 	}
 	write("[default]\nconfig_set = \"second\"\n")
