@@ -14,7 +14,7 @@ test:
 	cd daemon && $(GO) vet ./... && $(GO) test -race ./...
 
 golden:
-	$(GO) test . ./inject ./parse ./mimeheaders -run Golden -update
+	$(GO) test . ./inject ./parse ./internal/headerblock -run Golden -update
 
 # COUNT alternating runs of every benchmark, then a table of medians with
 # each line's ratio to its io.Copy (or clone) baseline: see bench/README.md.
@@ -36,7 +36,7 @@ bench-relay:
 
 # -fuzz takes one package and one target at a time; FUZZTIME per target.
 fuzz:
-	GO=$(GO) scripts/fuzz.sh ./mimeheaders ./parse ./inject
+	GO=$(GO) scripts/fuzz.sh ./internal/headerblock ./parse ./inject
 
 lint:
 	@test -z "$$(gofmt -l . | grep -v testdata/)" || { gofmt -l . | grep -v testdata/; exit 1; }

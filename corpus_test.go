@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/sesmime/sesmime"
+	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/internal/testmsg"
-	"github.com/sesmime/sesmime/mimeheaders"
 )
 
 // corpusOpts are the options the corpus test rewrites every message with.
@@ -55,8 +55,8 @@ func TestCorpus(t *testing.T) {
 			// Refusing is allowed only with an exported, positioned error: a
 			// malformed header (SyntaxError) or one parsers read differently
 			// (AmbiguityError).
-			_, syntax := errors.AsType[*mimeheaders.SyntaxError](err)
-			_, ambiguous := errors.AsType[*mimeheaders.AmbiguityError](err)
+			_, syntax := errors.AsType[*headerblock.SyntaxError](err)
+			_, ambiguous := errors.AsType[*headerblock.AmbiguityError](err)
 			if !syntax && !ambiguous {
 				t.Errorf("%s: refused with an untyped error: %v", file, err)
 			}

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	gmtextproto "github.com/emersion/go-message/textproto"
-	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/internal/headerblock"
 )
 
 // TestDifferentialGoMessage reads the header of every testdata and corpus
@@ -32,8 +32,8 @@ func TestDifferentialGoMessage(t *testing.T) {
 		if bytes.HasPrefix(msg, []byte("From ")) {
 			msg = msg[bytes.IndexByte(msg, '\n')+1:] // go-message has no mbox line
 		}
-		h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)), mimeheaders.Limits{})
-		if err != nil || h.End() == mimeheaders.EndBody || len(msg) > 0 && (msg[0] == ' ' || msg[0] == '\t') { // no stray lead lines
+		h, err := headerblock.Read(bufio.NewReader(bytes.NewReader(msg)), headerblock.Limits{})
+		if err != nil || h.End() == headerblock.EndBody || len(msg) > 0 && (msg[0] == ' ' || msg[0] == '\t') { // no stray lead lines
 			continue
 		}
 		gh, err := gmtextproto.ReadHeader(bufio.NewReader(bytes.NewReader(msg)))

@@ -17,8 +17,8 @@
 // line) or a *ValueError (an option SES would refuse), wrapping the Err*
 // sentinels; test them with errors.Is and errors.As.
 //
-// The work is done by three packages, each with one job: mimeheaders (the
-// byte-exact header block), parse (SES names, values, the fields SES reads
+// The work is done by packages each with one job: mimeheaders (a
+// byte-exact header block reader), parse (SES names, values, the fields SES reads
 // and lint) and inject (the streaming rewriter; its Rewriter reuses its
 // buffers across messages and reports what changed).
 //

@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/sesmime/sesmime"
 	"github.com/sesmime/sesmime/inject"
-	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -178,12 +178,12 @@ func TestInjectErrors(t *testing.T) {
 		msg  string
 		opts sesmime.Options
 		want error
-		line int // expected *mimeheaders.SyntaxError line, 0 if none
+		line int // expected *headerblock.SyntaxError line, 0 if none
 	}{
-		{"empty message", "", std, mimeheaders.ErrEmpty, 0},
-		{"line too long", long, with(func(o *sesmime.Options) { o.Limits.MaxLineBytes = 100 }), mimeheaders.ErrLineTooLong, 1},
-		{"header too large", "A: 1\r\nB: 2\r\nC: 3\r\n\r\n", with(func(o *sesmime.Options) { o.Limits.MaxHeaderBytes = 10 }), mimeheaders.ErrHeaderTooLarge, 2},
-		{"too many fields", "A: 1\nB: 2\nC: 3\n\n", with(func(o *sesmime.Options) { o.Limits.MaxFields = 2 }), mimeheaders.ErrTooManyFields, 3},
+		{"empty message", "", std, headerblock.ErrEmpty, 0},
+		{"line too long", long, with(func(o *sesmime.Options) { o.Limits.MaxLineBytes = 100 }), headerblock.ErrLineTooLong, 1},
+		{"header too large", "A: 1\r\nB: 2\r\nC: 3\r\n\r\n", with(func(o *sesmime.Options) { o.Limits.MaxHeaderBytes = 10 }), headerblock.ErrHeaderTooLarge, 2},
+		{"too many fields", "A: 1\nB: 2\nC: 3\n\n", with(func(o *sesmime.Options) { o.Limits.MaxFields = 2 }), headerblock.ErrTooManyFields, 3},
 		{"config set with space", "S: s\n\n", sesmime.Options{ConfigurationSet: "my set"}, parse.ErrInvalidConfigurationSet, 0},
 		{"config set with CRLF", "S: s\n\n", sesmime.Options{ConfigurationSet: "a\r\nBcc: x@y"}, parse.ErrInvalidConfigurationSet, 0},
 		{"config set too long", "S: s\n\n", sesmime.Options{ConfigurationSet: strings.Repeat("a", 65)}, parse.ErrInvalidConfigurationSet, 0},
@@ -212,9 +212,9 @@ func TestInjectErrors(t *testing.T) {
 				t.Errorf("Inject wrote %d bytes before failing", out.Len())
 			}
 			if tc.line != 0 {
-				se, ok := errors.AsType[*mimeheaders.SyntaxError](err)
+				se, ok := errors.AsType[*headerblock.SyntaxError](err)
 				if !ok {
-					t.Fatalf("error %v is not a *mimeheaders.SyntaxError", err)
+					t.Fatalf("error %v is not a *headerblock.SyntaxError", err)
 				}
 				if se.Line != tc.line {
 					t.Errorf("SyntaxError.Line = %d, want %d", se.Line, tc.line)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/sesmime/sesmime"
-	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -86,7 +86,7 @@ func TestRowsGolden(t *testing.T) {
 					continue
 				}
 				// check says the same, as an error.
-				if a, ok := errors.AsType[*mimeheaders.AmbiguityError](err); ok {
+				if a, ok := errors.AsType[*headerblock.AmbiguityError](err); ok {
 					found := lerr == nil && lint.HasErrors()
 					if found {
 						found = false
@@ -100,7 +100,7 @@ func TestRowsGolden(t *testing.T) {
 				} else if r.what == "inject" && (lerr == nil || lerr.Error() != err.Error()) {
 					t.Errorf("inject refuses with %v, check with %v", err, lerr)
 				}
-				if r.what == "inject" && (errors.Is(err, mimeheaders.ErrNoHeader) || errors.Is(err, mimeheaders.ErrBareCR)) {
+				if r.what == "inject" && (errors.Is(err, headerblock.ErrNoHeader) || errors.Is(err, headerblock.ErrBareCR)) {
 					run("inject --allow-no-header --allow-bare-cr", allow)
 				}
 			}

@@ -4,7 +4,7 @@ import (
 	"io"
 
 	"github.com/sesmime/sesmime/inject"
-	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -36,9 +36,9 @@ const (
 	Keep    = inject.Keep
 )
 
-// Limits bounds the header block held in memory; see mimeheaders.Limits.
+// Limits bounds the header block held in memory; see headerblock.Limits.
 // The zero value is the defaults: 1 MiB, 64 KiB per line, 20,000 fields.
-type Limits = mimeheaders.Limits
+type Limits = headerblock.Limits
 
 // Info is what SES will see in a message: the configuration set, the
 // tags, the custom tag headers and Findings. See parse.Info.
@@ -53,23 +53,23 @@ type Finding = parse.Finding
 // read differently (refused unless Options allow it), a *ValueError an
 // option value SES would refuse.
 type (
-	SyntaxError    = mimeheaders.SyntaxError
-	AmbiguityError = mimeheaders.AmbiguityError
+	SyntaxError    = headerblock.SyntaxError
+	AmbiguityError = headerblock.AmbiguityError
 	ValueError     = parse.ValueError
 )
 
 // Errors callers test with errors.Is.
 var (
-	ErrEmpty          = mimeheaders.ErrEmpty          // the message is empty
-	ErrHeaderTooLarge = mimeheaders.ErrHeaderTooLarge // over Limits.MaxHeaderBytes
-	ErrLineTooLong    = mimeheaders.ErrLineTooLong    // a header line over Limits.MaxLineBytes
-	ErrTooManyFields  = mimeheaders.ErrTooManyFields  // over Limits.MaxFields
+	ErrEmpty          = headerblock.ErrEmpty          // the message is empty
+	ErrHeaderTooLarge = headerblock.ErrHeaderTooLarge // over Limits.MaxHeaderBytes
+	ErrLineTooLong    = headerblock.ErrLineTooLong    // a header line over Limits.MaxLineBytes
+	ErrTooManyFields  = headerblock.ErrTooManyFields  // over Limits.MaxFields
 	ErrInvalidOption  = inject.ErrInvalidOption       // Options contradict themselves
-	ErrNoHeader       = mimeheaders.ErrNoHeader       // no header block (see Options.AllowNoHeader)
-	ErrBOM            = mimeheaders.ErrBOM            // no header block: the message starts with a UTF-8 BOM
-	ErrBareCR         = mimeheaders.ErrBareCR         // a CR without LF in the header (see Options.AllowBareCR)
-	ErrLateField      = mimeheaders.ErrLateField      // an SES or custom tag field after a line that ended the header
-	ErrMbox           = mimeheaders.ErrMbox           // an mbox file with several messages
+	ErrNoHeader       = headerblock.ErrNoHeader       // no header block (see Options.AllowNoHeader)
+	ErrBOM            = headerblock.ErrBOM            // no header block: the message starts with a UTF-8 BOM
+	ErrBareCR         = headerblock.ErrBareCR         // a CR without LF in the header (see Options.AllowBareCR)
+	ErrLateField      = headerblock.ErrLateField      // an SES or custom tag field after a line that ended the header
+	ErrMbox           = headerblock.ErrMbox           // an mbox file with several messages
 	ErrNothingLeft    = inject.ErrNothingLeft         // removing the fields would leave an empty message
 )
 

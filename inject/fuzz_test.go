@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sesmime/sesmime/inject"
+	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/internal/testmsg"
-	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -32,7 +32,7 @@ func fuzzOptions(mode inject.TagsMode) *inject.Options {
 		Tags:             tags("campaign", "spring", "variant", "b"),
 		TagsMode:         mode,
 		Headers:          []parse.TagHeader{{Name: campaign, Value: "spring.2026"}},
-		Limits:           mimeheaders.Limits{MaxHeaderBytes: -1, MaxLineBytes: -1, MaxFields: -1},
+		Limits:           headerblock.Limits{MaxHeaderBytes: -1, MaxLineBytes: -1, MaxFields: -1},
 	}
 }
 
@@ -116,7 +116,7 @@ func FuzzRewrite(f *testing.F) {
 			}
 			if err != nil {
 				switch {
-				case len(msg) == 0 && errors.Is(err, mimeheaders.ErrEmpty):
+				case len(msg) == 0 && errors.Is(err, headerblock.ErrEmpty):
 				case mode == inject.Merge && errors.Is(err, inject.ErrExistingTags) && !mergeOK:
 				default:
 					t.Fatalf("%v: Rewrite(%q): %v", mode, msg, err)
@@ -212,7 +212,7 @@ func refusals(msg []byte, opts *inject.Options) []error {
 	m := split(msg)
 	var errs []error
 	if m.noHdr && !opts.AllowNoHeader {
-		errs = append(errs, mimeheaders.ErrNoHeader)
+		errs = append(errs, headerblock.ErrNoHeader)
 	}
 	header := m.from + m.lead + strings.Join(m.fields, "")
 	var late []string // the lines from an early end to the first empty line
@@ -226,14 +226,14 @@ func refusals(msg []byte, opts *inject.Options) []error {
 	}
 	header += strings.Join(late, "")
 	if !opts.AllowBareCR && strings.Contains(strings.ReplaceAll(header, "\r\n", ""), "\r") {
-		errs = append(errs, mimeheaders.ErrBareCR)
+		errs = append(errs, headerblock.ErrBareCR)
 	}
 	for _, l := range late {
 		l = strings.TrimLeft(strings.TrimPrefix(l, "\ufeff"), " \t")
 		name, _, ok := strings.Cut(l, ":")
 		name = strings.TrimRight(name, " \t")
 		if ok && name != "" && !isWSP(late[0][0]) && (len(name) >= 6 && strings.EqualFold(name[:6], "X-SES-") || strings.EqualFold(name, campaign)) {
-			errs = append(errs, mimeheaders.ErrLateField)
+			errs = append(errs, headerblock.ErrLateField)
 			break
 		}
 	}
@@ -242,7 +242,7 @@ func refusals(msg []byte, opts *inject.Options) []error {
 		// Without a header block the rewrite puts an empty line before the
 		// lines after the From line: one more "From " there is a second message.
 		m.noHdr && strings.HasPrefix(m.lead+m.body, "From ")) {
-		errs = append(errs, mimeheaders.ErrMbox)
+		errs = append(errs, headerblock.ErrMbox)
 	}
 	return errs
 }

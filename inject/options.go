@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -89,22 +89,22 @@ type Options struct {
 	// the message's own fields: the fields the options set or remove (and
 	// every X-SES-* field) count apart, each kind within the limits, so
 	// that a rewrite's output reads back within the same limits.
-	Limits mimeheaders.Limits
+	Limits headerblock.Limits
 
 	// AllowNoHeader rewrites a message without a header block (its first
 	// line, after any mbox "From " line, is neither a field nor empty) by
 	// putting the new fields and an empty line before it, so that all of
 	// it stays body. By default such a message is refused with
-	// mimeheaders.ErrNoHeader (ErrBOM when it starts with a UTF-8 BOM).
+	// headerblock.ErrNoHeader (ErrBOM when it starts with a UTF-8 BOM).
 	AllowNoHeader bool
 	// AllowBareCR takes a CR not followed by LF in the header for data, as
 	// sesmime reads it. By default it is refused with
-	// mimeheaders.ErrBareCR: other parsers end a line there.
+	// headerblock.ErrBareCR: other parsers end a line there.
 	AllowBareCR bool
 }
 
 // Errors about a message that a rewrite refuses, besides those of
-// mimeheaders.
+// headerblock.
 var (
 	// ErrNothingLeft: the removals would leave an empty output, which
 	// sesmime itself (as most parsers) refuses to read.

@@ -11,8 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/internal/mbox"
-	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -71,7 +71,7 @@ type Result struct {
 // concurrent use and reuses its buffers between calls.
 type Rewriter struct {
 	opts      Options
-	limits    mimeheaders.Limits // opts.Limits, with the managed fields exempt
+	limits    headerblock.Limits // opts.Limits, with the managed fields exempt
 	tagsValue string             // opts.Tags formatted
 	hot       atomic.Pointer[state]
 	pool      sync.Pool   // *state
@@ -81,8 +81,8 @@ type Rewriter struct {
 type state struct {
 	msg     bytes.Reader // Bytes reads from it
 	br      *bufio.Reader
-	h       mimeheaders.Header
-	fields  []mimeheaders.Field
+	h       headerblock.Header
+	fields  []headerblock.Field
 	out     []byte
 	made    []byte   // the bytes of the fields edit makes
 	wants   []want   // the fields edit makes
@@ -229,7 +229,7 @@ func (rw *Rewriter) state() *state {
 	// slices grown by append would allocate each size on the way.
 	return &state{
 		br:      bufio.NewReaderSize(nil, bufSize),
-		fields:  make([]mimeheaders.Field, 0, 64),
+		fields:  make([]headerblock.Field, 0, 64),
 		out:     make([]byte, 0, 8<<10),
 		made:    make([]byte, 0, 1<<10),
 		wants:   make([]want, 0, 8),
@@ -312,12 +312,12 @@ func (rw *Rewriter) managed(name []byte) bool {
 
 // ambiguous returns the first reason, among those the options do not
 // allow, that other parsers may read h differently, or nil.
-func (rw *Rewriter) ambiguous(h *mimeheaders.Header) error {
-	late := func(f mimeheaders.Field) bool { return rw.managed(f.Raw()[:len(f.Name())]) }
+func (rw *Rewriter) ambiguous(h *headerblock.Header) error {
+	late := func(f headerblock.Field) bool { return rw.managed(f.Raw()[:len(f.Name())]) }
 	for _, a := range h.Ambiguities(late) {
 		switch {
-		case rw.opts.AllowNoHeader && errors.Is(a, mimeheaders.ErrNoHeader),
-			rw.opts.AllowBareCR && errors.Is(a, mimeheaders.ErrBareCR):
+		case rw.opts.AllowNoHeader && errors.Is(a, headerblock.ErrNoHeader),
+			rw.opts.AllowBareCR && errors.Is(a, headerblock.ErrBareCR):
 			continue
 		}
 		return a
@@ -330,7 +330,7 @@ func (rw *Rewriter) ambiguous(h *mimeheaders.Header) error {
 type want struct {
 	name   string
 	value  string // the value f was made with
-	f      mimeheaders.Field
+	f      headerblock.Field
 	placed bool
 }
 
@@ -461,7 +461,7 @@ func (rw *Rewriter) edit(st *state, res *Result) error {
 }
 
 // newField renders w's field with value into st.made.
-func (st *state) newField(w *want, h *mimeheaders.Header, value string) error {
+func (st *state) newField(w *want, h *headerblock.Header, value string) error {
 	made, f, err := h.AppendField(st.made, w.name, value)
 	if err != nil {
 		return err
@@ -471,7 +471,7 @@ func (st *state) newField(w *want, h *mimeheaders.Header, value string) error {
 }
 
 // removes reports whether f is a field the options remove.
-func (rw *Rewriter) removes(f mimeheaders.Field, removeCS, removeTags bool) bool {
+func (rw *Rewriter) removes(f headerblock.Field, removeCS, removeTags bool) bool {
 	o := &rw.opts
 	if removeCS && f.Is(parse.ConfigurationSetField) ||
 		removeTags && f.Is(parse.TagsField) ||
@@ -488,7 +488,7 @@ func (rw *Rewriter) removes(f mimeheaders.Field, removeCS, removeTags bool) bool
 
 // fieldName returns f.Name(), without allocating for the SES fields'
 // usual spelling.
-func fieldName(f mimeheaders.Field) string {
+func fieldName(f headerblock.Field) string {
 	for _, name := range [...]string{parse.ConfigurationSetField, parse.TagsField} {
 		if raw := f.Raw(); len(raw) > len(name) && string(raw[:len(name)]) == name && f.Is(name) {
 			return name
@@ -500,7 +500,7 @@ func fieldName(f mimeheaders.Field) string {
 // tagList returns the tags to write, or nil to leave the tags fields alone.
 // removed says the existing tags fields are being removed anyway. same says
 // the tags are the options' own.
-func (rw *Rewriter) tagList(fields []mimeheaders.Field, removed bool) (tags []parse.Tag, same bool, err error) {
+func (rw *Rewriter) tagList(fields []headerblock.Field, removed bool) (tags []parse.Tag, same bool, err error) {
 	o := &rw.opts
 	if o.TagsMode == Replace || removed {
 		return o.Tags, true, nil

@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/sesmime/sesmime/inject"
-	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -272,7 +272,7 @@ var rewriteTests = []struct {
 	{
 		name: "SES field after a non-field line refused",
 		in:   "Subject: s\nnot a field\nX-SES-CONFIGURATION-SET: decoy\n", opts: &inject.Options{ConfigurationSet: "a"},
-		err: mimeheaders.ErrLateField,
+		err: headerblock.ErrLateField,
 	},
 	{
 		name: "other field after a non-field line untouched",
@@ -283,27 +283,27 @@ var rewriteTests = []struct {
 	{
 		name: "custom header after a non-field line refused",
 		in:   "Subject: s\n\xefnot\nx-campaign : old\n\n", opts: &inject.Options{Headers: []parse.TagHeader{{Name: "X-Campaign", Value: "a"}}},
-		err: mimeheaders.ErrLateField,
+		err: headerblock.ErrLateField,
 	},
 	{
 		name: "strip of a field after a non-field line refused",
 		in:   "Subject: s\n: weird\nX-SES-MESSAGE-TAGS: a=b\n\n", opts: &inject.Options{RemoveAllSES: true},
-		err: mimeheaders.ErrLateField,
+		err: headerblock.ErrLateField,
 	},
 	{
 		name: "no header refused",
 		in:   "hello\nworld\n", opts: &inject.Options{ConfigurationSet: "a"},
-		err: mimeheaders.ErrNoHeader,
+		err: headerblock.ErrNoHeader,
 	},
 	{
 		name: "bom refused",
 		in:   "\xef\xbb\xbfSubject: x\r\n\r\nbody", opts: &inject.Options{ConfigurationSet: "a"},
-		err: mimeheaders.ErrBOM,
+		err: headerblock.ErrBOM,
 	},
 	{
 		name: "bare CR in a field refused",
 		in:   "From: a\r\nSubject: x\rX-SES-CONFIGURATION-SET: evil\r\n\r\n", opts: &inject.Options{RemoveAllSES: true},
-		err: mimeheaders.ErrBareCR,
+		err: headerblock.ErrBareCR,
 	},
 	{
 		name: "bare CR as data on request",
@@ -314,17 +314,17 @@ var rewriteTests = []struct {
 	{
 		name: "CR CR LF refused",
 		in:   "Subject: x\r\r\n\r\n", opts: &inject.Options{ConfigurationSet: "a"},
-		err: mimeheaders.ErrBareCR,
+		err: headerblock.ErrBareCR,
 	},
 	{
 		name: "line starting with a bare CR refused",
 		in:   "Subject: x\r\n\rX-SES-CONFIGURATION-SET: evil\r\n\r\n", opts: &inject.Options{ConfigurationSet: "a"},
-		err: mimeheaders.ErrBareCR,
+		err: headerblock.ErrBareCR,
 	},
 	{
 		name: "second mbox message refused",
 		in:   "From a\nSubject: 1\n\nbody\n\nFrom b\nSubject: 2\n\n", opts: &inject.Options{ConfigurationSet: "a"},
-		err: mimeheaders.ErrMbox,
+		err: headerblock.ErrMbox,
 	},
 	{
 		name: "mbox with one message",
@@ -363,11 +363,11 @@ var rewriteTests = []struct {
 	},
 	{
 		name: "empty message refused", in: "", opts: &inject.Options{ConfigurationSet: "a"},
-		err: mimeheaders.ErrEmpty,
+		err: headerblock.ErrEmpty,
 	},
 	{
-		name: "limits from options", in: "A: 1\nB: 2\n\n", opts: &inject.Options{ConfigurationSet: "a", Limits: mimeheaders.Limits{MaxFields: 1}},
-		err: mimeheaders.ErrTooManyFields,
+		name: "limits from options", in: "A: 1\nB: 2\n\n", opts: &inject.Options{ConfigurationSet: "a", Limits: headerblock.Limits{MaxFields: 1}},
+		err: headerblock.ErrTooManyFields,
 	},
 }
 

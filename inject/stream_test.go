@@ -16,8 +16,8 @@ import (
 
 	"github.com/sesmime/sesmime/bench/msggen"
 	"github.com/sesmime/sesmime/inject"
+	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/internal/testmsg"
-	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -490,7 +490,7 @@ func TestFreshRewriteAllocs(t *testing.T) {
 	}
 }
 
-func limits(maxHeader int) mimeheaders.Limits { return mimeheaders.Limits{MaxHeaderBytes: maxHeader} }
+func limits(maxHeader int) headerblock.Limits { return headerblock.Limits{MaxHeaderBytes: maxHeader} }
 
 // repeatReader returns pattern over and over, n bytes in all.
 type repeatReader struct {
@@ -517,9 +517,9 @@ func TestRewriteHostileHeader(t *testing.T) {
 		err   error
 		bound uint64
 	}{
-		{"1 GiB header line", &repeatReader{pattern: []byte("aaaaaaaa"), n: 1 << 30}, mimeheaders.ErrLineTooLong, 1 << 20},
-		{"10 million tiny fields", &repeatReader{pattern: []byte("A:\n"), n: 3e7}, mimeheaders.ErrTooManyFields, 8 << 20},
-		{"1 GiB of continuation lines", &repeatReader{pattern: []byte(" b\r\n\tc\r\n"), n: 1 << 30}, mimeheaders.ErrHeaderTooLarge, 8 << 20},
+		{"1 GiB header line", &repeatReader{pattern: []byte("aaaaaaaa"), n: 1 << 30}, headerblock.ErrLineTooLong, 1 << 20},
+		{"10 million tiny fields", &repeatReader{pattern: []byte("A:\n"), n: 3e7}, headerblock.ErrTooManyFields, 8 << 20},
+		{"1 GiB of continuation lines", &repeatReader{pattern: []byte(" b\r\n\tc\r\n"), n: 1 << 30}, headerblock.ErrHeaderTooLarge, 8 << 20},
 	} {
 		w := &pieceWriter{}
 		var m0, m1 runtime.MemStats

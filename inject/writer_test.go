@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/sesmime/sesmime/inject"
-	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/internal/headerblock"
 )
 
 // writeSplit writes msg to a NewWriter of rw in pieces of the sizes in
@@ -57,7 +57,7 @@ func checkWriterMatches(t *testing.T, rw *inject.Rewriter, msg []byte, sizes []i
 		t.Fatalf("writes of %v: error %v, Bytes: %v\nin: %q", sizes, err, wantErr, msg)
 	}
 	if wantErr != nil {
-		if len(got) != 0 && !errors.Is(wantErr, mimeheaders.ErrMbox) {
+		if len(got) != 0 && !errors.Is(wantErr, headerblock.ErrMbox) {
 			t.Fatalf("writes of %v: refused with %v but wrote %q", sizes, err, got)
 		}
 		return
@@ -90,7 +90,7 @@ func TestWriterMatchesRewrite(t *testing.T) {
 }
 
 func TestWriterLimits(t *testing.T) {
-	rw, err := inject.NewRewriter(&inject.Options{ConfigurationSet: "news", Limits: mimeheaders.Limits{MaxHeaderBytes: 4096, MaxLineBytes: 512, MaxFields: 50}})
+	rw, err := inject.NewRewriter(&inject.Options{ConfigurationSet: "news", Limits: headerblock.Limits{MaxHeaderBytes: 4096, MaxLineBytes: 512, MaxFields: 50}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,9 +99,9 @@ func TestWriterLimits(t *testing.T) {
 		msg     []byte
 		wantErr error
 	}{
-		{"long line", append([]byte("X: "), bytes.Repeat([]byte("a"), 10000)...), mimeheaders.ErrLineTooLong},
-		{"many fields", bytes.Repeat([]byte("A: b\n"), 100), mimeheaders.ErrTooManyFields},
-		{"large block", []byte("A: b\n" + strings.Repeat(" continued line\n", 1000)), mimeheaders.ErrHeaderTooLarge},
+		{"long line", append([]byte("X: "), bytes.Repeat([]byte("a"), 10000)...), headerblock.ErrLineTooLong},
+		{"many fields", bytes.Repeat([]byte("A: b\n"), 100), headerblock.ErrTooManyFields},
+		{"large block", []byte("A: b\n" + strings.Repeat(" continued line\n", 1000)), headerblock.ErrHeaderTooLarge},
 	} {
 		for _, sizes := range [][]int{nil, {1}, {7}, {4096}} {
 			checkWriterMatches(t, rw, tc.msg, sizes)
@@ -156,9 +156,9 @@ func TestWriterHoldsOnlyHeader(t *testing.T) {
 		pattern string
 		err     error
 	}{
-		{"endless line", "aaaaaaaa", mimeheaders.ErrLineTooLong},
-		{"endless fields", "A:\n", mimeheaders.ErrTooManyFields},
-		{"endless continuation", " b\r\n\tc\r\n", mimeheaders.ErrHeaderTooLarge},
+		{"endless line", "aaaaaaaa", headerblock.ErrLineTooLong},
+		{"endless fields", "A:\n", headerblock.ErrTooManyFields},
+		{"endless continuation", " b\r\n\tc\r\n", headerblock.ErrHeaderTooLarge},
 	} {
 		var out pieceWriter
 		w := rw.NewWriter(&out)

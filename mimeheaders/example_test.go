@@ -20,28 +20,12 @@ func ExampleRead() {
 	for _, f := range h.Fields() {
 		fmt.Printf("%d %q %q %q\n", f.Line(), f.Name(), f.Value(), f.Raw())
 	}
-	fmt.Println(h.End())
+	rest, _ := io.ReadAll(br)
+	fmt.Printf("%q\n", string(h.Bytes())+string(rest))
 	// Output:
 	// 1 "Subject" "hello world" "Subject : hello\r\n world\r\n"
 	// 3 "To" "a@example.com" "To: a@example.com\r\n"
-	// empty line
-}
-
-func ExampleHeader_AppendTo() {
-	msg := "From: a@example.com\nSubject: hi\n\nbody\n"
-	br := bufio.NewReader(strings.NewReader(msg))
-	h, err := mimeheaders.Read(br, mimeheaders.Limits{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	f, err := h.NewField("X-Campaign", "spring")
-	if err != nil {
-		log.Fatal(err)
-	}
-	h.SetFields(append([]mimeheaders.Field{f}, h.Fields()...))
-	body, _ := io.ReadAll(br)
-	fmt.Printf("%q\n", string(h.AppendTo(nil))+string(body))
-	// Output: "X-Campaign: spring\nFrom: a@example.com\nSubject: hi\n\nbody\n"
+	// "Subject : hello\r\n world\r\nTo: a@example.com\r\n\r\nbody\r\n"
 }
 
 func ExampleRead_limits() {
@@ -54,4 +38,14 @@ func ExampleRead_limits() {
 	// Output:
 	// true 3
 	// line 3: header has more than 2 fields: "C: 3\r\n"
+}
+
+func ExampleHeader_Values() {
+	msg := "X-Campaign: spring\r\nx-campaign:  summer \r\n\r\n"
+	h, err := mimeheaders.Read(bufio.NewReader(strings.NewReader(msg)), mimeheaders.Limits{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%q\n", h.Values("X-CAMPAIGN"))
+	// Output: ["spring" "summer"]
 }

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/internal/mbox"
-	"github.com/sesmime/sesmime/mimeheaders"
 )
 
 // An API is the SES interface a message is sent through. It sets the size
@@ -77,7 +77,7 @@ var inboundFields = []string{"X-SES-RECEIPT", "X-SES-Spam-Verdict", "X-SES-Virus
 // are walked read-only, as the package documentation describes, to a depth
 // of 32 entities; a part header over 64 KiB is reported, not read.
 //
-// The error is that of mimeheaders.Read for a header block it
+// The error is that of headerblock.Read for a header block it
 // refuses, or a read error of r; malformed content is a finding.
 func Lint(r io.Reader, opts *Options) (*Info, error) {
 	if opts == nil {
@@ -99,7 +99,7 @@ func Lint(r io.Reader, opts *Options) (*Info, error) {
 	}
 	body := newFeeder(io.MultiReader(bytes.NewReader(h.Original()[h.Len():]), rest), bytes.Count(block, []byte("\n"))+1)
 	body.long = &longLines{}
-	if h.End() == mimeheaders.EndBlank {
+	if h.End() == headerblock.EndBlank {
 		body.skipLine() // the empty line that ends the header
 	}
 	ct, ctLine := "", 0
@@ -125,7 +125,7 @@ func Lint(r io.Reader, opts *Options) (*Info, error) {
 		add(ll.first, codeLineTooLong, Error, "body line is %d bytes, over the 998 of RFC 5322 (SMTP allows 1000 with CRLF)%s", ll.firstLen, more)
 	}
 	if err := sc.Err(); err != nil {
-		if a, ok := errors.AsType[*mimeheaders.AmbiguityError](err); ok {
+		if a, ok := errors.AsType[*headerblock.AmbiguityError](err); ok {
 			add(a.Line, codeMbox, Error, "%s", a.Reason())
 		}
 	}
@@ -139,7 +139,7 @@ func Lint(r io.Reader, opts *Options) (*Info, error) {
 
 // lintHeader adds the findings about the header block h that Inspect does
 // not make.
-func lintHeader(h *mimeheaders.Header, opts *Options, add func(int, string, Severity, string, ...any)) {
+func lintHeader(h *headerblock.Header, opts *Options, add func(int, string, Severity, string, ...any)) {
 	// Lines of the block: length, bare CR, NUL.
 	block := h.Original()[:h.Len()]
 	line := 1
@@ -202,7 +202,7 @@ func lintHeader(h *mimeheaders.Header, opts *Options, add func(int, string, Seve
 }
 
 // lintDKIM checks the tags h= and d= of a DKIM-Signature field.
-func lintDKIM(f mimeheaders.Field, add func(int, string, Severity, string, ...any)) {
+func lintDKIM(f headerblock.Field, add func(int, string, Severity, string, ...any)) {
 	for tag := range strings.SplitSeq(f.Value(), ";") {
 		k, v, ok := strings.Cut(tag, "=")
 		if !ok {

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/internal/testmsg"
-	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -23,7 +23,7 @@ func FuzzLint(f *testing.F) {
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		info, err := parse.Lint(bytes.NewReader(msg), &parse.Options{Headers: []string{"X-Campaign"}, API: parse.V1})
 		if err != nil {
-			for _, want := range []error{mimeheaders.ErrEmpty, mimeheaders.ErrHeaderTooLarge, mimeheaders.ErrLineTooLong, mimeheaders.ErrTooManyFields} {
+			for _, want := range []error{headerblock.ErrEmpty, headerblock.ErrHeaderTooLarge, headerblock.ErrLineTooLong, headerblock.ErrTooManyFields} {
 				if errors.Is(err, want) {
 					return
 				}

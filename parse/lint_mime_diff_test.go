@@ -18,8 +18,8 @@ import (
 
 	gmtextproto "github.com/emersion/go-message/textproto"
 
+	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/internal/testmsg"
-	"github.com/sesmime/sesmime/mimeheaders"
 )
 
 // The MIME walker follows go-message's textproto reading of RFC 2046, which
@@ -247,12 +247,12 @@ func theirsHeader(h gmtextproto.Header) treeHeader {
 // follows the header Lint reads with mimeheaders, or ok false when Lint
 // refuses the header.
 func messageTree(tr treeReader, msg []byte) (out []string, ok bool) {
-	h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)), mimeheaders.Limits{})
+	h, err := headerblock.Read(bufio.NewReader(bytes.NewReader(msg)), headerblock.Limits{})
 	if err != nil {
 		return nil, false
 	}
 	body := msg[h.Len():]
-	if h.End() == mimeheaders.EndBlank {
+	if h.End() == headerblock.EndBlank {
 		body = body[bytes.IndexByte(body, '\n')+1:]
 	}
 	ct := ""

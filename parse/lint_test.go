@@ -17,8 +17,8 @@ import (
 	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/internal/testmsg"
-	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -251,7 +251,7 @@ func TestParseAPI(t *testing.T) {
 // TestLintErrors: a header the rewriter refuses, and a read error in the
 // body, are errors, not findings.
 func TestLintErrors(t *testing.T) {
-	if _, err := parse.Lint(strings.NewReader(""), nil); !errors.Is(err, mimeheaders.ErrEmpty) {
+	if _, err := parse.Lint(strings.NewReader(""), nil); !errors.Is(err, headerblock.ErrEmpty) {
 		t.Errorf("empty: %v, want ErrEmpty", err)
 	}
 	boom := errors.New("boom")
@@ -270,7 +270,7 @@ func TestLintCorpus(t *testing.T) {
 	for _, file := range files {
 		name := filepath.Base(file)
 		msg := readFileT(t, file)
-		_, herr := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)), mimeheaders.Limits{})
+		_, herr := headerblock.Read(bufio.NewReader(bytes.NewReader(msg)), headerblock.Limits{})
 		in, err := parse.Lint(bytes.NewReader(msg), nil)
 		switch {
 		case herr != nil && err != nil:

@@ -8,7 +8,7 @@ import (
 	"io"
 	"slices"
 
-	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/internal/headerblock"
 )
 
 // Severity says how bad a Finding is.
@@ -85,13 +85,13 @@ func (f Finding) String() string {
 // the SES fields with the default limits.
 type Options struct {
 	Headers []string           // names of custom tag headers to report and check
-	Limits  mimeheaders.Limits // bounds on the header block
+	Limits  headerblock.Limits // bounds on the header block
 	API     API                // the interface the message is sent through (Lint only); zero value SMTP
 }
 
 // Info is what SES will see in a message header.
 type Info struct {
-	Header           *mimeheaders.Header // the header block as read
+	Header           *headerblock.Header // the header block as read
 	ConfigurationSet string              // value of the first X-SES-CONFIGURATION-SET field, "" if none
 	Tags             []Tag               // tags of every X-SES-MESSAGE-TAGS field, in order
 	Headers          []TagHeader         // fields named in Options.Headers, in message order
@@ -105,7 +105,7 @@ func (in *Info) add(line int, code string, sev Severity, format string, args ...
 
 // addValue appends a finding for err, a *ValueError about the value of f
 // starting at byte off of f.Value(), placed at the byte at fault.
-func (in *Info) addValue(f mimeheaders.Field, off int, code string, sev Severity, err error, suffix string) {
+func (in *Info) addValue(f headerblock.Field, off int, code string, sev Severity, err error, suffix string) {
 	line, col := f.Line(), 0
 	if ve, ok := errors.AsType[*ValueError](err); ok && ve.Column > 0 {
 		line, col = valuePos(f, off+ve.Column-1)
@@ -115,7 +115,7 @@ func (in *Info) addValue(f mimeheaders.Field, off int, code string, sev Severity
 
 // valuePos returns the line of the message and the 1-based column of byte
 // i of f.Value().
-func valuePos(f mimeheaders.Field, i int) (line, col int) {
+func valuePos(f headerblock.Field, i int) (line, col int) {
 	raw := f.Raw()
 	colon := bytes.IndexByte(raw, ':')
 	// Value drops line breaks, then trims SP and HTAB at both ends.
@@ -155,7 +155,7 @@ func (in *Info) HasErrors() bool {
 // body unread, and reports what SES will see: the values of the SES fields
 // and of the custom tag headers named in opts, and findings about them. If
 // r is a *bufio.Reader it is read directly and left at the first body byte
-// it did not need. The error is that of mimeheaders.Read for a header
+// it did not need. The error is that of headerblock.Read for a header
 // block it refuses, or a read error of r.
 func Inspect(r io.Reader, opts *Options) (*Info, error) {
 	if opts == nil {
@@ -170,7 +170,7 @@ func Inspect(r io.Reader, opts *Options) (*Info, error) {
 
 // readHeader reads the header block of the message in r (read directly if
 // it is a *bufio.Reader) and returns the reader, positioned after it.
-func readHeader(r io.Reader, opts *Options) (*bufio.Reader, *mimeheaders.Header, error) {
+func readHeader(r io.Reader, opts *Options) (*bufio.Reader, *headerblock.Header, error) {
 	br, ok := r.(*bufio.Reader)
 	if !ok {
 		br = bufio.NewReader(r)
@@ -178,7 +178,7 @@ func readHeader(r io.Reader, opts *Options) (*bufio.Reader, *mimeheaders.Header,
 	lim := opts.Limits
 	own := lim.Exempt
 	lim.Exempt = func(name []byte) bool { return managed(name, opts) || own != nil && own(name) }
-	h, err := mimeheaders.Read(br, lim)
+	h, err := headerblock.Read(br, lim)
 	return br, h, err
 }
 
@@ -199,7 +199,7 @@ func managed(name []byte, opts *Options) bool {
 }
 
 // inspect reports what SES will see in h.
-func inspect(h *mimeheaders.Header, opts *Options) *Info {
+func inspect(h *headerblock.Header, opts *Options) *Info {
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -270,18 +270,18 @@ func inspect(h *mimeheaders.Header, opts *Options) *Info {
 			}
 		}
 	}
-	if h.End() == mimeheaders.EndBody && !h.NoHeader() {
+	if h.End() == headerblock.EndBody && !h.NoHeader() {
 		line := bytes.Count(h.Original()[:h.Len()], []byte("\n")) + 1
 		add(line, codeHeaderEndsEarly, Warning, "line %d is neither a field nor a continuation: the header ends there for sesmime, but a parser that reads on to the first empty line may see fields after it", line)
 	}
 	// What inject refuses by default, in its words.
-	late := func(f mimeheaders.Field) bool { return managed(f.Raw()[:len(f.Name())], opts) }
+	late := func(f headerblock.Field) bool { return managed(f.Raw()[:len(f.Name())], opts) }
 	for _, a := range h.Ambiguities(late) {
 		code := codeBareCR
 		switch {
-		case errors.Is(a, mimeheaders.ErrNoHeader):
+		case errors.Is(a, headerblock.ErrNoHeader):
 			code = codeNoHeader
-		case errors.Is(a, mimeheaders.ErrLateField):
+		case errors.Is(a, headerblock.ErrLateField):
 			code = codeLateField
 		}
 		add(a.Line, code, Error, "%s", a.Reason())

@@ -9,7 +9,7 @@ import (
 	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -219,10 +219,10 @@ func TestReadErrors(t *testing.T) {
 		opts *parse.Options
 		err  error
 	}{
-		{"empty", strings.NewReader(""), nil, mimeheaders.ErrEmpty},
-		{"too many fields", strings.NewReader("A: 1\nB: 2\n\n"), &parse.Options{Limits: mimeheaders.Limits{MaxFields: 1}}, mimeheaders.ErrTooManyFields},
-		{"line too long", strings.NewReader("A: 12345678\n\n"), &parse.Options{Limits: mimeheaders.Limits{MaxLineBytes: 8}}, mimeheaders.ErrLineTooLong},
-		{"header too large", strings.NewReader("A: 1\nB: 2\n\n"), &parse.Options{Limits: mimeheaders.Limits{MaxHeaderBytes: 6}}, mimeheaders.ErrHeaderTooLarge},
+		{"empty", strings.NewReader(""), nil, headerblock.ErrEmpty},
+		{"too many fields", strings.NewReader("A: 1\nB: 2\n\n"), &parse.Options{Limits: headerblock.Limits{MaxFields: 1}}, headerblock.ErrTooManyFields},
+		{"line too long", strings.NewReader("A: 12345678\n\n"), &parse.Options{Limits: headerblock.Limits{MaxLineBytes: 8}}, headerblock.ErrLineTooLong},
+		{"header too large", strings.NewReader("A: 1\nB: 2\n\n"), &parse.Options{Limits: headerblock.Limits{MaxHeaderBytes: 6}}, headerblock.ErrHeaderTooLarge},
 		{"reader error", io.MultiReader(strings.NewReader("A: 1\n"), iotest.ErrReader(boom)), nil, boom},
 	}
 	for _, tc := range tests {

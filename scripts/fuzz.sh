@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fuzz.sh: run every fuzz target of the given packages for FUZZTIME each.
 #
-#   scripts/fuzz.sh ./mimeheaders ./parse ./inject
+#   scripts/fuzz.sh ./internal/headerblock ./parse ./inject
 #
 # FUZZTIME (default 30s) and FUZZMINIMIZETIME (default 5s) set the budgets.
 # A target fails when the fuzzer finds an input (it is then written to

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sesmime/sesmime/inject"
-	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/internal/headerblock"
 )
 
 // The --json output of every verb (and of sesmime-send) is one object a
@@ -96,7 +96,7 @@ func errorOf(path string, err error) errorFields {
 // lineOf splits an error about a line of the message into the line and
 // the rest of its text; line is 0 for other errors.
 func lineOf(err error) (line int, msg string) {
-	if se, ok := errors.AsType[*mimeheaders.SyntaxError](err); ok && error(se) == err && !errors.Is(se.Err, mimeheaders.ErrEmpty) {
+	if se, ok := errors.AsType[*headerblock.SyntaxError](err); ok && error(se) == err && !errors.Is(se.Err, headerblock.ErrEmpty) {
 		if se.Text != "" {
 			return se.Line, fmt.Sprintf("%v: %q", se.Err, se.Text)
 		}

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/sesmime/sesmime/inject"
-	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/internal/headerblock"
 )
 
 const (
@@ -582,8 +582,8 @@ func TestDescribe(t *testing.T) {
 		want string
 	}{
 		{&inject.ExistingTagsError{Line: 4, Err: errors.New("bad")}, "line 4: cannot merge existing tags: bad"},
-		{&mimeheaders.SyntaxError{Line: 3, Offset: 9, Text: "oops", Limit: 65536, Err: mimeheaders.ErrLineTooLong}, `line 3: header line is longer than 65,536 bytes: "oops"`},
-		{&mimeheaders.SyntaxError{Err: mimeheaders.ErrEmpty}, "empty message"},
+		{&headerblock.SyntaxError{Line: 3, Offset: 9, Text: "oops", Limit: 65536, Err: headerblock.ErrLineTooLong}, `line 3: header line is longer than 65,536 bytes: "oops"`},
+		{&headerblock.SyntaxError{Err: headerblock.ErrEmpty}, "empty message"},
 		{errors.New("plain"), "plain"},
 		{&fs.PathError{Op: "open", Path: "p", Err: fs.ErrPermission}, "open: permission denied"},
 	} {

@@ -148,8 +148,8 @@ func libraryHeader(t *testing.T, fields []Field, opts *inject.Options) []Field {
 	if err != nil {
 		t.Fatalf("library: %v", err)
 	}
-	var h mimeheaders.Header
-	if err := h.Reset(bufio.NewReader(bytes.NewReader(out)), mimeheaders.Limits{}); err != nil {
+	h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(out)), mimeheaders.Limits{})
+	if err != nil {
 		t.Fatal(err)
 	}
 	var fs []Field

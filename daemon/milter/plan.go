@@ -100,7 +100,7 @@ type header struct {
 	leading bool
 	raw     []byte // the rebuilt header block
 	lines   []int  // the line each field starts on
-	h       mimeheaders.Header
+	h       *mimeheaders.Header
 }
 
 func readHeader(fields []Field, leadingSpace bool, lim mimeheaders.Limits) (*header, error) {
@@ -109,7 +109,7 @@ func readHeader(fields []Field, leadingSpace bool, lim mimeheaders.Limits) (*hea
 		return nil, err
 	}
 	hd := &header{fields: fields, leading: leadingSpace, raw: raw, lines: lines}
-	if err := hd.h.Reset(bufio.NewReader(bytes.NewReader(raw)), lim); err != nil {
+	if hd.h, err = mimeheaders.Read(bufio.NewReader(bytes.NewReader(raw)), lim); err != nil {
 		return nil, err
 	}
 	if err := sameFields(fields, hd.h.Fields()); err != nil {
@@ -131,8 +131,8 @@ func (hd *header) plan(rw *inject.Rewriter) ([]Edit, inject.Result, error) {
 	if !res.Changed {
 		return nil, res, nil
 	}
-	var outH mimeheaders.Header
-	if err := outH.Reset(bufio.NewReader(bytes.NewReader(out)), mimeheaders.Limits{MaxHeaderBytes: -1, MaxLineBytes: -1, MaxFields: -1}); err != nil {
+	outH, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(out)), mimeheaders.Limits{MaxHeaderBytes: -1, MaxLineBytes: -1, MaxFields: -1})
+	if err != nil {
 		return nil, res, fmt.Errorf("reading the rewritten header: %w", err)
 	}
 	want := make([]Field, 0, len(outH.Fields()))

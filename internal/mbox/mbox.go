@@ -5,12 +5,12 @@ package mbox
 import (
 	"bytes"
 
-	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/internal/headerblock"
 )
 
 // Error returns the error for an envelope line found at line.
 func Error(line int) error {
-	return &mimeheaders.AmbiguityError{Line: line, Err: mimeheaders.ErrMbox,
+	return &headerblock.AmbiguityError{Line: line, Err: headerblock.ErrMbox,
 		Detail: `a second "From " line after an empty line (SES takes one message per file: split the mbox, e.g. with formail -s)`}
 }
 
@@ -18,7 +18,7 @@ func Error(line int) error {
 // nil if the message does not start with a "From " line. The bytes Read
 // consumed after the block are scanned already. blank says an empty
 // line is put before them (fields added to a message without a header).
-func For(h *mimeheaders.Header, blank bool) *Scanner {
+func For(h *headerblock.Header, blank bool) *Scanner {
 	if !bytes.HasPrefix(h.Original(), []byte("From ")) {
 		return nil
 	}

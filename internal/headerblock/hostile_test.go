@@ -1,4 +1,4 @@
-package mimeheaders_test
+package headerblock_test
 
 import (
 	"bufio"
@@ -7,7 +7,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/internal/headerblock"
 )
 
 // generator produces prefix, then pattern repeated, n bytes in all, without
@@ -63,54 +63,54 @@ func TestHostileInput(t *testing.T) {
 	tests := []struct {
 		name  string
 		gen   func() *generator
-		lim   mimeheaders.Limits
+		lim   headerblock.Limits
 		err   error
 		bound int64 // bytes the limits allow Read to hold; TotalAlloc may be five times that (append grows large slices by 1.25x, whose sum is 5x the last)
 	}{
 		{
 			name:  "1 GiB header line, default limits",
 			gen:   func() *generator { return &generator{prefix: []byte("X: "), pattern: []byte("a"), n: gib} },
-			err:   mimeheaders.ErrLineTooLong,
-			bound: mimeheaders.DefaultMaxLineBytes + 4096,
+			err:   headerblock.ErrLineTooLong,
+			bound: headerblock.DefaultMaxLineBytes + 4096,
 		},
 		{
 			name:  "1 GiB header line, no line limit",
 			gen:   func() *generator { return &generator{prefix: []byte("X: "), pattern: []byte("a"), n: gib} },
-			lim:   mimeheaders.Limits{MaxLineBytes: -1},
-			err:   mimeheaders.ErrHeaderTooLarge,
-			bound: mimeheaders.DefaultMaxHeaderBytes + 4096,
+			lim:   headerblock.Limits{MaxLineBytes: -1},
+			err:   headerblock.ErrHeaderTooLarge,
+			bound: headerblock.DefaultMaxHeaderBytes + 4096,
 		},
 		{
 			name:  "1 GiB continuation line",
 			gen:   func() *generator { return &generator{prefix: []byte("X: a\r\n "), pattern: []byte("a"), n: gib} },
-			lim:   mimeheaders.Limits{MaxLineBytes: 1 << 10, MaxHeaderBytes: 1 << 20},
-			err:   mimeheaders.ErrLineTooLong,
+			lim:   headerblock.Limits{MaxLineBytes: 1 << 10, MaxHeaderBytes: 1 << 20},
+			err:   headerblock.ErrLineTooLong,
 			bound: 1<<10 + 4096,
 		},
 		{
 			name:  "1 GiB lead line",
 			gen:   func() *generator { return &generator{prefix: []byte(" "), pattern: []byte("a b "), n: gib} },
-			err:   mimeheaders.ErrLineTooLong,
-			bound: mimeheaders.DefaultMaxLineBytes + 4096,
+			err:   headerblock.ErrLineTooLong,
+			bound: headerblock.DefaultMaxLineBytes + 4096,
 		},
 		{
 			name:  "1 GiB mbox From line",
 			gen:   func() *generator { return &generator{prefix: []byte("From "), pattern: []byte("x"), n: gib} },
-			err:   mimeheaders.ErrLineTooLong,
-			bound: mimeheaders.DefaultMaxLineBytes + 4096,
+			err:   headerblock.ErrLineTooLong,
+			bound: headerblock.DefaultMaxLineBytes + 4096,
 		},
 		{
 			name: "10 million tiny fields, default limits",
 			gen:  func() *generator { return &generator{pattern: []byte("A:\n"), n: 3e7} },
-			err:  mimeheaders.ErrTooManyFields,
+			err:  headerblock.ErrTooManyFields,
 			// 20,000 fields of 3 bytes and their bookkeeping (a span of 5 ints).
-			bound: mimeheaders.DefaultMaxFields*(3+40) + 4096,
+			bound: headerblock.DefaultMaxFields*(3+40) + 4096,
 		},
 		{
 			name:  "1 GiB of fields, small block limit",
 			gen:   func() *generator { return &generator{pattern: []byte("Received: from x by y\r\n"), n: gib} },
-			lim:   mimeheaders.Limits{MaxHeaderBytes: 64 << 10, MaxFields: -1},
-			err:   mimeheaders.ErrHeaderTooLarge,
+			lim:   headerblock.Limits{MaxHeaderBytes: 64 << 10, MaxFields: -1},
+			err:   headerblock.ErrHeaderTooLarge,
 			bound: 64<<10 + 4096 + (64<<10/23+1)*64,
 		},
 		{
@@ -118,14 +118,14 @@ func TestHostileInput(t *testing.T) {
 			gen: func() *generator {
 				return &generator{prefix: []byte("X: a\r\n"), pattern: []byte(" folded continuation\r\n"), n: gib}
 			},
-			err:   mimeheaders.ErrHeaderTooLarge,
-			bound: mimeheaders.DefaultMaxHeaderBytes + 4096,
+			err:   headerblock.ErrHeaderTooLarge,
+			bound: headerblock.DefaultMaxHeaderBytes + 4096,
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			g := tc.gen()
-			var h mimeheaders.Header // kept alive so that live heap counts its buffer
+			var h headerblock.Header // kept alive so that live heap counts its buffer
 			var err error
 			total, live := memDelta(func() {
 				err = h.Reset(bufio.NewReader(g), tc.lim)
@@ -134,7 +134,7 @@ func TestHostileInput(t *testing.T) {
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("Reset = %v, want %v", err, tc.err)
 			}
-			if _, ok := errors.AsType[*mimeheaders.SyntaxError](err); !ok {
+			if _, ok := errors.AsType[*headerblock.SyntaxError](err); !ok {
 				t.Errorf("error %T is not a *SyntaxError", err)
 			}
 			if max := 5*tc.bound + slack; total > max {
@@ -158,9 +158,9 @@ func TestHostileNoFieldLimit(t *testing.T) {
 	g := &generator{pattern: []byte("A:\n"), n: gib}
 	var err error
 	total, _ := memDelta(func() {
-		_, err = mimeheaders.Read(bufio.NewReader(g), mimeheaders.Limits{MaxFields: -1})
+		_, err = headerblock.Read(bufio.NewReader(g), headerblock.Limits{MaxFields: -1})
 	})
-	if !errors.Is(err, mimeheaders.ErrHeaderTooLarge) {
+	if !errors.Is(err, headerblock.ErrHeaderTooLarge) {
 		t.Fatalf("Read = %v, want ErrHeaderTooLarge", err)
 	}
 	// 1 MiB of 3-byte fields is about 350,000 fields of 40 bytes of

@@ -1,4 +1,4 @@
-package mimeheaders_test
+package headerblock_test
 
 import (
 	"bufio"
@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/internal/headerblock"
 )
 
 func TestAmbiguities(t *testing.T) {
-	ses := func(f mimeheaders.Field) bool { return f.HasPrefix("X-SES-") }
+	ses := func(f headerblock.Field) bool { return f.HasPrefix("X-SES-") }
 	tests := []struct {
 		name, in string
 		want     []string // Error() of each, in order
@@ -36,7 +36,7 @@ func TestAmbiguities(t *testing.T) {
 	}
 	for _, tc := range tests {
 		for rname, mk := range readers() {
-			h, err := mimeheaders.Read(mk(tc.in), mimeheaders.Limits{})
+			h, err := headerblock.Read(mk(tc.in), headerblock.Limits{})
 			if err != nil {
 				t.Fatalf("%s/%s: %v", tc.name, rname, err)
 			}
@@ -52,15 +52,15 @@ func TestAmbiguities(t *testing.T) {
 			}
 		}
 	}
-	h, _ := mimeheaders.Read(bufio.NewReader(strings.NewReader("\xef\xbb\xbfA: 1\n")), mimeheaders.Limits{})
-	if a := h.Ambiguities(nil); len(a) != 1 || !errors.Is(a[0], mimeheaders.ErrBOM) || !errors.Is(a[0], mimeheaders.ErrNoHeader) {
+	h, _ := headerblock.Read(bufio.NewReader(strings.NewReader("\xef\xbb\xbfA: 1\n")), headerblock.Limits{})
+	if a := h.Ambiguities(nil); len(a) != 1 || !errors.Is(a[0], headerblock.ErrBOM) || !errors.Is(a[0], headerblock.ErrNoHeader) {
 		t.Errorf("BOM: %v, want ErrBOM wrapping ErrNoHeader", a)
 	}
 }
 
 func TestLimitsExempt(t *testing.T) {
 	ses := func(name []byte) bool { return strings.HasPrefix(strings.ToUpper(string(name)), "X-SES-") }
-	lim := mimeheaders.Limits{MaxFields: 3, MaxHeaderBytes: 40, Exempt: ses}
+	lim := headerblock.Limits{MaxFields: 3, MaxHeaderBytes: 40, Exempt: ses}
 	tests := []struct {
 		in string
 		ok bool
@@ -74,7 +74,7 @@ func TestLimitsExempt(t *testing.T) {
 		{"A: 1\nno\n" + strings.Repeat("x", 40) + "\n\n", false}, // the lines after an early end count
 	}
 	for _, tc := range tests {
-		_, err := mimeheaders.Read(bufio.NewReaderSize(strings.NewReader(tc.in), 16), lim)
+		_, err := headerblock.Read(bufio.NewReaderSize(strings.NewReader(tc.in), 16), lim)
 		if (err == nil) != tc.ok {
 			t.Errorf("Read(%q) = %v, want ok %v", tc.in, err, tc.ok)
 		}

@@ -1,4 +1,4 @@
-package mimeheaders
+package headerblock
 
 import (
 	"bytes"

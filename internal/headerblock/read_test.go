@@ -1,4 +1,4 @@
-package mimeheaders_test
+package headerblock_test
 
 import (
 	"bufio"
@@ -11,8 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/internal/testmsg"
-	"github.com/sesmime/sesmime/mimeheaders"
 )
 
 // fieldView is what a test compares of a Field.
@@ -23,7 +23,7 @@ type fieldView struct {
 
 // headerView is what a test compares of a Header and the reader after it.
 type headerView struct {
-	End      mimeheaders.End
+	End      headerblock.End
 	NoHeader bool
 	EOL      string
 	From     string
@@ -33,7 +33,7 @@ type headerView struct {
 	Rest     string // what the reader still holds
 }
 
-func view(h *mimeheaders.Header, rest []byte) headerView {
+func view(h *headerblock.Header, rest []byte) headerView {
 	v := headerView{
 		End:      h.End(),
 		NoHeader: h.NoHeader(),
@@ -57,222 +57,222 @@ var readTests = []struct {
 	{
 		name: "lf",
 		in:   "A: 1\nB: 2\n\nbody\n",
-		want: headerView{End: mimeheaders.EndBlank, EOL: "\n", Tail: "\n",
+		want: headerView{End: headerblock.EndBlank, EOL: "\n", Tail: "\n",
 			Fields: []fieldView{{"A", "1", "A: 1\n", 1}, {"B", "2", "B: 2\n", 2}}},
 	},
 	{
 		name: "crlf",
 		in:   "A: 1\r\nB: 2\r\n\r\nbody\r\n",
-		want: headerView{End: mimeheaders.EndBlank, EOL: "\r\n", Tail: "\r\n",
+		want: headerView{End: headerblock.EndBlank, EOL: "\r\n", Tail: "\r\n",
 			Fields: []fieldView{{"A", "1", "A: 1\r\n", 1}, {"B", "2", "B: 2\r\n", 2}}},
 	},
 	{
 		name: "mixed endings",
 		in:   "A: 1\r\nB: 2\nC: 3\r\n\nbody\r\n",
-		want: headerView{End: mimeheaders.EndBlank, EOL: "\r\n", Tail: "\n",
+		want: headerView{End: headerblock.EndBlank, EOL: "\r\n", Tail: "\n",
 			Fields: []fieldView{{"A", "1", "A: 1\r\n", 1}, {"B", "2", "B: 2\n", 2}, {"C", "3", "C: 3\r\n", 3}}},
 	},
 	{
 		name: "first line lf decides",
 		in:   "A: 1\nB: 2\r\n\r\n",
-		want: headerView{End: mimeheaders.EndBlank, EOL: "\n", Tail: "\r\n",
+		want: headerView{End: headerblock.EndBlank, EOL: "\n", Tail: "\r\n",
 			Fields: []fieldView{{"A", "1", "A: 1\n", 1}, {"B", "2", "B: 2\r\n", 2}}},
 	},
 	{
 		name: "bare cr inside value",
 		in:   "A: 1\r2\r\nB: x\r\n\r\n",
-		want: headerView{End: mimeheaders.EndBlank, EOL: "\r\n", Tail: "\r\n",
+		want: headerView{End: headerblock.EndBlank, EOL: "\r\n", Tail: "\r\n",
 			Fields: []fieldView{{"A", "1\r2", "A: 1\r2\r\n", 1}, {"B", "x", "B: x\r\n", 2}}},
 	},
 	{
 		name: "bare cr line ends block",
 		in:   "A: 1\r\n\rX\r\nbody",
-		want: headerView{End: mimeheaders.EndBody, EOL: "\r\n", Tail: "\rX\r\nbody",
+		want: headerView{End: headerblock.EndBody, EOL: "\r\n", Tail: "\rX\r\nbody",
 			Fields: []fieldView{{"A", "1", "A: 1\r\n", 1}}},
 	},
 	{
 		name: "bare cr is not a line ending",
 		in:   "A: 1\rB: 2\r\r\n\r\n",
-		want: headerView{End: mimeheaders.EndBlank, EOL: "\r\n", Tail: "\r\n",
+		want: headerView{End: headerblock.EndBlank, EOL: "\r\n", Tail: "\r\n",
 			Fields: []fieldView{{"A", "1\rB: 2\r", "A: 1\rB: 2\r\r\n", 1}}},
 	},
 	{
 		name: "mbox from line",
 		in:   "From a@example.com Mon Jan  1 00:00:00 2026\nA: 1\n\nbody\n",
-		want: headerView{End: mimeheaders.EndBlank, EOL: "\n", Tail: "\n",
+		want: headerView{End: headerblock.EndBlank, EOL: "\n", Tail: "\n",
 			From:   "From a@example.com Mon Jan  1 00:00:00 2026\n",
 			Fields: []fieldView{{"A", "1", "A: 1\n", 2}}},
 	},
 	{
 		name: "from line without eol",
 		in:   "From a@example.com",
-		want: headerView{End: mimeheaders.EndEOF, EOL: "\r\n", From: "From a@example.com"},
+		want: headerView{End: headerblock.EndEOF, EOL: "\r\n", From: "From a@example.com"},
 	},
 	{
 		name: "from line only gives eol",
 		in:   "From a@example.com\n",
-		want: headerView{End: mimeheaders.EndEOF, EOL: "\n", From: "From a@example.com\n"},
+		want: headerView{End: headerblock.EndEOF, EOL: "\n", From: "From a@example.com\n"},
 	},
 	{
 		name: "from line then field without eol",
 		in:   "From x\r\nA: 1",
-		want: headerView{End: mimeheaders.EndEOF, EOL: "\r\n", From: "From x\r\n",
+		want: headerView{End: headerblock.EndEOF, EOL: "\r\n", From: "From x\r\n",
 			Fields: []fieldView{{"A", "1", "A: 1", 2}}},
 	},
 	{
 		name: "from line then first line decides",
 		in:   "From x\r\nA: 1\n\n",
-		want: headerView{End: mimeheaders.EndBlank, EOL: "\n", From: "From x\r\n", Tail: "\n",
+		want: headerView{End: headerblock.EndBlank, EOL: "\n", From: "From x\r\n", Tail: "\n",
 			Fields: []fieldView{{"A", "1", "A: 1\n", 2}}},
 	},
 	{
 		name: "from line then text",
 		in:   "From x\nhello\n",
-		want: headerView{End: mimeheaders.EndBody, NoHeader: true, EOL: "\n", From: "From x\n", Tail: "hello\n"},
+		want: headerView{End: headerblock.EndBody, NoHeader: true, EOL: "\n", From: "From x\n", Tail: "hello\n"},
 	},
 	{
 		name: "from colon is a field",
 		in:   "From: a@example.com\n\n",
-		want: headerView{End: mimeheaders.EndBlank, EOL: "\n", Tail: "\n",
+		want: headerView{End: headerblock.EndBlank, EOL: "\n", Tail: "\n",
 			Fields: []fieldView{{"From", "a@example.com", "From: a@example.com\n", 1}}},
 	},
 	{
 		name: "second from line is body",
 		in:   "From x\nFrom y\n",
-		want: headerView{End: mimeheaders.EndBody, NoHeader: true, EOL: "\n", From: "From x\n", Tail: "From y\n"},
+		want: headerView{End: headerblock.EndBody, NoHeader: true, EOL: "\n", From: "From x\n", Tail: "From y\n"},
 	},
 	{
 		name: "leading continuation lines",
 		in:   " x\r\n\ty\r\nA: 1\r\n\r\n",
-		want: headerView{End: mimeheaders.EndBlank, EOL: "\r\n", Lead: " x\r\n\ty\r\n", Tail: "\r\n",
+		want: headerView{End: headerblock.EndBlank, EOL: "\r\n", Lead: " x\r\n\ty\r\n", Tail: "\r\n",
 			Fields: []fieldView{{"A", "1", "A: 1\r\n", 3}}},
 	},
 	{
 		name: "lead after from line",
 		in:   "From x\n y\nA: 1\n",
-		want: headerView{End: mimeheaders.EndEOF, EOL: "\n", From: "From x\n", Lead: " y\n",
+		want: headerView{End: headerblock.EndEOF, EOL: "\n", From: "From x\n", Lead: " y\n",
 			Fields: []fieldView{{"A", "1", "A: 1\n", 3}}},
 	},
 	{
 		name: "lead ending in bare cr after from line",
 		in:   "From x\n \r",
-		want: headerView{End: mimeheaders.EndEOF, EOL: "\r\n", From: "From x\n", Lead: " \r"},
+		want: headerView{End: headerblock.EndEOF, EOL: "\r\n", From: "From x\n", Lead: " \r"},
 	},
 	{
 		name: "lead only without eol",
 		in:   " x",
-		want: headerView{End: mimeheaders.EndEOF, EOL: "\r\n", Lead: " x"},
+		want: headerView{End: headerblock.EndEOF, EOL: "\r\n", Lead: " x"},
 	},
 	{
 		name: "header only with final newline",
 		in:   "A: 1\nB: 2\n",
-		want: headerView{End: mimeheaders.EndEOF, EOL: "\n",
+		want: headerView{End: headerblock.EndEOF, EOL: "\n",
 			Fields: []fieldView{{"A", "1", "A: 1\n", 1}, {"B", "2", "B: 2\n", 2}}},
 	},
 	{
 		name: "header only without final newline",
 		in:   "A: 1\nB: 2",
-		want: headerView{End: mimeheaders.EndEOF, EOL: "\n",
+		want: headerView{End: headerblock.EndEOF, EOL: "\n",
 			Fields: []fieldView{{"A", "1", "A: 1\n", 1}, {"B", "2", "B: 2", 2}}},
 	},
 	{
 		name: "single field without eol",
 		in:   "A: 1",
-		want: headerView{End: mimeheaders.EndEOF, EOL: "\r\n",
+		want: headerView{End: headerblock.EndEOF, EOL: "\r\n",
 			Fields: []fieldView{{"A", "1", "A: 1", 1}}},
 	},
 	{
 		name: "plain text",
 		in:   "hello world\nsecond line\n",
-		want: headerView{End: mimeheaders.EndBody, NoHeader: true, EOL: "\n", Tail: "hello world\n"},
+		want: headerView{End: headerblock.EndBody, NoHeader: true, EOL: "\n", Tail: "hello world\n"},
 	},
 	{
 		name: "plain text without eol",
 		in:   "hello world",
-		want: headerView{End: mimeheaders.EndBody, NoHeader: true, EOL: "\r\n", Tail: "hello world"},
+		want: headerView{End: headerblock.EndBody, NoHeader: true, EOL: "\r\n", Tail: "hello world"},
 	},
 	{
 		name: "bom",
 		in:   "\xef\xbb\xbfSubject: x\r\n\r\nbody",
-		want: headerView{End: mimeheaders.EndBody, NoHeader: true, EOL: "\r\n", Tail: "\xef\xbb\xbfSubject: x\r\n"},
+		want: headerView{End: headerblock.EndBody, NoHeader: true, EOL: "\r\n", Tail: "\xef\xbb\xbfSubject: x\r\n"},
 	},
 	{
 		name: "colon first",
 		in:   ":x\n\n",
-		want: headerView{End: mimeheaders.EndBody, NoHeader: true, EOL: "\n", Tail: ":x\n"},
+		want: headerView{End: headerblock.EndBody, NoHeader: true, EOL: "\n", Tail: ":x\n"},
 	},
 	{
 		name: "name without colon at eof",
 		in:   "Subject",
-		want: headerView{End: mimeheaders.EndBody, NoHeader: true, EOL: "\r\n", Tail: "Subject"},
+		want: headerView{End: headerblock.EndBody, NoHeader: true, EOL: "\r\n", Tail: "Subject"},
 	},
 	{
 		name: "lone cr",
 		in:   "\r",
-		want: headerView{End: mimeheaders.EndBody, NoHeader: true, EOL: "\r\n", Tail: "\r"},
+		want: headerView{End: headerblock.EndBody, NoHeader: true, EOL: "\r\n", Tail: "\r"},
 	},
 	{
 		name: "blank first line",
 		in:   "\nbody\n",
-		want: headerView{End: mimeheaders.EndBlank, EOL: "\n", Tail: "\n"},
+		want: headerView{End: headerblock.EndBlank, EOL: "\n", Tail: "\n"},
 	},
 	{
 		name: "crlf blank first line",
 		in:   "\r\nbody\r\n",
-		want: headerView{End: mimeheaders.EndBlank, EOL: "\r\n", Tail: "\r\n"},
+		want: headerView{End: headerblock.EndBlank, EOL: "\r\n", Tail: "\r\n"},
 	},
 	{
 		name: "nul and 8-bit bytes in values",
 		in:   "Subject: caf\xc3\xa9 \x00\xff\r\nX: \x01\x7f\r\n\r\n\x00body",
-		want: headerView{End: mimeheaders.EndBlank, EOL: "\r\n", Tail: "\r\n",
+		want: headerView{End: headerblock.EndBlank, EOL: "\r\n", Tail: "\r\n",
 			Fields: []fieldView{{"Subject", "caf\xc3\xa9 \x00\xff", "Subject: caf\xc3\xa9 \x00\xff\r\n", 1}, {"X", "\x01\x7f", "X: \x01\x7f\r\n", 2}}},
 	},
 	{
 		name: "8-bit name ends block",
 		in:   "A: 1\nN\xe4me: v\n\n",
-		want: headerView{End: mimeheaders.EndBody, EOL: "\n", Tail: "N\xe4me: v\n\n",
+		want: headerView{End: headerblock.EndBody, EOL: "\n", Tail: "N\xe4me: v\n\n",
 			Fields: []fieldView{{"A", "1", "A: 1\n", 1}}},
 	},
 	{
 		name: "obsolete space before colon",
 		in:   "Subject : hi\nX-Y\t \t: z\n\n",
-		want: headerView{End: mimeheaders.EndBlank, EOL: "\n", Tail: "\n",
+		want: headerView{End: headerblock.EndBlank, EOL: "\n", Tail: "\n",
 			Fields: []fieldView{{"Subject", "hi", "Subject : hi\n", 1}, {"X-Y", "z", "X-Y\t \t: z\n", 2}}},
 	},
 	{
 		name: "whitespace-only line continues",
 		in:   "A: 1\n \nB: 2\n\n",
-		want: headerView{End: mimeheaders.EndBlank, EOL: "\n", Tail: "\n",
+		want: headerView{End: headerblock.EndBlank, EOL: "\n", Tail: "\n",
 			Fields: []fieldView{{"A", "1", "A: 1\n \n", 1}, {"B", "2", "B: 2\n", 3}}},
 	},
 	{
 		name: "folded value",
 		in:   "Subject: a\r\n b\r\n\tc\r\nX:\r\n\r\n",
-		want: headerView{End: mimeheaders.EndBlank, EOL: "\r\n", Tail: "\r\n",
+		want: headerView{End: headerblock.EndBlank, EOL: "\r\n", Tail: "\r\n",
 			Fields: []fieldView{{"Subject", "a b\tc", "Subject: a\r\n b\r\n\tc\r\n", 1}, {"X", "", "X:\r\n", 4}}},
 	},
 	{
 		name: "line without colon ends block",
 		in:   "A: 1\nnot a header\nB: 2\n\n",
-		want: headerView{End: mimeheaders.EndBody, EOL: "\n", Tail: "not a header\nB: 2\n\n",
+		want: headerView{End: headerblock.EndBody, EOL: "\n", Tail: "not a header\nB: 2\n\n",
 			Fields: []fieldView{{"A", "1", "A: 1\n", 1}}},
 	},
 	{
 		name: "name then space then text ends block",
 		in:   "A: 1\r\nB x: 2\r\n",
-		want: headerView{End: mimeheaders.EndBody, EOL: "\r\n", Tail: "B x: 2\r\n",
+		want: headerView{End: headerblock.EndBody, EOL: "\r\n", Tail: "B x: 2\r\n",
 			Fields: []fieldView{{"A", "1", "A: 1\r\n", 1}}},
 	},
 	{
 		name: "long body line after header is not limited",
 		in:   "A: 1\n\n" + strings.Repeat("x y ", 40000) + "\n",
-		want: headerView{End: mimeheaders.EndBlank, EOL: "\n", Tail: "\n",
+		want: headerView{End: headerblock.EndBlank, EOL: "\n", Tail: "\n",
 			Fields: []fieldView{{"A", "1", "A: 1\n", 1}}},
 	},
 	{
 		name: "long field within limits",
 		in:   "A: " + strings.Repeat("v", 20000) + "\r\n\r\n",
-		want: headerView{End: mimeheaders.EndBlank, EOL: "\r\n", Tail: "\r\n",
+		want: headerView{End: headerblock.EndBlank, EOL: "\r\n", Tail: "\r\n",
 			Fields: []fieldView{{"A", strings.Repeat("v", 20000), "A: " + strings.Repeat("v", 20000) + "\r\n", 1}}},
 	},
 }
@@ -296,7 +296,7 @@ func TestReadRoundTrip(t *testing.T) {
 		for rname, mk := range readers() {
 			t.Run(tc.name+"/"+rname, func(t *testing.T) {
 				br := mk(tc.in)
-				h, err := mimeheaders.Read(br, mimeheaders.Limits{})
+				h, err := headerblock.Read(br, headerblock.Limits{})
 				if err != nil {
 					t.Fatalf("Read(%q): %v", tc.in, err)
 				}
@@ -317,7 +317,7 @@ func TestReadRoundTrip(t *testing.T) {
 }
 
 // checkRoundTrip checks that h, written back, followed by rest, is in.
-func checkRoundTrip(t *testing.T, in string, h *mimeheaders.Header, rest []byte) {
+func checkRoundTrip(t *testing.T, in string, h *headerblock.Header, rest []byte) {
 	t.Helper()
 	if got := string(h.AppendTo(nil)) + string(rest); got != in {
 		t.Errorf("AppendTo + rest = %q, want %q", got, in)
@@ -349,7 +349,7 @@ func checkRoundTrip(t *testing.T, in string, h *mimeheaders.Header, rest []byte)
 
 func TestReadValues(t *testing.T) {
 	in := "Subject: a\r\nx-ses-tag: 1\r\nX-SES-TAG : 2\r\n\r\n"
-	h, err := mimeheaders.Read(bufio.NewReader(strings.NewReader(in)), mimeheaders.Limits{})
+	h, err := headerblock.Read(bufio.NewReader(strings.NewReader(in)), headerblock.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,11 +387,11 @@ func TestSetFields(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			br := bufio.NewReader(strings.NewReader(tc.in))
-			h, err := mimeheaders.Read(br, mimeheaders.Limits{})
+			h, err := headerblock.Read(br, headerblock.Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var fs []mimeheaders.Field
+			var fs []headerblock.Field
 			for _, a := range tc.add {
 				f, err := h.NewField(a[0], a[1])
 				if err != nil {
@@ -412,7 +412,7 @@ func TestSetFields(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 			// Reading the result again finds the new fields first.
-			h2, err := mimeheaders.Read(bufio.NewReader(strings.NewReader(got)), mimeheaders.Limits{})
+			h2, err := headerblock.Read(bufio.NewReader(strings.NewReader(got)), headerblock.Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -431,30 +431,30 @@ func TestReadErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
-		lim  mimeheaders.Limits
+		lim  headerblock.Limits
 		err  error // nil: accepted
 		line int
 		off  int64
 	}{
-		{name: "empty", in: "", err: mimeheaders.ErrEmpty, line: 0},
-		{name: "line too long", in: "A: 0123456789\n\n", lim: mimeheaders.Limits{MaxLineBytes: 10}, err: mimeheaders.ErrLineTooLong, line: 1},
-		{name: "line at limit", in: "A: 0123456\n\n", lim: mimeheaders.Limits{MaxLineBytes: 11}},
-		{name: "line too long after from", in: "From x\nB: 1\nA: 0123456789\n\n", lim: mimeheaders.Limits{MaxLineBytes: 10}, err: mimeheaders.ErrLineTooLong, line: 3, off: 12},
-		{name: "from line too long", in: "From " + strings.Repeat("x", 20) + "\n", lim: mimeheaders.Limits{MaxLineBytes: 10}, err: mimeheaders.ErrLineTooLong, line: 1},
-		{name: "lead too long", in: " " + strings.Repeat("x", 20) + "\n", lim: mimeheaders.Limits{MaxLineBytes: 10}, err: mimeheaders.ErrLineTooLong, line: 1},
-		{name: "continuation too long", in: "A: 1\n " + strings.Repeat("x", 20) + "\n", lim: mimeheaders.Limits{MaxLineBytes: 10}, err: mimeheaders.ErrLineTooLong, line: 2, off: 5},
-		{name: "default line limit", in: longLine, err: mimeheaders.ErrLineTooLong, line: 1},
-		{name: "no line limit", in: longLine, lim: mimeheaders.Limits{MaxLineBytes: -1}},
-		{name: "header too large", in: "A: 1\nB: 2\nC: 3\nD: 4\nE: 5\n\n", lim: mimeheaders.Limits{MaxHeaderBytes: 20}, err: mimeheaders.ErrHeaderTooLarge, line: 5, off: 20},
-		{name: "header at limit", in: "A: 1\nB: 2\nC: 3\nD: 4\n\nbody", lim: mimeheaders.Limits{MaxHeaderBytes: 20}},
-		{name: "header too large in a long line", in: "A: " + strings.Repeat("x", 100) + "\n", lim: mimeheaders.Limits{MaxHeaderBytes: 50, MaxLineBytes: -1}, err: mimeheaders.ErrHeaderTooLarge, line: 1},
-		{name: "too many fields", in: "A: 1\nB: 2\nC: 3\n", lim: mimeheaders.Limits{MaxFields: 2}, err: mimeheaders.ErrTooManyFields, line: 3, off: 10},
-		{name: "fields at limit", in: "A: 1\nB: 2\nC: 3\n", lim: mimeheaders.Limits{MaxFields: 3}},
-		{name: "default field limit", in: many, err: mimeheaders.ErrTooManyFields, line: 20001, off: 100000},
-		{name: "no field limit", in: many, lim: mimeheaders.Limits{MaxFields: -1}},
-		{name: "all limits off", in: many + longLine, lim: mimeheaders.Limits{MaxFields: -1, MaxLineBytes: -1, MaxHeaderBytes: -1}},
-		{name: "limit 1", in: "A: 1\n", lim: mimeheaders.Limits{MaxHeaderBytes: 1, MaxLineBytes: 1, MaxFields: 1}, err: mimeheaders.ErrLineTooLong, line: 1},
-		{name: "body not limited", in: "A: 1\n\n" + strings.Repeat("x", 1000), lim: mimeheaders.Limits{MaxHeaderBytes: 5, MaxLineBytes: 5, MaxFields: 1}},
+		{name: "empty", in: "", err: headerblock.ErrEmpty, line: 0},
+		{name: "line too long", in: "A: 0123456789\n\n", lim: headerblock.Limits{MaxLineBytes: 10}, err: headerblock.ErrLineTooLong, line: 1},
+		{name: "line at limit", in: "A: 0123456\n\n", lim: headerblock.Limits{MaxLineBytes: 11}},
+		{name: "line too long after from", in: "From x\nB: 1\nA: 0123456789\n\n", lim: headerblock.Limits{MaxLineBytes: 10}, err: headerblock.ErrLineTooLong, line: 3, off: 12},
+		{name: "from line too long", in: "From " + strings.Repeat("x", 20) + "\n", lim: headerblock.Limits{MaxLineBytes: 10}, err: headerblock.ErrLineTooLong, line: 1},
+		{name: "lead too long", in: " " + strings.Repeat("x", 20) + "\n", lim: headerblock.Limits{MaxLineBytes: 10}, err: headerblock.ErrLineTooLong, line: 1},
+		{name: "continuation too long", in: "A: 1\n " + strings.Repeat("x", 20) + "\n", lim: headerblock.Limits{MaxLineBytes: 10}, err: headerblock.ErrLineTooLong, line: 2, off: 5},
+		{name: "default line limit", in: longLine, err: headerblock.ErrLineTooLong, line: 1},
+		{name: "no line limit", in: longLine, lim: headerblock.Limits{MaxLineBytes: -1}},
+		{name: "header too large", in: "A: 1\nB: 2\nC: 3\nD: 4\nE: 5\n\n", lim: headerblock.Limits{MaxHeaderBytes: 20}, err: headerblock.ErrHeaderTooLarge, line: 5, off: 20},
+		{name: "header at limit", in: "A: 1\nB: 2\nC: 3\nD: 4\n\nbody", lim: headerblock.Limits{MaxHeaderBytes: 20}},
+		{name: "header too large in a long line", in: "A: " + strings.Repeat("x", 100) + "\n", lim: headerblock.Limits{MaxHeaderBytes: 50, MaxLineBytes: -1}, err: headerblock.ErrHeaderTooLarge, line: 1},
+		{name: "too many fields", in: "A: 1\nB: 2\nC: 3\n", lim: headerblock.Limits{MaxFields: 2}, err: headerblock.ErrTooManyFields, line: 3, off: 10},
+		{name: "fields at limit", in: "A: 1\nB: 2\nC: 3\n", lim: headerblock.Limits{MaxFields: 3}},
+		{name: "default field limit", in: many, err: headerblock.ErrTooManyFields, line: 20001, off: 100000},
+		{name: "no field limit", in: many, lim: headerblock.Limits{MaxFields: -1}},
+		{name: "all limits off", in: many + longLine, lim: headerblock.Limits{MaxFields: -1, MaxLineBytes: -1, MaxHeaderBytes: -1}},
+		{name: "limit 1", in: "A: 1\n", lim: headerblock.Limits{MaxHeaderBytes: 1, MaxLineBytes: 1, MaxFields: 1}, err: headerblock.ErrLineTooLong, line: 1},
+		{name: "body not limited", in: "A: 1\n\n" + strings.Repeat("x", 1000), lim: headerblock.Limits{MaxHeaderBytes: 5, MaxLineBytes: 5, MaxFields: 1}},
 	}
 	for _, tc := range tests {
 		for rname, mk := range readers() {
@@ -463,7 +463,7 @@ func TestReadErrors(t *testing.T) {
 			}
 			t.Run(tc.name+"/"+rname, func(t *testing.T) {
 				br := mk(tc.in)
-				h, err := mimeheaders.Read(br, tc.lim)
+				h, err := headerblock.Read(br, tc.lim)
 				if tc.err == nil {
 					if err != nil {
 						t.Fatalf("ReadWithLimits: %v", err)
@@ -478,7 +478,7 @@ func TestReadErrors(t *testing.T) {
 				if !errors.Is(err, tc.err) {
 					t.Fatalf("ReadWithLimits error = %v, want %v", err, tc.err)
 				}
-				se, ok := errors.AsType[*mimeheaders.SyntaxError](err)
+				se, ok := errors.AsType[*headerblock.SyntaxError](err)
 				if !ok {
 					t.Fatalf("error %T is not a *SyntaxError", err)
 				}
@@ -502,7 +502,7 @@ func TestReadReaderErrors(t *testing.T) {
 	for n := 0; n < 24; n++ { // every cut inside the header block
 		for _, size := range []int{16, 4096} {
 			br := bufio.NewReaderSize(&testmsg.ErrAfter{Data: msg, N: n, Err: boom}, size)
-			h, err := mimeheaders.Read(br, mimeheaders.Limits{})
+			h, err := headerblock.Read(br, headerblock.Limits{})
 			if !errors.Is(err, boom) || h != nil {
 				t.Errorf("cut at %d, buffer %d: Read = %v, %v; want error %v", n, size, h, err, boom)
 			}
@@ -510,23 +510,23 @@ func TestReadReaderErrors(t *testing.T) {
 	}
 	t.Run("timeout", func(t *testing.T) {
 		br := bufio.NewReader(iotest.TimeoutReader(strings.NewReader("A: 1\nB: 2\n")))
-		if _, err := mimeheaders.Read(br, mimeheaders.Limits{}); !errors.Is(err, iotest.ErrTimeout) {
+		if _, err := headerblock.Read(br, headerblock.Limits{}); !errors.Is(err, iotest.ErrTimeout) {
 			t.Errorf("Read = %v, want %v", err, iotest.ErrTimeout)
 		}
 	})
 	t.Run("error reader", func(t *testing.T) {
-		if _, err := mimeheaders.Read(bufio.NewReader(iotest.ErrReader(boom)), mimeheaders.Limits{}); !errors.Is(err, boom) {
+		if _, err := headerblock.Read(bufio.NewReader(iotest.ErrReader(boom)), headerblock.Limits{}); !errors.Is(err, boom) {
 			t.Errorf("Read = %v, want %v", err, boom)
 		}
 	})
 	t.Run("no progress", func(t *testing.T) {
-		if _, err := mimeheaders.Read(bufio.NewReader(testmsg.ZeroReader{}), mimeheaders.Limits{}); !errors.Is(err, io.ErrNoProgress) {
+		if _, err := headerblock.Read(bufio.NewReader(testmsg.ZeroReader{}), headerblock.Limits{}); !errors.Is(err, io.ErrNoProgress) {
 			t.Errorf("Read = %v, want %v", err, io.ErrNoProgress)
 		}
 	})
 	t.Run("error in the body is not read", func(t *testing.T) {
 		br := bufio.NewReaderSize(&testmsg.ErrAfter{Data: msg, N: 25, Err: boom}, 16)
-		h, err := mimeheaders.Read(br, mimeheaders.Limits{})
+		h, err := headerblock.Read(br, headerblock.Limits{})
 		if err != nil {
 			t.Fatalf("Read: %v", err)
 		}
@@ -537,19 +537,19 @@ func TestReadReaderErrors(t *testing.T) {
 }
 
 func TestReset(t *testing.T) {
-	var h mimeheaders.Header
-	if err := h.Reset(bufio.NewReader(strings.NewReader("A: 1\nB: 2\n\n")), mimeheaders.Limits{}); err != nil {
+	var h headerblock.Header
+	if err := h.Reset(bufio.NewReader(strings.NewReader("A: 1\nB: 2\n\n")), headerblock.Limits{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Reset(bufio.NewReader(strings.NewReader("C: 3\r\n")), mimeheaders.Limits{}); err != nil {
+	if err := h.Reset(bufio.NewReader(strings.NewReader("C: 3\r\n")), headerblock.Limits{}); err != nil {
 		t.Fatal(err)
 	}
-	want := headerView{End: mimeheaders.EndEOF, EOL: "\r\n", Fields: []fieldView{{"C", "3", "C: 3\r\n", 1}}}
+	want := headerView{End: headerblock.EndEOF, EOL: "\r\n", Fields: []fieldView{{"C", "3", "C: 3\r\n", 1}}}
 	if diff := cmp.Diff(want, view(&h, nil)); diff != "" {
 		t.Errorf("after Reset (-want +got):\n%s", diff)
 	}
-	err := h.Reset(bufio.NewReader(strings.NewReader("A: 1\nB: 2\n")), mimeheaders.Limits{MaxFields: 1})
-	if !errors.Is(err, mimeheaders.ErrTooManyFields) {
+	err := h.Reset(bufio.NewReader(strings.NewReader("A: 1\nB: 2\n")), headerblock.Limits{MaxFields: 1})
+	if !errors.Is(err, headerblock.ErrTooManyFields) {
 		t.Fatalf("Reset = %v, want ErrTooManyFields", err)
 	}
 	if n := len(h.Fields()); n != 0 {
@@ -558,11 +558,11 @@ func TestReset(t *testing.T) {
 }
 
 func TestEndString(t *testing.T) {
-	for e, want := range map[mimeheaders.End]string{
-		mimeheaders.EndEOF:   "end of input",
-		mimeheaders.EndBlank: "empty line",
-		mimeheaders.EndBody:  "non-field line",
-		mimeheaders.End(9):   "End(?)",
+	for e, want := range map[headerblock.End]string{
+		headerblock.EndEOF:   "end of input",
+		headerblock.EndBlank: "empty line",
+		headerblock.EndBody:  "non-field line",
+		headerblock.End(9):   "End(?)",
 	} {
 		if got := e.String(); got != want {
 			t.Errorf("End(%d).String() = %q, want %q", int(e), got, want)

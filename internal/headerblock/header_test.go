@@ -1,4 +1,4 @@
-package mimeheaders_test
+package headerblock_test
 
 import (
 	"bufio"
@@ -6,12 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/internal/headerblock"
 )
 
-func headerWithEOL(t *testing.T, eol string) *mimeheaders.Header {
+func headerWithEOL(t *testing.T, eol string) *headerblock.Header {
 	t.Helper()
-	h, err := mimeheaders.Read(bufio.NewReader(strings.NewReader("A: 1"+eol+eol)), mimeheaders.Limits{})
+	h, err := headerblock.Read(bufio.NewReader(strings.NewReader("A: 1"+eol+eol)), headerblock.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func checkFolding(t *testing.T, raw, eol, name, value string) {
 	}
 	lines := strings.Split(strings.TrimSuffix(raw, eol), eol)
 	for i, l := range lines {
-		if len(l) > mimeheaders.MaxLineLength {
+		if len(l) > headerblock.MaxLineLength {
 			t.Errorf("line %d has %d bytes", i+1, len(l))
 		}
 		if strings.ContainsAny(l, "\r\n") {
@@ -107,26 +107,26 @@ func TestNewFieldErrors(t *testing.T) {
 		err                error
 		off                int // 0-based byte at fault, -1 for none
 	}{
-		{name: "empty name", fname: "", value: "v", err: mimeheaders.ErrInvalidName, off: -1},
-		{name: "colon in name", fname: "X:Y", value: "v", err: mimeheaders.ErrInvalidName, off: 1},
-		{name: "space in name", fname: "X Y", value: "v", err: mimeheaders.ErrInvalidName, off: 1},
-		{name: "tab in name", fname: "X\t", value: "v", err: mimeheaders.ErrInvalidName, off: 1},
-		{name: "cr in name", fname: "X\r", value: "v", err: mimeheaders.ErrInvalidName, off: 1},
-		{name: "lf in name", fname: "\nX", value: "v", err: mimeheaders.ErrInvalidName, off: 0},
-		{name: "nul in name", fname: "X\x00", value: "v", err: mimeheaders.ErrInvalidName, off: 1},
-		{name: "non-ascii name", fname: "X\xc3\xa9", value: "v", err: mimeheaders.ErrInvalidName, off: 1},
-		{name: "del in name", fname: "\x7f", value: "v", err: mimeheaders.ErrInvalidName, off: 0},
-		{name: "cr in value", fname: "X", value: "a\rb", err: mimeheaders.ErrInvalidValue, off: 1},
-		{name: "lf in value", fname: "X", value: "a\nB: injected", err: mimeheaders.ErrInvalidValue, off: 1},
-		{name: "crlf in value", fname: "X", value: "a\r\n\r\nbody", err: mimeheaders.ErrInvalidValue, off: 1},
-		{name: "nul in value", fname: "X", value: "\x00", err: mimeheaders.ErrInvalidValue, off: 0},
-		{name: "non-ascii value", fname: "X", value: "caf\xc3\xa9", err: mimeheaders.ErrInvalidValue, off: 3},
-		{name: "del in value", fname: "X", value: "ab\x7f", err: mimeheaders.ErrInvalidValue, off: 2},
-		{name: "999 bytes unbroken", fname: "X", value: strings.Repeat("v", 996), err: mimeheaders.ErrCannotFold, off: -1},
-		{name: "long token after a space", fname: "X", value: "a " + strings.Repeat("v", 1000), err: mimeheaders.ErrCannotFold, off: -1},
-		{name: "only trailing space", fname: "X", value: strings.Repeat("v", 995) + " ", err: mimeheaders.ErrCannotFold, off: -1},
-		{name: "long name", fname: strings.Repeat("N", 999), value: "v", err: mimeheaders.ErrCannotFold, off: -1},
-		{name: "long name empty value", fname: strings.Repeat("N", 998), value: "", err: mimeheaders.ErrCannotFold, off: -1},
+		{name: "empty name", fname: "", value: "v", err: headerblock.ErrInvalidName, off: -1},
+		{name: "colon in name", fname: "X:Y", value: "v", err: headerblock.ErrInvalidName, off: 1},
+		{name: "space in name", fname: "X Y", value: "v", err: headerblock.ErrInvalidName, off: 1},
+		{name: "tab in name", fname: "X\t", value: "v", err: headerblock.ErrInvalidName, off: 1},
+		{name: "cr in name", fname: "X\r", value: "v", err: headerblock.ErrInvalidName, off: 1},
+		{name: "lf in name", fname: "\nX", value: "v", err: headerblock.ErrInvalidName, off: 0},
+		{name: "nul in name", fname: "X\x00", value: "v", err: headerblock.ErrInvalidName, off: 1},
+		{name: "non-ascii name", fname: "X\xc3\xa9", value: "v", err: headerblock.ErrInvalidName, off: 1},
+		{name: "del in name", fname: "\x7f", value: "v", err: headerblock.ErrInvalidName, off: 0},
+		{name: "cr in value", fname: "X", value: "a\rb", err: headerblock.ErrInvalidValue, off: 1},
+		{name: "lf in value", fname: "X", value: "a\nB: injected", err: headerblock.ErrInvalidValue, off: 1},
+		{name: "crlf in value", fname: "X", value: "a\r\n\r\nbody", err: headerblock.ErrInvalidValue, off: 1},
+		{name: "nul in value", fname: "X", value: "\x00", err: headerblock.ErrInvalidValue, off: 0},
+		{name: "non-ascii value", fname: "X", value: "caf\xc3\xa9", err: headerblock.ErrInvalidValue, off: 3},
+		{name: "del in value", fname: "X", value: "ab\x7f", err: headerblock.ErrInvalidValue, off: 2},
+		{name: "999 bytes unbroken", fname: "X", value: strings.Repeat("v", 996), err: headerblock.ErrCannotFold, off: -1},
+		{name: "long token after a space", fname: "X", value: "a " + strings.Repeat("v", 1000), err: headerblock.ErrCannotFold, off: -1},
+		{name: "only trailing space", fname: "X", value: strings.Repeat("v", 995) + " ", err: headerblock.ErrCannotFold, off: -1},
+		{name: "long name", fname: strings.Repeat("N", 999), value: "v", err: headerblock.ErrCannotFold, off: -1},
+		{name: "long name empty value", fname: strings.Repeat("N", 998), value: "", err: headerblock.ErrCannotFold, off: -1},
 	}
 	h := headerWithEOL(t, "\r\n")
 	for _, tc := range tests {
@@ -135,7 +135,7 @@ func TestNewFieldErrors(t *testing.T) {
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("NewField = %q, %v; want %v", f.Raw(), err, tc.err)
 			}
-			fe, ok := errors.AsType[*mimeheaders.FieldError](err)
+			fe, ok := errors.AsType[*headerblock.FieldError](err)
 			if !ok {
 				t.Fatalf("error %T is not a *FieldError", err)
 			}
@@ -150,7 +150,7 @@ func TestNewFieldErrors(t *testing.T) {
 }
 
 func TestNewFieldZeroHeader(t *testing.T) {
-	var h mimeheaders.Header
+	var h headerblock.Header
 	f, err := h.NewField("X", "y")
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package mimeheaders_test
+package headerblock_test
 
 import (
 	"bufio"
@@ -8,8 +8,8 @@ import (
 
 	gmtextproto "github.com/emersion/go-message/textproto"
 
+	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/internal/testmsg"
-	"github.com/sesmime/sesmime/mimeheaders"
 )
 
 // FuzzDifferential compares Read with go-message's textproto.ReadHeader, an
@@ -32,8 +32,8 @@ func FuzzDifferential(f *testing.F) {
 			bytes.Contains(bytes.ReplaceAll(msg, []byte("\r\n"), nil), []byte("\r")) {
 			return // CRLF inputs only: the two parsers treat bare LF and CR differently by design
 		}
-		h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)), mimeheaders.Limits{})
-		if err != nil || h.From() != nil || h.Lead() != nil || h.End() != mimeheaders.EndBlank {
+		h, err := headerblock.Read(bufio.NewReader(bytes.NewReader(msg)), headerblock.Limits{})
+		if err != nil || h.From() != nil || h.Lead() != nil || h.End() != headerblock.EndBlank {
 			return // only blocks that end at an empty line, with no mbox line or stray continuation
 		}
 		gh, err := gmtextproto.ReadHeader(bufio.NewReader(bytes.NewReader(msg)))

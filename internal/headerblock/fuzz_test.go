@@ -1,4 +1,4 @@
-package mimeheaders_test
+package headerblock_test
 
 import (
 	"bufio"
@@ -10,11 +10,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/internal/testmsg"
-	"github.com/sesmime/sesmime/mimeheaders"
 )
 
-var fuzzLimits = []mimeheaders.Limits{
+var fuzzLimits = []headerblock.Limits{
 	{},
 	{MaxHeaderBytes: 2048, MaxLineBytes: 256, MaxFields: 16},
 	{MaxHeaderBytes: -1, MaxLineBytes: -1, MaxFields: -1},
@@ -37,7 +37,7 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, lim := range fuzzLimits {
 			br := bufio.NewReaderSize(bytes.NewReader(data), 16)
-			h, err := mimeheaders.Read(br, lim)
+			h, err := headerblock.Read(br, lim)
 			if err != nil {
 				checkReadError(t, data, err)
 				continue
@@ -62,28 +62,28 @@ func FuzzRoundTrip(f *testing.F) {
 // checkReadError checks that err is one Read documents.
 func checkReadError(t *testing.T, data []byte, err error) {
 	t.Helper()
-	se, ok := errors.AsType[*mimeheaders.SyntaxError](err)
+	se, ok := errors.AsType[*headerblock.SyntaxError](err)
 	if !ok {
 		t.Fatalf("Read(%q) error %T %v is not a *SyntaxError", data, err, err)
 	}
 	switch {
-	case errors.Is(err, mimeheaders.ErrEmpty):
+	case errors.Is(err, headerblock.ErrEmpty):
 		if len(data) != 0 {
 			t.Fatalf("Read(%q) = ErrEmpty for non-empty input", data)
 		}
-	case errors.Is(err, mimeheaders.ErrHeaderTooLarge),
-		errors.Is(err, mimeheaders.ErrLineTooLong),
-		errors.Is(err, mimeheaders.ErrTooManyFields):
+	case errors.Is(err, headerblock.ErrHeaderTooLarge),
+		errors.Is(err, headerblock.ErrLineTooLong),
+		errors.Is(err, headerblock.ErrTooManyFields):
 	default:
 		t.Fatalf("Read(%q) error %v is not an exported sentinel", data, err)
 	}
-	if se.Line < 1 && !errors.Is(err, mimeheaders.ErrEmpty) || se.Offset < 0 || se.Offset > int64(len(data)) || len(se.Text) > 80 {
+	if se.Line < 1 && !errors.Is(err, headerblock.ErrEmpty) || se.Offset < 0 || se.Offset > int64(len(data)) || len(se.Text) > 80 {
 		t.Fatalf("SyntaxError %+v out of range for %d bytes", se, len(data))
 	}
 }
 
 // checkShape checks the header's parts with code of its own.
-func checkShape(t *testing.T, h *mimeheaders.Header) {
+func checkShape(t *testing.T, h *headerblock.Header) {
 	t.Helper()
 	if eol := h.EOL(); eol != "\r\n" && eol != "\n" {
 		t.Fatalf("EOL = %q", eol)
@@ -126,27 +126,27 @@ func checkShape(t *testing.T, h *mimeheaders.Header) {
 	}
 	tail := h.Tail()
 	switch h.End() {
-	case mimeheaders.EndBlank:
+	case headerblock.EndBlank:
 		if !bytes.HasPrefix(tail, []byte("\n")) && !bytes.HasPrefix(tail, []byte("\r\n")) {
 			t.Fatalf("block ended by an empty line, but Tail = %q", tail)
 		}
-	case mimeheaders.EndBody:
+	case headerblock.EndBody:
 		if len(tail) == 0 || isWSP(tail[0]) || tail[0] == '\n' || bytes.HasPrefix(tail, []byte("\r\n")) {
 			t.Fatalf("block ended by a body line, but Tail = %q", tail)
 		}
-	case mimeheaders.EndEOF:
+	case headerblock.EndEOF:
 		if len(tail) != 0 {
 			t.Fatalf("block ended by end of input, but Tail = %q", tail)
 		}
 	}
-	if h.NoHeader() && (len(h.Fields()) > 0 || h.Lead() != nil || h.End() != mimeheaders.EndBody) {
+	if h.NoHeader() && (len(h.Fields()) > 0 || h.Lead() != nil || h.End() != headerblock.EndBody) {
 		t.Fatalf("NoHeader with fields %d, lead %q, end %v", len(h.Fields()), h.Lead(), h.End())
 	}
 }
 
 // checkInsert puts a new field on top and checks that reading the result
 // finds it, then the old fields with their bytes, then the old body.
-func checkInsert(t *testing.T, h *mimeheaders.Header, rest []byte) {
+func checkInsert(t *testing.T, h *headerblock.Header, rest []byte) {
 	t.Helper()
 	old := h.Fields()
 	nf, err := h.NewField("X-Fuzz", "inserted value")
@@ -157,12 +157,12 @@ func checkInsert(t *testing.T, h *mimeheaders.Header, rest []byte) {
 	if h.NoHeader() {
 		body = append([]byte(h.EOL()), body...)
 	}
-	h.SetFields(append([]mimeheaders.Field{nf}, old...))
+	h.SetFields(append([]headerblock.Field{nf}, old...))
 	out := append(h.AppendTo(nil), rest...)
 	h.SetFields(old)
 
 	br := bufio.NewReader(bytes.NewReader(out))
-	h2, err := mimeheaders.Read(br, mimeheaders.Limits{MaxHeaderBytes: -1, MaxLineBytes: -1, MaxFields: -1})
+	h2, err := headerblock.Read(br, headerblock.Limits{MaxHeaderBytes: -1, MaxLineBytes: -1, MaxFields: -1})
 	if err != nil {
 		t.Fatalf("reading %q: %v", out, err)
 	}
@@ -191,9 +191,9 @@ func checkInsert(t *testing.T, h *mimeheaders.Header, rest []byte) {
 // up to the first empty line (those Read consumed) hold a CR not followed
 // by LF; late fields only after an early end, inside what Read consumed
 // past the block, each on its own line.
-func checkAmbiguities(t *testing.T, h *mimeheaders.Header, data []byte) {
+func checkAmbiguities(t *testing.T, h *headerblock.Header, data []byte) {
 	t.Helper()
-	all := func(mimeheaders.Field) bool { return true }
+	all := func(headerblock.Field) bool { return true }
 	var noHdr, bareCR, late int
 	lines := bytes.Count(data, []byte("\n")) + 1
 	for _, a := range h.Ambiguities(all) {
@@ -201,11 +201,11 @@ func checkAmbiguities(t *testing.T, h *mimeheaders.Header, data []byte) {
 			t.Fatalf("%v: line out of 1..%d", a, lines)
 		}
 		switch {
-		case errors.Is(a, mimeheaders.ErrNoHeader):
+		case errors.Is(a, headerblock.ErrNoHeader):
 			noHdr++
-		case errors.Is(a, mimeheaders.ErrBareCR):
+		case errors.Is(a, headerblock.ErrBareCR):
 			bareCR++
-		case errors.Is(a, mimeheaders.ErrLateField):
+		case errors.Is(a, headerblock.ErrLateField):
 			late++
 		default:
 			t.Fatalf("Ambiguities gave %v", a)
@@ -214,7 +214,7 @@ func checkAmbiguities(t *testing.T, h *mimeheaders.Header, data []byte) {
 	if (noHdr == 1) != h.NoHeader() || noHdr > 1 {
 		t.Fatalf("%d no-header errors, NoHeader %v", noHdr, h.NoHeader())
 	}
-	if late != len(h.Late()) || late > 0 && (h.End() != mimeheaders.EndBody || h.NoHeader()) {
+	if late != len(h.Late()) || late > 0 && (h.End() != headerblock.EndBody || h.NoHeader()) {
 		t.Fatalf("%d late fields, Late %d, End %v", late, len(h.Late()), h.End())
 	}
 	tail := h.Original()[h.Len():]
