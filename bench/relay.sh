@@ -1,21 +1,30 @@
 #!/bin/sh
-# make bench-relay: messages per second through sesmime-relay against a
-# baseline in the same run, ROUNDS alternating rounds, 16 sessions, 10 KB.
-#   floor:   smtp-source -> smtp-sink
-#   relay:   smtp-source -> sesmime-relay (smtp+plain) -> smtp-sink
-#   api:     smtp-source -> sesmime-relay (ses+v2) -> fake SES API (awsses/fakeses)
-# Prints one line per run and a table of medians with ratios to the floor.
+# make bench-relay: sesmime-relay against a baseline in the same run, ROUNDS
+# alternating rounds, SESSIONS concurrent sessions, SIZE-byte messages, N
+# messages per run, one message per connection.
+#   floor:   client -> smtp-sink
+#   relay:   client -> sesmime-relay (smtp+plain) -> smtp-sink
+#   api:     client -> sesmime-relay (ses+v2) -> fake SES API (awsses/fakeses)
+# Each round runs all three paths with Postfix's smtp-source (rate only), then
+# with daemon/internal/smtpload as fast as it goes (rate and latency at full
+# load), then with smtpload at a fixed RATE (RN messages; latency where both
+# paths keep up: the relay's own cost). Prints one line per run and two
+# tables: medians, per-round ratios to the floor and per-round added latency
+# (the path's p50/p99 minus the floor's), median (min to max) over rounds.
 set -eu
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 N=${N:-2000}
 SESSIONS=${SESSIONS:-16}
 SIZE=${SIZE:-10240}
+RATE=${RATE:-100}
+RN=${RN:-500}
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 pids=""
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
-(cd daemon && go build -o "$tmp/sesmime-relay" ./cmd/sesmime-relay && go build -o "$tmp/fakeses-serve" ./internal/fakeses-serve)
+(cd daemon && go build -o "$tmp/sesmime-relay" ./cmd/sesmime-relay && go build -o "$tmp/fakeses-serve" ./internal/fakeses-serve &&
+  go build -o "$tmp/smtpload" ./internal/smtpload)
 PATH=/usr/sbin:$PATH
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for i in $(seq 100); do python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return; sleep 0.1; done; echo "port $1 not up" >&2; exit 1; }
@@ -31,26 +40,56 @@ AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 \
 RPID=$(echo $pids | awk '{print $2}'); APID=$(echo $pids | awk '{print $4}')
 wait_port $RELAY; wait_port $API
 
-run() { # name port -> msgs/s
+echo "start: $(uptime)"
+src() { # name port: smtp-source, msgs/s
   s=$(date +%s.%N)
   smtp-source -s $SESSIONS -m $N -l $SIZE -f bench@example.com -t sink@example.org 127.0.0.1:$2 >/dev/null
   e=$(date +%s.%N)
   r=$(echo "$N / ($e - $s)" | bc -l)
-  printf '%s %s %.2f\n' "$1" "$ROUND" "$r" >> "$tmp/results"
-  printf '%-8s %8.0f msg/s\n' "$1" "$r"
+  printf 'src-%s %s %.2f\n' "$1" "$ROUND" "$r" >> "$tmp/results"
+  printf 'round %s smtp-source %-6s %6.0f msg/s\n' "$ROUND" "$1" "$r"
+}
+load() { # kind name port [flags]: smtpload, msgs/s p50 p99 (ms)
+  k=$1 name=$2 p=$3; shift 3
+  out=$("$tmp/smtpload" -addr 127.0.0.1:$p -sessions $SESSIONS -size $SIZE "$@")
+  echo "$out" | awk -v n="$k-$name" -v r="$ROUND" '{for(i=1;i<=NF;i++){split($i,kv,"=");v[kv[1]]=kv[2]} print n, r, v["rate"], v["p50_ms"], v["p99_ms"]}' >> "$tmp/results"
+  printf 'round %s smtpload %-4s %-6s %s\n' "$ROUND" "$k" "$name" "$out"
 }
 for ROUND in $(seq $ROUNDS); do
-  run floor $SINK; run relay $RELAY; run api $API
+  src floor $SINK; src relay $RELAY; src api $API
+  load load floor $SINK -n $N; load load relay $RELAY -n $N; load load api $API -n $N
+  load rate floor $SINK -n $RN -rate $RATE; load rate relay $RELAY -n $RN -rate $RATE; load rate api $API -n $RN -rate $RATE
 done
+echo "end:   $(uptime)"
 rss() { awk '/VmHWM/ {print $2}' /proc/$1/status 2>/dev/null || echo "?"; }
-# Paired ratios: each round's relay and api runs against that round's floor,
+# med NAME COL: median of column COL over the rounds.
+med() { awk -v p="$1" -v c="$2" '$1==p{print $c}' "$tmp/results" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]}'; }
+# paired BASE NAME COL OP: per-round NAME op BASE (OP "/" ratio, "-" difference),
 # so load from other processes that shifts a whole round cancels out.
+paired() { awk -v b="$1" -v p="$2" -v c="$3" -v op="$4" '$1==b{f[$2]=$c} $1==p{r[$2]=$c} END{for(k in r) print (op=="/" ? r[k]/f[k] : r[k]-f[k])}' "$tmp/results" | sort -n |
+  awk '{a[NR]=$1} END {printf "%.2f (%.2f to %.2f)", a[int((NR+1)/2)], a[1], a[NR]}'; }
+name() { case $1 in floor) echo "→ smtp-sink (floor)";; relay) echo "→ sesmime-relay (smtp+plain) → smtp-sink";; api) echo "→ sesmime-relay (ses+v2) → fake SES API";; esac; }
 echo
-echo "| path | msg/s (median of $ROUNDS) | ratio to floor: median (min-max) of per-round ratios | peak RSS |"
-echo "|---|---|---|---|"
-med() { grep "^$1 " "$tmp/results" | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {printf "%.0f", a[int((NR+1)/2)]}'; }
-ratios() { awk -v p="$1" '$1=="floor"{f[$2]=$3} $1==p{r[$2]=$3} END{for(k in r) print r[k]/f[k]}' "$tmp/results" | sort -n |
-  awk '{a[NR]=$1} END {printf "%.2f (%.2f-%.2f)", a[int((NR+1)/2)], a[1], a[NR]}'; }
-printf '| smtp-source → smtp-sink (floor) | %s | 1.00 | – |\n' "$(med floor)"
-printf '| smtp-source → sesmime-relay (smtp+plain) → smtp-sink | %s | %s | %s kB |\n' "$(med relay)" "$(ratios relay)" "$(rss $RPID)"
-printf '| smtp-source → sesmime-relay (ses+v2) → fake SES API | %s | %s | %s kB |\n' "$(med api)" "$(ratios api)" "$(rss $APID)"
+echo "Full load, $SESSIONS sessions, $SIZE-byte messages, $N per run:"
+echo
+echo "| path | smtp-source msg/s | ratio to floor | smtpload msg/s | ratio to floor | smtpload p50 / p99 (ms) | peak RSS |"
+echo "|---|---|---|---|---|---|---|"
+printf '| %s | %s | 1.00 | %s | 1.00 | %s / %s | – |\n' "$(name floor)" "$(med src-floor 3)" "$(med load-floor 3)" "$(med load-floor 4)" "$(med load-floor 5)"
+for p in relay api; do
+  pid=$RPID; [ $p = api ] && pid=$APID
+  printf '| %s | %s | %s | %s | %s | %s / %s | %s kB |\n' "$(name $p)" \
+    "$(med src-$p 3)" "$(paired src-floor src-$p 3 /)" "$(med load-$p 3)" "$(paired load-floor load-$p 3 /)" \
+    "$(med load-$p 4)" "$(med load-$p 5)" "$(rss $pid)"
+done
+echo
+echo "Latency at $RATE msg/s offered, $SESSIONS sessions, $RN per run (from each transaction's scheduled start):"
+echo
+echo "| path | msg/s | p50 (ms) | p99 (ms) | added p50 (ms) | added p99 (ms) |"
+echo "|---|---|---|---|---|---|"
+printf '| %s | %s | %s | %s | – | – |\n' "$(name floor)" "$(med rate-floor 3)" "$(med rate-floor 4)" "$(med rate-floor 5)"
+for p in relay api; do
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$(name $p)" "$(med rate-$p 3)" "$(med rate-$p 4)" "$(med rate-$p 5)" \
+    "$(paired rate-floor rate-$p 4 -)" "$(paired rate-floor rate-$p 5 -)"
+done
+echo
+echo "(medians over $ROUNDS rounds; ratios and added latency: median (min to max) of the per-round values)"
