@@ -292,3 +292,44 @@ func TestStatic(t *testing.T) {
 		t.Errorf("Static decision = %+v", d)
 	}
 }
+
+func TestExplain(t *testing.T) {
+	set, err := rules.Load("testdata/example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := textproto.MIMEHeader{"List-Id": {"the weekly"}, "X-Variant": {"b"}}
+	cases := []struct {
+		name string
+		env  rules.Envelope
+		file string
+		want string
+	}{
+		{"default", rules.Envelope{MailFrom: "a@example.com"}, "r.toml", "rule: default\nconfig_set: transactional\ntags (replace): env=prod\nheaders: (unchanged)\nstrip_client_ses: true"},
+		{"reject", rules.Envelope{Client: netip.MustParseAddr("203.0.113.1")}, "r.toml", "rule: rule 1 \"blocked\" (r.toml:7)\nreject: this network may not send"},
+		{"no file", rules.Envelope{Client: netip.MustParseAddr("203.0.113.1")}, "", "rule: rule 1 \"blocked\"\nreject: this network may not send"},
+		{"tags and merge", rules.Envelope{MailFrom: "a@news.example.com"}, "r.toml", "rule: rule 2 \"newsletter\" (r.toml:12)\nconfig_set: newsletters\ntags (merge): campaign=weekly, variant=b\nheaders: (unchanged)\nstrip_client_ses: false"},
+		{"headers", rules.Envelope{RcptTo: []string{"a@b.eu"}}, "r.toml", "rule: rule 3 \"eu\" (r.toml:21)\nconfig_set: eu-world\ntags (replace): (unchanged)\nheaders: X-Region: eu\nstrip_client_ses: false"},
+	}
+	for _, tc := range cases {
+		d, err := set.Evaluate(&tc.env, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(d.Explain(tc.file), "\n"); got != tc.want {
+			t.Errorf("%s: Explain =\n%s\nwant\n%s", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestUses(t *testing.T) {
+	set, err := rules.Parse("r.toml", []byte("[[rule]]\nrcpt_to = \"*\"\nconfig_set = \"a\"\n[[rule]]\nheader_absent = \"X-A\"\nconfig_set = \"b\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]bool{"mail_from": false, "rcpt_to": true, "auth_user": false, "client": false, "listener": false, "header": false, "header_absent": true, "config_set": false} {
+		if got := set.Uses(key); got != want {
+			t.Errorf("Uses(%q) = %v, want %v", key, got, want)
+		}
+	}
+}

@@ -33,6 +33,7 @@ type config struct {
 	force     bool // strip --force
 	progress  string
 	json      bool
+	rules     *ruleFlags // inject --rules and the envelope flags
 
 	list      *listing  // what enumerate counts; made by its first call
 	filesList io.Reader // --files-from - read ahead, for a second pass
@@ -234,7 +235,9 @@ func editDistance(a, b string) int {
 }
 
 const injectUsage = `usage: sesmime inject [--config-set NAME] [--tag NAME=VALUE]... [--header 'NAME: VALUE']...
-                      [--tags-mode replace|merge|keep] [-i | -o DIR] [-r] [-j N] [--ext .EXT]...
+                      [--tags-mode replace|merge|keep] [--rules FILE [--mail-from ADDR]
+                      [--rcpt-to ADDR]... [--auth-user USER] [--client IP] [--listener NAME]]
+                      [-i | -o DIR] [-r] [-j N] [--ext .EXT]...
                       [--files-from FILE|- [-0]] [--dry-run] [--progress WHEN] [--json]
                       [PATH|-]...
 
@@ -242,6 +245,18 @@ Inject sets X-SES-CONFIGURATION-SET, X-SES-MESSAGE-TAGS and custom tag
 headers in each message. Every other byte of the message is kept. Give one
 --tag per tag (--tag a=1 --tag b=2). A custom tag header's name and value
 are tokens (A-Z a-z 0-9 _ -, and @ . in the value), as SES takes them.
+
+Rules: --rules FILE decides per message, with the rules file of
+sesmime-relay and sesmime-milter (go doc github.com/sesmime/sesmime/rules).
+The envelope comes from --mail-from, --rcpt-to, --auth-user, --client and
+--listener; without --mail-from the sender is read from the first
+Return-Path, else Sender, else From field, and without --rcpt-to the
+recipients from every To, Cc and Bcc field. A sender can write anything
+there: give the flags when the true envelope matters. A file is one
+message: recipients the rules give different rewrites make it fail, as
+does a rule's reject. --config-set, --tag, --tags-mode and --header then
+replace those keys of the file's [default]; a matching rule still wins.
+With --dry-run each file's envelope and decision are printed too.
 `
 
 const stripUsage = `usage: sesmime strip [--config-set] [--tags] [--header NAME]... [--all-ses] [--force]
@@ -306,6 +321,7 @@ func (c *config) flagSet(verb string) (*pflag.FlagSet, func() error) {
 		fs.StringArrayVar(&tags, "tag", nil, "set the tag `NAME=VALUE` in X-SES-MESSAGE-TAGS (repeat for each tag)")
 		fs.StringArrayVar(&headers, "header", nil, "set the custom tag header `'NAME: VALUE'` (repeatable; tokens only)")
 		fs.Var(choiceValue{&mode, []string{"replace", "merge", "keep"}}, "tags-mode", "what to do with existing tags: replace, merge or keep")
+		c.addRuleFlags(fs)
 		c.fileFlags(fs, exts)
 		f0 := finish
 		finish = func() error {
@@ -344,8 +360,11 @@ func (c *config) flagSet(verb string) (*pflag.FlagSet, func() error) {
 			if c.opts.ConfigurationSet == "" && fs.Changed("config-set") {
 				return &usageError{verb: verb, err: fmt.Errorf("--config-set: %w", parse.ValidateConfigurationSet(""))}
 			}
+			if err := c.finishRules(fs); err != nil || c.rules.set != nil {
+				return err
+			}
 			if c.opts.ConfigurationSet == "" && len(c.opts.Tags) == 0 && len(c.opts.Headers) == 0 {
-				return usagef(verb, "nothing to inject: give --config-set, --tag or --header")
+				return usagef(verb, "nothing to inject: give --config-set, --tag, --header or --rules")
 			}
 			return nil
 		}

@@ -29,12 +29,14 @@ type outcome struct {
 	res  inject.Result
 	err  error
 	file *atomicfile.File // written and queued, waiting for its batch (processor.settle)
+	// explain says how --rules decided, for --dry-run.
+	explain []string
 }
 
 // A processor rewrites one input as the run's mode says.
 type processor struct {
 	c      *config
-	rw     *inject.Rewriter
+	rw     rewriter
 	stdin  io.Reader
 	stdout io.Writer
 	root   *os.Root // -o
@@ -50,7 +52,7 @@ func (p *processor) process(j job) outcome {
 	}
 	switch {
 	case p.c.dryRun:
-		o.res, o.err = p.check(j)
+		o.res, o.explain, o.err = p.check(j)
 	case p.c.inPlace:
 		o.res, o.file, o.err = p.inPlace(j)
 		if o.err == nil && !o.res.Changed {
@@ -109,20 +111,20 @@ func bodyReader(r io.Reader) io.Reader {
 
 // check reports what rewriting the input (or stdin) would change, reading
 // only its header block. Like -i and -o it takes regular files only.
-func (p *processor) check(j job) (inject.Result, error) {
+func (p *processor) check(j job) (inject.Result, []string, error) {
 	if j.path == "-" {
-		return p.rw.Check(p.stdin)
+		return p.rw.explain(p.stdin)
 	}
 	f, fi, err := openInput(j.path, true, j.regular)
 	if err != nil {
-		return inject.Result{}, err
+		return inject.Result{}, nil, err
 	}
 	defer f.Close()
-	res, err := p.rw.Check(f)
+	res, lines, err := p.rw.explain(f)
 	if err == nil {
 		res.Written = fi.Size() + res.Growth // what a rewrite would write
 	}
-	return res, err
+	return res, lines, err
 }
 
 // openInput opens path for reading. It refuses a directory and, when

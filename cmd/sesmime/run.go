@@ -59,7 +59,7 @@ func runRewrite(ctx context.Context, verb string, args []string, stdin io.Reader
 	if err != nil {
 		return reportUsage(stderr, verb, err)
 	}
-	rw, err := inject.NewRewriter(&c.opts)
+	rw, err := c.newRewriter()
 	if err != nil {
 		return reportUsage(stderr, verb, err)
 	}
@@ -399,6 +399,11 @@ func (r *reporter) report(o outcome) {
 	name := shown(o.path)
 	r.bar.add(o.size)
 	rec := fileRecord{filePath: pathOf(o.path), Changed: o.res.Changed, Bytes: o.res.Written}
+	if r.c.dryRun && r.enc == nil {
+		for _, l := range o.explain {
+			r.line(r.stdout, "%s: %s\n", name, l) // --rules: how the rules decided
+		}
+	}
 	if o.out != "" && !r.c.dryRun {
 		rec.Output = filepath.Join(r.c.outDir, o.out)
 	}

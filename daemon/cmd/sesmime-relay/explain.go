@@ -74,34 +74,12 @@ func explain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "transaction %d (the relay answers 452 4.5.3 to these recipients in the first one's transaction):\n", i+1)
 		}
 		fmt.Fprintf(stdout, "recipients: %s\n", strings.Join(g.RcptTo, " "))
-		where := ""
-		if d.Line > 0 {
-			where = fmt.Sprintf(" (%s:%d)", *rulesFile, d.Line)
+		for _, l := range d.Explain(*rulesFile) {
+			fmt.Fprintln(stdout, l)
 		}
-		fmt.Fprintf(stdout, "rule: %s%s\n", d.Rule, where)
 		if d.Reject != "" {
-			fmt.Fprintf(stdout, "reject: 550 5.7.1 %s\n", d.Reject)
-			continue
+			fmt.Fprintf(stdout, "reply: 550 5.7.1 %s\n", d.Reject)
 		}
-		fmt.Fprintf(stdout, "config_set: %s\n", orNone(d.ConfigurationSet))
-		var tags []string
-		for _, t := range d.Tags {
-			tags = append(tags, t.String())
-		}
-		fmt.Fprintf(stdout, "tags (%v): %s\n", d.TagsMode, orNone(strings.Join(tags, ", ")))
-		var hs []string
-		for _, x := range d.Headers {
-			hs = append(hs, x.Name+": "+x.Value)
-		}
-		fmt.Fprintf(stdout, "headers: %s\n", orNone(strings.Join(hs, "; ")))
-		fmt.Fprintf(stdout, "strip_client_ses: %v\n", d.StripClientSES)
 	}
 	return 0
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(unchanged)"
-	}
-	return s
 }

@@ -1,0 +1,459 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/mail"
+	"net/netip"
+	"strings"
+	"sync"
+
+	"github.com/spf13/pflag"
+
+	"github.com/sesmime/sesmime/inject"
+	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/rules"
+)
+
+// inject --rules FILE chooses each message's rewrite with the rules file
+// of sesmime-relay and sesmime-milter (package rules). The envelope the
+// rules match comes from flags; a key without its flag is read from the
+// message's header, which is a convenience, not something a sender can be
+// trusted for.
+
+// ruleFlags are inject's --rules and envelope flags.
+type ruleFlags struct {
+	file                       string
+	mailFrom                   string
+	rcptTo                     []string
+	authUser, client, listener string
+	set                        *rules.Set     // loaded by finishRules; nil without --rules
+	env                        rules.Envelope // the keys given by flags
+	flagFrom, flagRcpt         bool           // MailFrom, RcptTo came from flags
+	useFrom, useRcpt           bool           // the rules match on them
+}
+
+// envelopeFlags are the flags that only go with --rules.
+var envelopeFlags = []string{"mail-from", "rcpt-to", "auth-user", "client", "listener"}
+
+// addRuleFlags adds --rules and the envelope flags to inject's fs.
+func (c *config) addRuleFlags(fs *pflag.FlagSet) {
+	r := new(ruleFlags)
+	c.rules = r
+	fs.StringVar(&r.file, "rules", "", "choose each message's configuration set, tags and headers by the rules in `FILE` (see \"Rules\")")
+	fs.StringVar(&r.mailFrom, "mail-from", "", "with --rules: the envelope sender `ADDR`, \"\" or <> for the null sender (default: Return-Path, Sender or From)")
+	fs.StringArrayVar(&r.rcptTo, "rcpt-to", nil, "with --rules: an envelope recipient `ADDR` (repeatable; default: To, Cc and Bcc)")
+	fs.StringVar(&r.authUser, "auth-user", "", "with --rules: the SMTP AUTH `USER` (default: none, which no auth_user matches)")
+	fs.StringVar(&r.client, "client", "", "with --rules: the client's `IP` address (default: none, which no client matches)")
+	fs.StringVar(&r.listener, "listener", "", "with --rules: the listener `NAME` (default: none)")
+}
+
+// finishRules loads --rules and checks the envelope flags, once fs has
+// parsed and c.opts holds the other flags. With --rules, --config-set,
+// --tag, --tags-mode and --header replace those keys of the file's
+// [default], as they do for sesmime-relay and sesmime-milter.
+func (c *config) finishRules(fs *pflag.FlagSet) error {
+	r := c.rules
+	if r.file == "" {
+		if fs.Changed("rules") {
+			return usagef(c.verb, "--rules: empty FILE")
+		}
+		for _, n := range envelopeFlags {
+			if fs.Changed(n) {
+				return usagef(c.verb, "--%s goes with --rules", n)
+			}
+		}
+		return nil
+	}
+	set, err := rules.Load(r.file)
+	if err != nil {
+		return &usageError{verb: c.verb, err: fmt.Errorf("--rules: %w", err)}
+	}
+	if r.flagFrom = fs.Changed("mail-from"); r.flagFrom {
+		if r.env.MailFrom, err = flagAddr(r.mailFrom, true); err != nil {
+			return usagef(c.verb, "--mail-from %q: %v", r.mailFrom, err)
+		}
+	}
+	if r.flagRcpt = len(r.rcptTo) > 0; r.flagRcpt {
+		for _, a := range r.rcptTo {
+			addr, err := flagAddr(a, false)
+			if err != nil {
+				return usagef(c.verb, "--rcpt-to %q: %v", a, err)
+			}
+			r.env.RcptTo = append(r.env.RcptTo, addr)
+		}
+	}
+	r.env.AuthUser, r.env.Listener = r.authUser, r.listener
+	if r.client != "" {
+		if r.env.Client, err = netip.ParseAddr(r.client); err != nil {
+			return usagef(c.verb, "--client %q: want an IP address", r.client)
+		}
+	}
+	r.useFrom, r.useRcpt = set.Uses("mail_from"), set.Uses("rcpt_to")
+	if r.set, err = c.flagsAsDefault(fs, set); err != nil {
+		return err
+	}
+	return nil
+}
+
+// flagAddr returns the address of an envelope flag: without spaces and
+// angle brackets; "" (or <>) is the null sender, which only --mail-from
+// may be.
+func flagAddr(s string, null bool) (string, error) {
+	a := strings.TrimSpace(s)
+	if strings.HasPrefix(a, "<") && strings.HasSuffix(a, ">") {
+		a = a[1 : len(a)-1]
+	}
+	switch {
+	case a == "" && !null:
+		return "", errors.New("empty address")
+	case strings.ContainsFunc(a, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '<' || r == '>' }):
+		return "", errors.New("want one address, as in MAIL FROM:<ADDR> or RCPT TO:<ADDR>")
+	}
+	return a, nil
+}
+
+// flagsAsDefault returns set with --config-set, --tag, --tags-mode and
+// --header, where given, in place of those keys of its [default].
+func (c *config) flagsAsDefault(fs *pflag.FlagSet, set *rules.Set) (*rules.Set, error) {
+	o := &c.opts
+	if !fs.Changed("config-set") && len(o.Tags) == 0 && !fs.Changed("tags-mode") && len(o.Headers) == 0 {
+		return set, nil
+	}
+	a := set.Default()
+	if a.Reject != "" {
+		return nil, usagef(c.verb, "--rules %s: its [default] rejects every message no rule matches; --config-set, --tag, --tags-mode and --header would change that [default]", c.rules.file)
+	}
+	if fs.Changed("config-set") {
+		a.ConfigurationSet = o.ConfigurationSet
+	}
+	if len(o.Tags) > 0 {
+		a.Tags = o.Tags
+		for _, t := range o.Tags {
+			for _, ft := range a.TagFromHeader {
+				if t.Name == ft.Tag {
+					return nil, usagef(c.verb, "--tag %s: the [default] of %s sets tag %s from the %s field", t, c.rules.file, t.Name, ft.Field)
+				}
+			}
+		}
+	}
+	if fs.Changed("tags-mode") {
+		a.TagsMode = o.TagsMode
+	}
+	if len(o.Headers) > 0 {
+		a.Headers = o.Headers
+	}
+	s, err := set.WithDefault(a)
+	if err != nil {
+		return nil, &usageError{verb: c.verb, err: err}
+	}
+	return s, nil
+}
+
+// A rewriter rewrites one message at a time: an *inject.Rewriter, or with
+// --rules the rewriter of each message's decision.
+type rewriter interface {
+	Rewrite(w io.Writer, r io.Reader) (inject.Result, error)
+	Bytes(msg []byte) ([]byte, inject.Result, error)
+	Check(r io.Reader) (inject.Result, error)
+	// explain is Check for --dry-run: with --rules it also returns the
+	// lines that say how the rules decided, even when err is not nil.
+	explain(r io.Reader) (inject.Result, []string, error)
+}
+
+// plainRewriter is the rewriter of a run without --rules.
+type plainRewriter struct{ *inject.Rewriter }
+
+func (p plainRewriter) explain(r io.Reader) (inject.Result, []string, error) {
+	res, err := p.Check(r)
+	return res, nil, err
+}
+
+// newRewriter returns the run's rewriter.
+func (c *config) newRewriter() (rewriter, error) {
+	if c.rules == nil || c.rules.set == nil {
+		rw, err := inject.NewRewriter(&c.opts)
+		if err != nil {
+			return nil, err
+		}
+		return plainRewriter{rw}, nil
+	}
+	return &ruledRewriter{r: c.rules, base: c.opts}, nil
+}
+
+// maxCached bounds the rewriters a ruledRewriter keeps, one per distinct
+// decision (tag_from_header can make one per message).
+const maxCached = 64
+
+// A ruledRewriter reads each message's header, asks the rules, and
+// rewrites the message with the rewriter of the decision.
+type ruledRewriter struct {
+	r    *ruleFlags
+	base inject.Options // the command line's AllowNoHeader, AllowBareCR, Limits
+
+	mu    sync.Mutex
+	cache map[string]*inject.Rewriter
+}
+
+func (rr *ruledRewriter) Rewrite(w io.Writer, r io.Reader) (inject.Result, error) {
+	again, rw, _, err := rr.read(r, false)
+	if err != nil {
+		return inject.Result{}, err
+	}
+	return rw.Rewrite(w, again)
+}
+
+func (rr *ruledRewriter) Check(r io.Reader) (inject.Result, error) {
+	again, rw, _, err := rr.read(r, false)
+	if err != nil {
+		return inject.Result{}, err
+	}
+	return rw.Check(again)
+}
+
+func (rr *ruledRewriter) explain(r io.Reader) (inject.Result, []string, error) {
+	again, rw, lines, err := rr.read(r, true)
+	if err != nil {
+		return inject.Result{}, lines, err
+	}
+	res, err := rw.Check(again)
+	return res, lines, err
+}
+
+func (rr *ruledRewriter) Bytes(msg []byte) ([]byte, inject.Result, error) {
+	h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)), rr.base.Limits)
+	if err != nil {
+		return nil, inject.Result{}, err
+	}
+	rw, _, err := rr.decide(h, false)
+	if err != nil {
+		return nil, inject.Result{}, err
+	}
+	return rw.Bytes(msg)
+}
+
+// read reads the header block at the start of r and decides; again reads
+// r from its start.
+func (rr *ruledRewriter) read(r io.Reader, explain bool) (again io.Reader, rw *inject.Rewriter, lines []string, err error) {
+	var head bytes.Buffer
+	h, err := mimeheaders.Read(bufio.NewReader(io.TeeReader(r, &head)), rr.base.Limits)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rw, lines, err = rr.decide(h, explain)
+	return io.MultiReader(&head, r), rw, lines, err
+}
+
+// decide returns the rewriter the rules choose for a message with header
+// h and, when explain is set, the lines of its --dry-run report. A reject,
+// or recipients that need different rewrites, is an error.
+func (rr *ruledRewriter) decide(h *mimeheaders.Header, explain bool) (*inject.Rewriter, []string, error) {
+	env, lines, err := rr.r.envelope(h, explain)
+	if err != nil {
+		return nil, lines, err
+	}
+	var d *rules.Decision
+	if len(env.RcptTo) == 0 {
+		d, err = rr.r.set.Evaluate(env, h)
+	} else {
+		var groups []rules.Group
+		groups, err = rr.r.set.Split(env, h)
+		if err == nil && len(groups) > 1 {
+			if explain {
+				for _, g := range groups {
+					lines = append(lines, "recipients: "+angled(g.RcptTo))
+					lines = append(lines, g.Decision.Explain(rr.r.file)...)
+				}
+			}
+			return nil, lines, mixedError(groups, rr.r.file)
+		}
+		if err == nil {
+			d = groups[0].Decision
+		}
+	}
+	if err != nil {
+		return nil, lines, err
+	}
+	if explain {
+		lines = append(lines, d.Explain(rr.r.file)...)
+	}
+	if d.Reject != "" {
+		return nil, lines, fmt.Errorf("rejected by %s: %s", ruleAt(d, rr.r.file), d.Reject)
+	}
+	rw, err := rr.rewriter(d)
+	return rw, lines, err
+}
+
+// rewriter returns the cached rewriter for the decision d.
+func (rr *ruledRewriter) rewriter(d *rules.Decision) (*inject.Rewriter, error) {
+	o := d.Options()
+	o.AllowNoHeader, o.AllowBareCR, o.Limits = rr.base.AllowNoHeader, rr.base.AllowBareCR, rr.base.Limits
+	key := fmt.Sprintf("%q %q %d %q %v", o.ConfigurationSet, o.Tags, o.TagsMode, o.Headers, o.RemoveAllSES)
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	if rw := rr.cache[key]; rw != nil {
+		return rw, nil
+	}
+	rw, err := inject.NewRewriter(o)
+	if err != nil {
+		return nil, err
+	}
+	if rr.cache == nil {
+		rr.cache = make(map[string]*inject.Rewriter)
+	}
+	if len(rr.cache) < maxCached {
+		rr.cache[key] = rw
+	}
+	return rw, nil
+}
+
+// ruleAt names the rule of d with its place in the rules file.
+func ruleAt(d *rules.Decision, file string) string {
+	if d.Line > 0 {
+		return fmt.Sprintf("%s (%s:%d)", d.Rule, file, d.Line)
+	}
+	return d.Rule
+}
+
+// mixedError is the error for a message whose recipients need different
+// rewrites: one file is one message, which carries one configuration set.
+func mixedError(groups []rules.Group, file string) error {
+	return fmt.Errorf("the recipients need different rewrites, and a file is one message (%s); give --rcpt-to for one group, or split the message", rules.Summary(groups, file))
+}
+
+// angled returns the addresses as "<a> <b>", "<>" for the null sender.
+func angled(addrs []string) string {
+	var b strings.Builder
+	for i, a := range addrs {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString("<" + a + ">")
+	}
+	return b.String()
+}
+
+// envelope returns the envelope of a message with header h: the flags,
+// with mail_from and rcpt_to read from the header when their flags are
+// absent and a rule matches on them. A header field that cannot be read
+// as addresses is then an error, not a guess.
+func (r *ruleFlags) envelope(h *mimeheaders.Header, explain bool) (*rules.Envelope, []string, error) {
+	env := r.env
+	var lines []string
+	say := func(format string, args ...any) {
+		if explain {
+			lines = append(lines, fmt.Sprintf(format, args...))
+		}
+	}
+	switch {
+	case r.flagFrom:
+		say("mail_from: <%s> (--mail-from)", env.MailFrom)
+	case r.useFrom:
+		from, field, err := headerSender(h)
+		if err != nil {
+			return nil, lines, err
+		}
+		env.MailFrom = from
+		say("mail_from: <%s> (from the %s field; --mail-from gives the true envelope)", from, field)
+	default:
+		say("mail_from: (no rule matches on it)")
+	}
+	switch {
+	case r.flagRcpt:
+		say("rcpt_to: %s (--rcpt-to)", angled(env.RcptTo))
+	case r.useRcpt:
+		rcpts, err := headerRecipients(h)
+		if err != nil {
+			return nil, lines, err
+		}
+		env.RcptTo = rcpts
+		if len(rcpts) == 0 {
+			say("rcpt_to: none (no address in To, Cc or Bcc; --rcpt-to gives the true envelope)")
+		} else {
+			say("rcpt_to: %s (from the To, Cc and Bcc fields; --rcpt-to gives the true envelope)", angled(rcpts))
+		}
+	default:
+		say("rcpt_to: (no rule matches on it)")
+	}
+	if env.AuthUser != "" {
+		say("auth_user: %s", env.AuthUser)
+	}
+	if env.Client.IsValid() {
+		say("client: %s", env.Client)
+	}
+	if env.Listener != "" {
+		say("listener: %s", env.Listener)
+	}
+	return &env, lines, nil
+}
+
+// addrParser reads address fields; the display names are not used, so
+// an encoded word in a charset Go lacks is no error.
+var addrParser = mail.AddressParser{WordDecoder: &mime.WordDecoder{
+	CharsetReader: func(_ string, r io.Reader) (io.Reader, error) { return r, nil },
+}}
+
+// senderFields are where headerSender looks, in order: the first field
+// present decides.
+var senderFields = []string{"Return-Path", "Sender", "From"}
+
+// headerSender returns the envelope sender the header suggests: the
+// address of the first Return-Path field (the MAIL FROM a delivering
+// server recorded; <> is the null sender), else of the first Sender, else
+// of the first From, which must then hold one address. The field read is
+// returned too.
+func headerSender(h *mimeheaders.Header) (addr, field string, err error) {
+	for _, f := range senderFields {
+		vs := h.Values(f)
+		if len(vs) == 0 {
+			continue
+		}
+		v := strings.TrimSpace(vs[0])
+		if f == "Return-Path" && strings.ReplaceAll(v, " ", "") == "<>" {
+			return "", f, nil
+		}
+		as, err := addrParser.ParseList(v)
+		if err != nil {
+			return "", f, fmt.Errorf("mail_from from the %s field: %v (give --mail-from)", f, err)
+		}
+		if len(as) != 1 {
+			return "", f, fmt.Errorf("mail_from from the %s field: %d addresses, want 1 (give --mail-from)", f, len(as))
+		}
+		return as[0].Address, f, nil
+	}
+	return "", "", errors.New("mail_from: no Return-Path, Sender or From field (give --mail-from)")
+}
+
+// recipientFields are the fields headerRecipients reads, every one of
+// each.
+var recipientFields = []string{"To", "Cc", "Bcc"}
+
+// headerRecipients returns the addresses of every To, Cc and Bcc field,
+// in order, each once (ASCII case ignored). An empty field (an empty Bcc)
+// has none.
+func headerRecipients(h *mimeheaders.Header) ([]string, error) {
+	var rcpts []string
+	seen := map[string]bool{}
+	for _, f := range recipientFields {
+		for _, v := range h.Values(f) {
+			if strings.TrimSpace(v) == "" {
+				continue
+			}
+			as, err := addrParser.ParseList(v)
+			if err != nil {
+				return nil, fmt.Errorf("rcpt_to from the %s field: %v (give --rcpt-to)", f, err)
+			}
+			for _, a := range as {
+				if k := strings.ToLower(a.Address); !seen[k] {
+					seen[k] = true
+					rcpts = append(rcpts, a.Address)
+				}
+			}
+		}
+	}
+	return rcpts, nil
+}

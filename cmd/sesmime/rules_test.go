@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/rules"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/rules/*.golden")
+
+// golden compares got with testdata/rules/NAME.golden; -update rewrites it.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join(sourceDir, "testdata", "rules", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
+
+// The messages of TestRules, by file name.
+var ruleMessages = map[string]string{
+	"eu.eml":      "From: A <a@example.com>\r\nTo: x@eu.example.com\r\nX-Campaign: spring\r\nSubject: hi\r\n\r\nbody\r\n",
+	"spam.eml":    "From: a@spam.example\r\nTo: x@example.com\r\n\r\nbody\r\n",
+	"mixed.eml":   "From: a@example.com\r\nTo: x@eu.example.com, Y <y@example.net>\r\nCc: z@eu.example.com\r\n\r\nbody\r\n",
+	"plain.eml":   "From: a@example.com\nTo: b@example.org\nX-SES-MESSAGE-TAGS: old=1\n\nbody\n",
+	"weekly.eml":  "List-Id: The weekly <weekly.example.com>\nFrom: a@example.com\nTo: b@example.org\n\nbody\n",
+	"client.eml":  "From: a@example.com\r\nX-SES-CONFIGURATION-SET: theirs\r\nX-SES-MESSAGE-TAGS: old=1\r\n\r\nbody\r\n",
+	"rpath.eml":   "Return-Path: <bounce@spam.example>\r\nSender: s@example.com\r\nFrom: a@example.com\r\nTo: x@example.com\r\n\r\nbody\r\n",
+	"null.eml":    "Return-Path: <>\r\nFrom: a@spam.example\r\nTo: x@example.com\r\n\r\nbody\r\n",
+	"badfrom.eml": "From: a@spam.example, b@spam.example\r\nTo: x@example.com\r\n\r\nbody\r\n",
+	"badto.eml":   "From: a@example.com\r\nTo: <<not an address\r\n\r\nbody\r\n",
+	"badtag.eml":  "From: a@example.com\r\nTo: x@eu.example.com\r\nX-Campaign: two words\r\n\r\nbody\r\n",
+	"norcpt.eml":  "From: a@example.com\r\nBcc:\r\nSubject: none\r\n\r\nbody\r\n",
+}
+
+// TestRules runs inject --rules over the messages above and compares each
+// run's exit code, stdout and stderr, and the files it leaves, with
+// testdata/rules/NAME.golden.
+func TestRules(t *testing.T) {
+	cases := []struct {
+		name  string
+		stdin string
+		args  []string
+	}{
+		// Applying the rules.
+		{"apply-stdin", ruleMessages["eu.eml"], []string{"--rules", "rules.toml"}},
+		{"apply-default", "", []string{"--rules", "rules.toml", "plain.eml"}},
+		{"apply-header-rule", "", []string{"--rules", "rules.toml", "weekly.eml"}},
+		{"apply-envelope-flags", "", []string{"--rules", "rules.toml", "--auth-user", "app-1", "--client", "10.1.2.3", "--listener", "submission", "client.eml"}},
+		{"apply-in-place", "", []string{"--rules", "rules.toml", "-i", "eu.eml", "spam.eml", "mixed.eml", "plain.eml"}},
+		{"reject", "", []string{"--rules", "rules.toml", "spam.eml"}},
+		{"reject-return-path", "", []string{"--rules", "rules.toml", "rpath.eml"}},
+		{"mixed", "", []string{"--rules", "rules.toml", "mixed.eml"}},
+		{"rcpt-flag-wins", "", []string{"--rules", "rules.toml", "--rcpt-to", "<y@example.net>", "mixed.eml"}},
+		{"rcpt-flags-one-group", "", []string{"--rules", "rules.toml", "--rcpt-to", "x@eu.example.com", "--rcpt-to", "Z@EU.example.com", "mixed.eml"}},
+		{"mail-from-flag-wins", "", []string{"--rules", "rules.toml", "--mail-from", "ok@example.com", "spam.eml"}},
+		{"null-sender", "", []string{"--rules", "rules.toml", "-n", "null.eml"}},
+		{"bad-from", "", []string{"--rules", "rules.toml", "badfrom.eml"}},
+		{"bad-to", "", []string{"--rules", "rules.toml", "badto.eml"}},
+		{"bad-to-unused", "", []string{"--rules", "mixed.toml", "badto.eml"}},
+		{"bad-tag-value", "", []string{"--rules", "rules.toml", "badtag.eml"}},
+		{"no-recipients", "", []string{"--rules", "rules.toml", "-n", "norcpt.eml"}},
+		// --config-set, --tag, --tags-mode and --header are the [default].
+		{"flags-default", "", []string{"--rules", "rules.toml", "--config-set", "cli", "--tag", "t=1", "--tags-mode", "merge", "--header", "X-Team: growth", "plain.eml"}},
+		{"flags-rule-wins", "", []string{"--rules", "rules.toml", "--config-set", "cli", "--tag", "t=1", "eu.eml"}},
+		{"flags-default-rejects", "", []string{"--rules", "mixed.toml", "--config-set", "cli", "plain.eml"}},
+		{"flags-tag-from-header", "", []string{"--rules", "tagheader.toml", "--tag", "campaign=x", "plain.eml"}},
+		// Dry runs.
+		{"dry-run", "", []string{"--rules", "rules.toml", "--dry-run", "eu.eml", "plain.eml", "weekly.eml"}},
+		{"dry-run-envelope", "", []string{"--rules", "rules.toml", "-n", "--mail-from", "", "--rcpt-to", "b@example.org", "--auth-user", "app-1", "--client", "10.1.2.3", "--listener", "submission", "client.eml"}},
+		{"dry-run-reject", "", []string{"--rules", "rules.toml", "-n", "spam.eml"}},
+		{"dry-run-mixed", "", []string{"--rules", "rules.toml", "-n", "mixed.eml"}},
+		{"dry-run-stdin", ruleMessages["weekly.eml"], []string{"--rules", "rules.toml", "-n"}},
+		// Usage errors.
+		{"usage-envelope-without-rules", "", []string{"--config-set", "a", "--rcpt-to", "b@example.com", "plain.eml"}},
+		{"usage-empty-rules", "", []string{"--rules", "", "plain.eml"}},
+		{"usage-missing-rules", "", []string{"--rules", "none.toml", "plain.eml"}},
+		{"usage-bad-rules", "", []string{"--rules", "bad.toml", "plain.eml"}},
+		{"usage-bad-client", "", []string{"--rules", "rules.toml", "--client", "10.0.0.0/8", "plain.eml"}},
+		{"usage-bad-rcpt", "", []string{"--rules", "rules.toml", "--rcpt-to", "", "plain.eml"}},
+		{"usage-bad-mail-from", "", []string{"--rules", "rules.toml", "--mail-from", "a b@example.com", "plain.eml"}},
+	}
+	defer func(old func() time.Time) { now = old }(now)
+	now = func() time.Time { return time.Time{} } // the summary's elapsed time is 0
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, ruleMessages)
+			for _, f := range []string{"rules.toml", "mixed.toml", "bad.toml", "tagheader.toml"} {
+				writeFiles(t, dir, map[string]string{f: readFile(t, filepath.Join(sourceDir, "testdata", "rules", f))})
+			}
+			t.Chdir(dir)
+			code, out, errb := runT(t, tc.stdin, append([]string{"inject"}, tc.args...)...)
+			got := fmt.Sprintf("$ sesmime inject %s\nexit %d\n--- stdout\n%s--- stderr\n%s", shellWords(tc.args), code, out, errb)
+			for _, name := range slices.Sorted(maps.Keys(ruleMessages)) {
+				if b := readFile(t, name); b != ruleMessages[name] {
+					got += "--- " + name + " now\n" + b
+				}
+			}
+			golden(t, tc.name, got)
+		})
+	}
+}
+
+func shellWords(args []string) string {
+	var ws []string
+	for _, a := range args {
+		if a == "" || strings.ContainsAny(a, " <>*") {
+			a = "'" + a + "'"
+		}
+		ws = append(ws, a)
+	}
+	return strings.Join(ws, " ")
+}
+
+func readHeader(t *testing.T, msg string) *mimeheaders.Header {
+	t.Helper()
+	h, err := mimeheaders.Read(bufio.NewReader(strings.NewReader(msg)), mimeheaders.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// TestHeaderEnvelope checks which fields stand in for an envelope a flag
+// does not give.
+func TestHeaderEnvelope(t *testing.T) {
+	cases := []struct {
+		name     string
+		header   string
+		from     string // the address, or "error"
+		field    string
+		rcpts    string // space-separated, or "error"
+		useRcpts bool
+	}{
+		{"return-path first", "From: a@x\nSender: s@x\nReturn-Path: <r@x>\nTo: t@x\n", "r@x", "Return-Path", "t@x", true},
+		{"sender before from", "From: a@x\nSender: S <s@x>\n", "s@x", "Sender", "", true},
+		{"from", "From: \"A, B\" <a@x>\n", "a@x", "From", "", true},
+		{"null return-path", "Return-Path: < >\nFrom: a@x\n", "", "Return-Path", "", true},
+		{"first return-path", "Return-Path: <one@x>\nReturn-Path: <two@x>\n", "one@x", "Return-Path", "", true},
+		{"two from addresses", "From: a@x, b@x\n", "error", "", "", false},
+		{"no sender field", "Subject: s\n", "error", "", "", false},
+		{"unparsable from", "From: <<\n", "error", "", "", false},
+		{"encoded name in unknown charset", "From: =?x-unknown?q?abc?= <a@x>\nTo: =?koi8-r?b?8s/T08nR?= <t@x>\n", "a@x", "From", "t@x", true},
+		{"every recipient field, once each", "To: a@x, b@x\nCc: B@X\nBcc: c@x\nTo: d@x\nResent-To: no@x\n", "error", "", "a@x b@x d@x c@x", true},
+		{"group and empty bcc", "To: friends: a@x, b@x;\nCc: undisclosed-recipients:;\nBcc:\n", "error", "", "a@x b@x", true},
+		{"folded to", "To: a@x,\n b@x\n", "error", "", "a@x b@x", true},
+		{"bad cc", "To: a@x\nCc: @@\n", "error", "", "error", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := readHeader(t, tc.header+"\nbody\n")
+			from, field, err := headerSender(h)
+			switch {
+			case tc.from == "error" && err == nil:
+				t.Errorf("headerSender = %q from %s, want an error", from, field)
+			case tc.from != "error" && (err != nil || from != tc.from || field != tc.field):
+				t.Errorf("headerSender = %q, %q, %v; want %q from %s", from, field, err, tc.from, tc.field)
+			}
+			if !tc.useRcpts {
+				return
+			}
+			rcpts, err := headerRecipients(h)
+			switch {
+			case tc.rcpts == "error" && err == nil:
+				t.Errorf("headerRecipients = %q, want an error", rcpts)
+			case tc.rcpts != "error" && (err != nil || strings.Join(rcpts, " ") != tc.rcpts):
+				t.Errorf("headerRecipients = %q, %v; want %q", rcpts, err, tc.rcpts)
+			}
+		})
+	}
+}
+
+func TestFlagAddr(t *testing.T) {
+	cases := []struct {
+		in   string
+		null bool
+		want string // or "error"
+	}{
+		{"a@x", false, "a@x"},
+		{" <a@x> ", false, "a@x"},
+		{"<>", true, ""},
+		{"", true, ""},
+		{"", false, "error"},
+		{"<>", false, "error"},
+		{"a@x b@x", false, "error"},
+		{"<a@x", false, "error"},
+		{"a@x\r\n", false, "a@x"},
+		{"a\x00@x", false, "error"},
+	}
+	for _, tc := range cases {
+		got, err := flagAddr(tc.in, tc.null)
+		if tc.want == "error" {
+			if err == nil {
+				t.Errorf("flagAddr(%q, %v) = %q, want an error", tc.in, tc.null, got)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("flagAddr(%q, %v) = %q, %v; want %q", tc.in, tc.null, got, err, tc.want)
+		}
+	}
+}
+
+// TestRulesCache checks that messages with equal decisions share one
+// rewriter, and that tag_from_header cannot grow the cache without bound.
+func TestRulesCache(t *testing.T) {
+	set, err := rules.Parse("r.toml", []byte("[default]\ntag_from_header = { c = \"X-C\" }\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr := &ruledRewriter{r: &ruleFlags{file: "r.toml", set: set}}
+	for i := range 2 * maxCached {
+		msg := fmt.Sprintf("X-C: v%d\r\n\r\nbody\r\n", i%(maxCached+10))
+		out, _, err := rr.Bytes([]byte(msg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("X-SES-MESSAGE-TAGS: c=v%d\r\n", i%(maxCached+10)) + msg; string(out) != want {
+			t.Fatalf("message %d: got %q, want %q", i, out, want)
+		}
+	}
+	if len(rr.cache) != maxCached {
+		t.Errorf("cache holds %d rewriters, want %d", len(rr.cache), maxCached)
+	}
+}
