@@ -71,6 +71,10 @@ var (
 	ErrLateField      = headerblock.ErrLateField      // an SES or custom tag field after a line that ended the header
 	ErrMbox           = headerblock.ErrMbox           // an mbox file with several messages
 	ErrNothingLeft    = inject.ErrNothingLeft         // removing the fields would leave an empty message
+
+	ErrInvalidConfigurationSet = parse.ErrInvalidConfigurationSet // in a *ValueError: Options.ConfigurationSet
+	ErrInvalidTag              = parse.ErrInvalidTag              // in a *ValueError: a tag name or value
+	ErrInvalidHeader           = parse.ErrInvalidHeader           // in a *ValueError: a custom tag header's name or value
 )
 
 // Rewrite copies the message in r to w with its SES fields changed as opts

@@ -130,7 +130,7 @@ var rewriteTests = []struct {
 	{
 		name: "merge with malformed existing tags",
 		in:   "X-SES-MESSAGE-TAGS: junk\n\n", opts: &inject.Options{Tags: tags("a", "1"), TagsMode: inject.Merge},
-		err: parse.ErrMalformedTag,
+		err: parse.ErrInvalidTag,
 	},
 	{
 		name: "merge with invalid existing tags",

@@ -258,8 +258,8 @@ func TestExistingTagsError(t *testing.T) {
 	}
 	_, err = rw.Rewrite(io.Discard, strings.NewReader("S: x\nX-SES-MESSAGE-TAGS: a=1\nX-SES-MESSAGE-TAGS: b=c.d\n\n"))
 	ete, ok := errors.AsType[*inject.ExistingTagsError](err)
-	if !ok || !errors.Is(err, inject.ErrExistingTags) || !errors.Is(err, parse.ErrInvalidTagValue) {
-		t.Fatalf("error %v, want an *ExistingTagsError wrapping ErrInvalidTagValue", err)
+	if !ok || !errors.Is(err, inject.ErrExistingTags) || !errors.Is(err, parse.ErrInvalidTag) {
+		t.Fatalf("error %v, want an *ExistingTagsError wrapping ErrInvalidTag", err)
 	}
 	if ete.Line != 3 {
 		t.Errorf("Line = %d, want 3", ete.Line)

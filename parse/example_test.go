@@ -39,7 +39,7 @@ func ExampleValidateTag() {
 	err := parse.ValidateTag(parse.Tag{Name: "campaign", Value: "spring\r\nBcc: x"})
 	var ve *parse.ValueError
 	if errors.As(err, &ve) {
-		fmt.Printf("%v %q %d\n", errors.Is(err, parse.ErrInvalidTagValue), ve.Value, ve.Column)
+		fmt.Printf("%v %q %d\n", errors.Is(err, parse.ErrInvalidTag), ve.Value, ve.Column)
 	}
 	fmt.Println(err)
 	// Output:

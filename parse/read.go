@@ -241,7 +241,7 @@ func inspect(h *headerblock.Header, opts *Options) *Info {
 			for i, t := range tags {
 				if err := ValidateTag(t); err != nil {
 					off := pos[i].name
-					if errors.Is(err, ErrInvalidTagValue) {
+					if isWhat(err, whatTagValue) {
 						off = pos[i].value
 					}
 					in.addValue(f, off, codeTagInvalid, Error, err, "")
@@ -263,7 +263,7 @@ func inspect(h *headerblock.Header, opts *Options) *Info {
 					add(line, codeHeaderDuplicate, Error, "%s appears again: only one value can be a dimension", f.Name())
 				}
 				seenHeader[name]++
-				if err := ValidateHeader(hd); errors.Is(err, ErrInvalidHeaderValue) {
+				if err := ValidateHeader(hd); isWhat(err, whatHeaderValue) {
 					in.addValue(f, 0, codeHeaderInvalid, Warning, err, " (CloudWatch drops metrics for it)")
 				}
 				break

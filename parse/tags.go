@@ -9,8 +9,9 @@ import (
 // by ',', each "name=value". SP and HTAB around items, names and values are
 // trimmed and empty items are ignored. It does not validate names and values
 // (see ValidateTag). It returns the tags it could read; the error, if any,
-// is a *ValueError wrapping ErrMalformedTag for the first item that has no
-// '=' or an empty name, its Column the item's first byte in value.
+// is a *ValueError wrapping ErrInvalidTag for the first item that has no
+// '=' or an empty name ("malformed tag"), its Column the item's first byte
+// in value.
 func ParseTags(value string) ([]Tag, error) {
 	tags, _, err := parseTags(value)
 	return tags, err
@@ -38,7 +39,7 @@ func parseTags(value string) ([]Tag, []tagPos, error) {
 		name := strings.Trim(rawName, " \t")
 		if !ok || name == "" {
 			if first == nil {
-				first = &ValueError{Value: item, Column: start + 1, Err: ErrMalformedTag}
+				first = &ValueError{Value: item, Column: start + 1, Err: ErrInvalidTag, what: whatMalformedTag, why: "not name=value"}
 			}
 			continue
 		}

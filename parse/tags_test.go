@@ -47,8 +47,8 @@ func TestParseTags(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, parse.ErrMalformedTag) {
-				t.Fatalf("ParseTags(%q) error %v, want ErrMalformedTag", tc.in, err)
+			if !errors.Is(err, parse.ErrInvalidTag) {
+				t.Fatalf("ParseTags(%q) error %v, want ErrInvalidTag", tc.in, err)
 			}
 			ve, ok := errors.AsType[*parse.ValueError](err)
 			if !ok {
@@ -103,7 +103,7 @@ func FuzzParseTags(f *testing.F) {
 		tags, err := parse.ParseTags(s)
 		if err != nil {
 			ve, ok := errors.AsType[*parse.ValueError](err)
-			if !ok || !errors.Is(err, parse.ErrMalformedTag) || ve.Column < 1 || ve.Column > len(s) ||
+			if !ok || !errors.Is(err, parse.ErrInvalidTag) || ve.Column < 1 || ve.Column > len(s) ||
 				!strings.HasPrefix(s[ve.Column-1:], ve.Value) {
 				t.Fatalf("ParseTags(%q) error %#v", s, err)
 			}

@@ -20,56 +20,75 @@ const (
 	maxTagLen              = 256
 )
 
-// Errors wrapped by *ValueError.
+// Errors wrapped by a *ValueError: which kind of value SES would refuse.
 var (
 	ErrInvalidConfigurationSet = errors.New("invalid configuration set")
-	ErrInvalidTagName          = errors.New("invalid tag name")
-	ErrReservedTagName         = errors.New("reserved tag name")
-	ErrInvalidTagValue         = errors.New("invalid tag value")
-	ErrInvalidHeaderName       = errors.New("invalid header name")
-	ErrReservedHeaderName      = errors.New("reserved header name")
-	ErrInvalidHeaderValue      = errors.New("invalid header value")
-	ErrMalformedTag            = errors.New("malformed tag")
+	ErrInvalidTag              = errors.New("invalid tag")
+	ErrInvalidHeader           = errors.New("invalid tag header")
 )
 
-// A ValueError reports a configuration set, tag or header that SES would
-// reject or silently ignore. Its text names the value and what is wrong
-// with it: `invalid tag value "a.b": "." is not allowed`.
+// A ValueError reports a configuration set, tag or tag header that SES
+// would refuse or silently ignore. Its text names the value and what is
+// wrong with it: `invalid tag value "a.b": "." is not allowed`.
 type ValueError struct {
 	Value  string // the value as given
 	Column int    // 1-based byte of Value at fault; 0 when its length, or the name itself, is
-	Err    error  // one of the ErrInvalid*, ErrReserved* or ErrMalformedTag sentinels
+	Err    error  // ErrInvalidConfigurationSet, ErrInvalidTag or ErrInvalidHeader
+
+	what string // what the value is, as the text says: "invalid tag value", "reserved tag name"...
+	why  string // what is wrong with it
 }
 
 func (e *ValueError) Error() string {
-	if e.Value == "" && e.Err != ErrMalformedTag {
-		return fmt.Sprintf("%v: empty", e.Err)
+	what := e.what
+	if what == "" {
+		what = e.Err.Error()
 	}
-	return fmt.Sprintf("%v %s: %s", e.Err, quote(e.Value), e.reason())
-}
-
-// reason says what is wrong with the value.
-func (e *ValueError) reason() string {
-	switch {
-	case e.Err == ErrReservedTagName:
-		return `only ses:feedback-id-a and ses:feedback-id-b may contain ":"`
-	case e.Err == ErrReservedHeaderName:
-		return "X-SES-*, Content-*, Resent-*, ARC-*, address, trace and unique fields cannot be tag headers"
-	case e.Err == ErrMalformedTag:
-		return "not name=value"
-	case e.Column > 0 && e.Column <= len(e.Value):
-		return fmt.Sprintf("%q is not allowed", e.Value[e.Column-1:e.Column])
-	case e.Err == ErrInvalidConfigurationSet:
-		return fmt.Sprintf("longer than %d bytes", maxConfigurationSetLen)
-	case e.Err == ErrInvalidTagName || e.Err == ErrInvalidTagValue:
-		return fmt.Sprintf("longer than %d bytes", maxTagLen)
-	case e.Err == ErrInvalidHeaderValue:
-		return "does not fit on one 998-byte line with its name"
+	if e.Value == "" && e.why == "" {
+		return what + ": empty"
 	}
-	return "not allowed"
+	why := e.why
+	if why == "" {
+		why = "not allowed"
+	}
+	return fmt.Sprintf("%s %s: %s", what, quote(e.Value), why)
 }
 
 func (e *ValueError) Unwrap() error { return e.Err }
+
+// The kinds of value a ValueError is about, as its text names them.
+const (
+	whatConfigurationSet = "invalid configuration set"
+	whatTagName          = "invalid tag name"
+	whatReservedTagName  = "reserved tag name"
+	whatTagValue         = "invalid tag value"
+	whatMalformedTag     = "malformed tag"
+	whatHeaderName       = "invalid header name"
+	whatReservedHeader   = "reserved header name"
+	whatHeaderValue      = "invalid header value"
+)
+
+// isWhat reports whether err is a *ValueError about a value of the kind
+// what.
+func isWhat(err error, what string) bool {
+	ve, ok := errors.AsType[*ValueError](err)
+	return ok && ve.what == what
+}
+
+// valueError returns a *ValueError about s, a value of the kind what
+// wrapping sentinel, with byte col (1-based, 0 for none) at fault, or its
+// length over max when max > 0.
+func valueError(sentinel error, what, s string, col, max int) *ValueError {
+	e := &ValueError{Value: s, Column: col, Err: sentinel, what: what}
+	switch {
+	case col > 0 && col <= len(s):
+		e.why = fmt.Sprintf("%q is not allowed", s[col-1:col])
+	case s == "":
+	case max > 0:
+		e.why = fmt.Sprintf("longer than %d bytes", max)
+	}
+	return e
+}
 
 // quote returns s quoted, cut to 64 bytes.
 func quote(s string) string {
@@ -99,7 +118,7 @@ type TagHeader struct {
 // ValidateConfigurationSet reports whether name is a valid configuration set
 // name: 1 to 64 bytes of A-Z, a-z, 0-9, '_' and '-'.
 func ValidateConfigurationSet(name string) error {
-	return checkToken(name, maxConfigurationSetLen, "", ErrInvalidConfigurationSet)
+	return checkToken(name, maxConfigurationSetLen, "", ErrInvalidConfigurationSet, whatConfigurationSet)
 }
 
 // ValidateTag reports whether t can be sent to SES: name and value 1 to 256
@@ -109,12 +128,14 @@ func ValidateConfigurationSet(name string) error {
 func ValidateTag(t Tag) error {
 	if strings.Contains(t.Name, ":") {
 		if t.Name != "ses:feedback-id-a" && t.Name != "ses:feedback-id-b" {
-			return &ValueError{Value: t.Name, Column: strings.IndexByte(t.Name, ':') + 1, Err: ErrReservedTagName}
+			e := valueError(ErrInvalidTag, whatReservedTagName, t.Name, strings.IndexByte(t.Name, ':')+1, 0)
+			e.why = `only ses:feedback-id-a and ses:feedback-id-b may contain ":"`
+			return e
 		}
-	} else if err := checkToken(t.Name, maxTagLen, "", ErrInvalidTagName); err != nil {
+	} else if err := checkToken(t.Name, maxTagLen, "", ErrInvalidTag, whatTagName); err != nil {
 		return err
 	}
-	return checkToken(t.Value, maxTagLen, "", ErrInvalidTagValue)
+	return checkToken(t.Value, maxTagLen, "", ErrInvalidTag, whatTagValue)
 }
 
 // ValidateHeader reports whether h can be written as a custom tag header:
@@ -122,31 +143,36 @@ func ValidateTag(t Tag) error {
 // ReservedHeader), and a value of A-Z, a-z, 0-9, '_', '@', '.' and '-' that
 // fits with its name on one line of 998 bytes.
 func ValidateHeader(h TagHeader) error {
-	if err := checkToken(h.Name, 0, "", ErrInvalidHeaderName); err != nil {
+	if err := checkToken(h.Name, 0, "", ErrInvalidHeader, whatHeaderName); err != nil {
 		return err
 	}
 	if ReservedHeader(h.Name) {
-		return &ValueError{Value: h.Name, Err: ErrReservedHeaderName}
+		e := valueError(ErrInvalidHeader, whatReservedHeader, h.Name, 0, 0)
+		e.why = "X-SES-*, Content-*, Resent-*, ARC-*, address, trace and unique fields cannot be tag headers"
+		return e
 	}
-	if err := checkToken(h.Value, 0, "@.", ErrInvalidHeaderValue); err != nil {
+	if err := checkToken(h.Value, 0, "@.", ErrInvalidHeader, whatHeaderValue); err != nil {
 		return err
 	}
 	if len(h.Name)+2+len(h.Value) > maxLineLength {
-		return &ValueError{Value: h.Value, Err: ErrInvalidHeaderValue}
+		e := valueError(ErrInvalidHeader, whatHeaderValue, h.Value, 0, 0)
+		e.why = "does not fit on one 998-byte line with its name"
+		return e
 	}
 	return nil
 }
 
 // checkToken checks that s is 1..max bytes (max <= 0: no upper bound) of
-// A-Z a-z 0-9 _ - and the bytes in extra.
-func checkToken(s string, max int, extra string, sentinel error) error {
+// A-Z a-z 0-9 _ - and the bytes in extra; if not, the error is about a
+// value of the kind what, wrapping sentinel.
+func checkToken(s string, max int, extra string, sentinel error, what string) error {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; !isTokenByte(c) && strings.IndexByte(extra, c) < 0 {
-			return &ValueError{Value: s, Column: i + 1, Err: sentinel}
+			return valueError(sentinel, what, s, i+1, max)
 		}
 	}
 	if s == "" || (max > 0 && len(s) > max) {
-		return &ValueError{Value: s, Err: sentinel}
+		return valueError(sentinel, what, s, 0, max)
 	}
 	return nil
 }
