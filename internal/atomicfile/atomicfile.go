@@ -52,6 +52,8 @@ type File struct {
 	name   string   // the temporary file
 	target string
 	meta   *Metadata
+	uid    int // the owner and group it was created with
+	gid    int
 	seen   uint64 // fs.completed when the file was created
 	done   chan struct{}
 	err    error
@@ -82,7 +84,7 @@ func (c *Committer) create(root *os.Root, target string) (*File, error) {
 		if root != nil {
 			osf, err = root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		} else {
-			osf, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			osf, err = openTemp(name)
 		}
 		if !errors.Is(err, fs.ErrExist) {
 			break
@@ -94,6 +96,7 @@ func (c *Committer) create(root *os.Root, target string) (*File, error) {
 	f := &File{File: osf, c: c, root: root, name: name, target: target, done: make(chan struct{})}
 	fi, err := osf.Stat()
 	if err == nil {
+		f.uid, f.gid = owner(fi)
 		f.fs, err = c.fsysOf(fi, func() (*os.File, error) {
 			if root != nil {
 				return root.Open(dir)
@@ -257,7 +260,7 @@ func (s *fsys) commit(c *Committer, want *File) {
 // finish gives the durable file its metadata and its final name.
 func (f *File) finish() error {
 	if f.meta != nil {
-		if err := f.meta.apply(f.File); err != nil {
+		if err := f.meta.apply(f.File, f.uid, f.gid); err != nil {
 			f.remove()
 			return err
 		}
@@ -270,7 +273,7 @@ func (f *File) finish() error {
 	if f.root != nil {
 		err = f.root.Rename(f.name, f.target)
 	} else {
-		err = os.Rename(f.name, f.target)
+		err = rename(f.name, f.target)
 	}
 	if err != nil {
 		f.remove()

@@ -47,15 +47,12 @@ func ReadMetadata(f *os.File, fi fs.FileInfo) (*Metadata, error) {
 	return m, nil
 }
 
-// apply gives f the metadata m: owner first (a chown clears the set-ID
-// bits and file capabilities), then extended attributes, then the mode.
-// It fails when the file cannot have it all, rather than keep a part.
-func (m *Metadata) apply(f *os.File) error {
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if uid, gid := owner(fi); m.UID >= 0 && (uid != m.UID || gid != m.GID) {
+// apply gives f, created with owner uid and group gid, the metadata m:
+// owner first (a chown clears the set-ID bits and file capabilities), then
+// extended attributes, then the mode. It fails when the file cannot have
+// it all, rather than keep a part.
+func (m *Metadata) apply(f *os.File, uid, gid int) error {
+	if m.UID >= 0 && (uid != m.UID || gid != m.GID) {
 		if err := f.Chown(m.UID, m.GID); err != nil {
 			return fmt.Errorf("keep owner %d:%d: %w", m.UID, m.GID, err)
 		}
@@ -69,7 +66,8 @@ func (m *Metadata) apply(f *os.File) error {
 	if m.Mode&(fs.ModeSetuid|fs.ModeSetgid) == 0 {
 		return nil // only these can the system drop without an error
 	}
-	if fi, err = f.Stat(); err != nil {
+	fi, err := f.Stat()
+	if err != nil {
 		return err
 	}
 	if got := fi.Mode() & keepMode; !modeKept(got, m.Mode) {

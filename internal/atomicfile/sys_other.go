@@ -2,7 +2,16 @@
 
 package atomicfile
 
-import "io/fs"
+import (
+	"io/fs"
+	"os"
+)
+
+func openTemp(name string) (*os.File, error) {
+	return os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+}
+
+func rename(oldname, newname string) error { return os.Rename(oldname, newname) }
 
 func owner(fs.FileInfo) (uid, gid int) { return -1, -1 }
 
