@@ -181,11 +181,7 @@ func TestLocalRateLimit(t *testing.T) {
 func TestClientGoneMidData(t *testing.T) {
 	up := fakeSMTP(t)
 	r, _ := startRelay(t, smtpConfig(t, up))
-	s := dialRaw(t, r.Addrs()[0])
-	s.cmd("EHLO x\r\n")
-	s.cmd("MAIL FROM:<a@example.com>\r\n")
-	s.cmd("RCPT TO:<b@example.org>\r\n")
-	s.cmd("DATA\r\n")
+	s := dialData(t, r.Addrs()[0])
 	s.c.Write([]byte("Subject: half\r\n\r\npart of a body"))
 	s.c.Close()
 	time.Sleep(200 * time.Millisecond)
@@ -230,11 +226,7 @@ func TestSmuggling(t *testing.T) {
 					}
 				}
 				r, _ := startRelay(t, cfg)
-				s := dialRaw(t, r.Addrs()[0])
-				s.cmd("EHLO x\r\n")
-				s.cmd("MAIL FROM:<a@example.com>\r\n")
-				s.cmd("RCPT TO:<b@example.org>\r\n")
-				s.cmd("DATA\r\n")
+				s := dialData(t, r.Addrs()[0])
 				smuggled := "Subject: a\r\n\r\nfirst" + end + "MAIL FROM:<evil@example.com>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\nSubject: smuggled\r\n\r\nx\r\n"
 				reply := s.cmd(smuggled + ".\r\n")
 				n, data := count()
@@ -564,5 +556,29 @@ func TestLMTP(t *testing.T) {
 	m := up.Messages()
 	if len(m) != 1 || len(m[0].Rcpts) != 2 || !strings.HasPrefix(string(m[0].Data), "X-SES-CONFIGURATION-SET: lmtp\r\n") {
 		t.Errorf("upstream got %+v", m)
+	}
+}
+
+// TestLongLine: a line over max_line_length in DATA is refused for good
+// (500 5.5.2) and the connection closes, so the rest of the data is never
+// read as commands: nothing reaches the upstream, smuggled or not.
+func TestLongLine(t *testing.T) {
+	up := fakeSMTP(t)
+	r, _ := startRelay(t, smtpConfig(t, up))
+	s := dialData(t, r.Addrs()[0])
+	data := "Subject: long\r\n\r\n" + strings.Repeat("x", 3000) + "\r\n.\r\n" +
+		"MAIL FROM:<evil@example.com>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\nSubject: smuggled\r\n\r\nx\r\n.\r\n"
+	if reply := s.cmd(data); !strings.HasPrefix(reply, "500 5.5.2") {
+		t.Errorf("reply %q, want 500 5.5.2", reply)
+	}
+	for range 6 {
+		if r := s.reply(); strings.Contains(r, "<error") {
+			break
+		} else if !strings.HasPrefix(r, "500") {
+			t.Errorf("after the long line the relay answered %q: the rest of the data was read as commands", r)
+		}
+	}
+	if n := len(up.Messages()); n != 0 {
+		t.Errorf("%d messages upstream", n)
 	}
 }

@@ -170,6 +170,18 @@ func dialRaw(t *testing.T, addr string) *rawSession {
 	return s
 }
 
+// dialData opens a session and goes as far as the DATA command's 354.
+func dialData(t *testing.T, addr string) *rawSession {
+	s := dialRaw(t, addr)
+	s.cmd("EHLO x\r\n")
+	s.cmd("MAIL FROM:<a@example.com>\r\n")
+	s.cmd("RCPT TO:<b@example.org>\r\n")
+	if r := s.cmd("DATA\r\n"); !strings.HasPrefix(r, "354") {
+		t.Fatalf("DATA: %q, want 354", r)
+	}
+	return s
+}
+
 // cmd writes line (no CRLF added) and returns the next reply.
 func (s *rawSession) cmd(line string) string {
 	s.c.SetDeadline(time.Now().Add(10 * time.Second))
