@@ -55,9 +55,11 @@
 // hard links keep it too. A file whose message would not change is left
 // alone, mtime included. A symbolic link named on the command line stays a
 // link: its target is rewritten. On an error the original is untouched and
-// the temporary file is removed; on SIGINT or SIGTERM the files in flight
-// are finished, no new file is started, and sesmime exits with 128 plus the
-// signal number. -o writes its files the same way, keeping mode, ACL and
+// the temporary file is removed. On SIGINT or SIGTERM no new file is
+// started, a copy under way stops within a MiB and its file is left as it
+// was (even mid-way through a huge message), the files already written are
+// renamed, and sesmime exits with 128 plus the signal number; a run that
+// writes only to stdout, or a second signal, exits at once. -o writes its files the same way, keeping mode, ACL and
 // user.* attributes (and the owner, as root). -i, -o and --dry-run refuse
 // named pipes, devices and sockets without opening them.
 //

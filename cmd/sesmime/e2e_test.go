@@ -295,3 +295,115 @@ wait:
 	}
 	t.Logf("interrupted after %d of %d files", n, len(files))
 }
+
+// TestSignalMidCopy signals a run in the middle of one huge message (a
+// sparse 2 GiB file; stdin, a pipe that stalls): it exits with 128+SIGINT
+// and says so, the original is untouched and no temporary file is left.
+// The timeout is only a guard against a hang; the latency is logged.
+func TestSignalMidCopy(t *testing.T) {
+	bin := buildBinary(t)
+	const head = "From: a@example.com\r\nSubject: big\r\n\r\n"
+	for _, mode := range []string{"-i", "-o", "stdout"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			big := filepath.Join(dir, "big.eml")
+			args := []string{"inject", "--config-set", "news"}
+			cmd := exec.Command(bin)
+			var feed *os.File   // stdout: the stalled writer of stdin
+			watch := tempPrefix // what grows as the copy goes on
+			switch mode {
+			case "-i", "-o":
+				if err := os.WriteFile(big, []byte(head), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Truncate(big, 2<<30); err != nil {
+					t.Fatal(err)
+				}
+				if mode == "-o" {
+					args = append(args, "-o", "out")
+				} else {
+					args = append(args, "-i")
+				}
+				args = append(args, "big.eml")
+			case "stdout":
+				r, w, err := os.Pipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				defer w.Close()
+				feed = w
+				out, err := os.Create(filepath.Join(dir, "out.eml"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer out.Close()
+				cmd.Stdin, cmd.Stdout = r, out
+				watch = "out.eml"
+			}
+			before, _ := os.Stat(big)
+			cmd.Args = append([]string{bin}, args...)
+			cmd.Dir = dir
+			var errb bytes.Buffer
+			cmd.Stderr = &errb
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			if feed != nil {
+				feed.Write([]byte(head))
+				feed.Write(make([]byte, 1<<20)) // then nothing more, nor an end
+			}
+			// Signal once the copy has written something.
+			for copying := false; !copying; time.Sleep(time.Millisecond) {
+				select {
+				case err := <-exited:
+					t.Fatalf("exited before the signal: %v; stderr %q", err, errb.String())
+				default:
+				}
+				filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+					if fi, err := os.Stat(p); err == nil && strings.HasPrefix(d.Name(), watch) && fi.Size() > int64(len(head)) {
+						copying = true
+					}
+					return nil
+				})
+			}
+			sent := time.Now()
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			select {
+			case err = <-exited:
+			case <-time.After(2 * time.Minute): // a hang guard, not a latency bound
+				cmd.Process.Kill()
+				t.Fatalf("still running 2 minutes after SIGINT; stderr %q", errb.String())
+			}
+			t.Logf("%s: exited %v after SIGINT", mode, time.Since(sent).Round(time.Millisecond))
+			if ee, ok := errors.AsType[*exec.ExitError](err); !ok || ee.ExitCode() != 128+int(syscall.SIGINT) {
+				t.Errorf("exit %v, want %d; stderr %q", err, 128+int(syscall.SIGINT), errb.String())
+			}
+			want := "sesmime: big.eml: stopped by SIGINT; left as it was\n"
+			if mode == "stdout" {
+				want = "sesmime: stopped by SIGINT; the output is incomplete\n"
+			}
+			if !strings.Contains(errb.String(), want) {
+				t.Errorf("stderr %q, want it to hold %q", errb.String(), want)
+			}
+			if mode == "stdout" {
+				return
+			}
+			after, err := os.Stat(big)
+			if err != nil || !os.SameFile(before, after) || after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
+				t.Errorf("the original changed: %v, %v", after, err)
+			}
+			if left := tempFiles(t, dir); len(left) > 0 {
+				t.Errorf("temporary files left: %q", left)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "out", "big.eml")); err == nil {
+				t.Error("-o wrote the output of an interrupted copy")
+			}
+		})
+	}
+}

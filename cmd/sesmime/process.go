@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,7 @@ type outcome struct {
 
 // A processor rewrites one input as the run's mode says.
 type processor struct {
+	ctx    context.Context // a signal stops each copy between chunks
 	c      *config
 	rw     rewriter
 	stdin  io.Reader
@@ -89,22 +91,23 @@ func (p *processor) finish() error { return p.commit.Close() }
 // pipe or a device: the user asked for it, and output goes to stdout.
 func (p *processor) toWriter(w io.Writer, path string) (inject.Result, error) {
 	if path == "-" {
-		return p.rw.Rewrite(w, bodyReader(p.stdin))
+		return p.rw.Rewrite(w, p.bodyReader(p.stdin))
 	}
 	f, _, err := openInput(path, false, false)
 	if err != nil {
 		return inject.Result{}, err
 	}
 	defer f.Close()
-	return p.rw.Rewrite(w, bodyReader(f))
+	return p.rw.Rewrite(w, p.bodyReader(f))
 }
 
 // bodyReader returns r, or for an *os.File a kcopy.Reader, whose WriteTo
 // lets the kernel copy the body: Rewrite's io.Copy reaches it (through its
-// bufio.Reader) once the header is written.
-func bodyReader(r io.Reader) io.Reader {
+// bufio.Reader) once the header is written. The copy stops once p.ctx is
+// done.
+func (p *processor) bodyReader(r io.Reader) io.Reader {
 	if f, ok := r.(*os.File); ok {
-		return kcopy.NewReader(f)
+		return kcopy.NewReaderContext(p.ctx, f)
 	}
 	return r
 }
@@ -120,7 +123,7 @@ func (p *processor) check(j job) (inject.Result, []string, error) {
 		return inject.Result{}, nil, err
 	}
 	defer f.Close()
-	res, lines, err := p.rw.explain(f)
+	res, lines, err := p.rw.explain(p.bodyReader(f))
 	if err == nil {
 		res.Written = fi.Size() + res.Growth // what a rewrite would write
 	}
@@ -232,7 +235,7 @@ func (p *processor) inPlace(j job) (res inject.Result, af *atomicfile.File, err 
 		if _, err := in.Seek(int64(n), io.SeekStart); err != nil {
 			return inject.Result{}, err
 		}
-		return p.rw.Rewrite(f, io.MultiReader(bytes.NewReader(head), kcopy.NewReader(in)))
+		return p.rw.Rewrite(f, io.MultiReader(bytes.NewReader(head), p.bodyReader(in)))
 	})
 }
 
@@ -354,6 +357,6 @@ func (p *processor) toDir(j job) (res inject.Result, af *atomicfile.File, err er
 		return res, nil, errors.New("output would overwrite the input (use -i to rewrite in place)")
 	}
 	return p.replace(j.out, p.root, meta, true, func(f *os.File) (inject.Result, error) {
-		return p.rw.Rewrite(f, bodyReader(in))
+		return p.rw.Rewrite(f, p.bodyReader(in))
 	})
 }

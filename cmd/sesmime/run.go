@@ -27,19 +27,32 @@ import (
 var now = time.Now
 
 // notifyContext returns a context cancelled by SIGINT or SIGTERM, with the
-// signal as its cause. Runs that write files use it, so a file in flight is
-// finished or abandoned cleanly; a run that only writes to stdout keeps the
-// default signal behaviour.
-func notifyContext(parent context.Context) (context.Context, func()) {
+// signal as its cause, so that a run stops between files, or between
+// chunks of a file's copy, and removes what it has not finished. A run
+// that writes nothing to disk (immediate) exits at the signal instead:
+// it may be blocked reading a pipe or writing to one, and has nothing to
+// clean up. So does any run at a second signal.
+func notifyContext(parent context.Context, stderr io.Writer, immediate bool) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(parent)
-	sigs := make(chan os.Signal, 1)
+	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() {
-		select {
-		case s := <-sigs:
-			cancel(interrupted{s})
-		case <-done:
+		for again := immediate; ; again = true {
+			select {
+			case s := <-sigs:
+				if again {
+					msg := "the output is incomplete"
+					if !immediate {
+						msg = "exiting at once (" + tempPrefix + "*.tmp files may be left)"
+					}
+					fmt.Fprintf(stderr, "sesmime: %v; %s\n", interrupted{s}, msg)
+					os.Exit(exitSignal0 + int(s.(syscall.Signal)))
+				}
+				cancel(interrupted{s})
+			case <-done:
+				return
+			}
 		}
 	}()
 	return ctx, func() {
@@ -66,7 +79,9 @@ func runRewrite(ctx context.Context, verb string, args []string, stdin io.Reader
 	if err := c.checkPaths(); err != nil {
 		return reportUsage(stderr, verb, err)
 	}
-	p := &processor{c: c, rw: rw, stdin: stdin, stdout: stdout}
+	ctx, stop := notifyContext(ctx, stderr, c.stdinMode() || c.toStdout() && !c.dryRun)
+	defer stop()
+	p := &processor{ctx: ctx, c: c, rw: rw, stdin: stdin, stdout: stdout}
 	p.commit.Barrier = testBarrier
 	if c.outDir != "" && !c.dryRun {
 		if err := os.MkdirAll(c.outDir, 0o777); err != nil {
@@ -80,11 +95,6 @@ func runRewrite(ctx context.Context, verb string, args []string, stdin io.Reader
 		}
 		defer root.Close()
 		p.root = root
-	}
-	if !c.toStdout() || c.dryRun {
-		var stop func()
-		ctx, stop = notifyContext(ctx)
-		defer stop()
 	}
 	return c.runJobs(ctx, p, stdin, stdout, stderr)
 }
@@ -162,9 +172,8 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 	if (c.inPlace || c.outDir != "") && !c.dryRun {
 		settle = p.settle
 	}
-	var listed, done int
 	if multi {
-		listed, done = forEachOrdered(ctx, c, stdin, bar, p.process, settle, rep.report)
+		forEachOrdered(ctx, c, stdin, bar, p.process, settle, rep.report)
 	} else {
 		// One input: no workers, which would only cost start-up time.
 		c.enumerate(stdin, func(j job) bool {
@@ -173,7 +182,6 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 				settle(o)
 			}
 			rep.report(o[0])
-			listed, done = listed+1, done+1
 			return true
 		}, false)
 	}
@@ -185,7 +193,6 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 	}
 	st := &rep.st
 	st.Elapsed = now().Sub(start).Seconds()
-	rep.notDone = listed - done
 	st.Stopped = ctx.Err() != nil
 	skipped := c.list.skipped(c.exts, st.Skipped)
 	if c.json {
@@ -209,7 +216,7 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 		fmt.Fprintln(stderr)
 	}
 	if ctx.Err() != nil {
-		fmt.Fprintf(stderr, "sesmime: %s\n", stopSummary(ctx, done, count))
+		fmt.Fprintf(stderr, "sesmime: %s\n", stopSummary(ctx, st.Files+st.Skipped, count))
 		return exitCode(ctx)
 	}
 	if st.Failed > 0 || multi && st.Files == 0 {
@@ -225,13 +232,13 @@ const maxBatch = 256
 // forEachOrdered lists the inputs of c, runs do on each with c.jobs
 // workers and calls report with the results in input order. After ctx is
 // cancelled no new input is started and the results already made are
-// reported. It returns how many inputs were listed and how many reported.
+// reported.
 //
 // When settle is not nil, each worker holds its results and passes them to
 // settle in batches before they are reported: when it has maxBatch, when
 // no next input is ready yet, and before it stops (also after a signal). A
 // batch settles in the background while the worker fills the next.
-func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar *progress, do func(job) T, settle func([]T), report func(T)) (listed, reported int) {
+func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar *progress, do func(job) T, settle func([]T), report func(T)) {
 	type result struct {
 		seq int
 		v   T
@@ -344,12 +351,9 @@ func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar 
 	}
 	// After a signal, jobs listed but never started leave gaps: report what
 	// was done.
-	reported = next
 	for _, seq := range slices.Sorted(maps.Keys(pending)) {
 		report(pending[seq])
-		reported++
 	}
-	return int(nListed.Load()), reported
 }
 
 // A reporter prints the outcome of each file.
@@ -360,7 +364,6 @@ type reporter struct {
 	enc     *jsonOut
 	bar     *progress
 	st      stats
-	notDone int
 	saidDir map[string]bool // directories reported not writable
 }
 
@@ -397,6 +400,11 @@ func (r *reporter) outputError(o outcome) (msg, dir string) {
 
 func (r *reporter) report(o outcome) {
 	name := shown(o.path)
+	if in, ok := errors.AsType[interrupted](o.err); ok {
+		// Abandoned mid-way: not done, like the files not reached.
+		r.line(r.stderr, "sesmime: %s: %v; left as it was\n", name, in)
+		return
+	}
 	r.bar.add(o.size)
 	rec := fileRecord{filePath: pathOf(o.path), Changed: o.res.Changed, Bytes: o.res.Written}
 	if r.c.dryRun && r.enc == nil {

@@ -1,6 +1,7 @@
 package kcopy
 
 import (
+	"context"
 	"io"
 	"os"
 )
@@ -12,15 +13,31 @@ import (
 // touched (and faulted in) for nothing.
 const HeaderRead = 4 << 10
 
+// chunk is the most a copy moves between two looks at its context.
+const chunk = 1 << 20
+
 // A Reader reads an input file for a rewrite and copies what is left of it
 // to an output in the kernel.
-type Reader struct{ f *os.File }
+type Reader struct {
+	ctx context.Context
+	f   *os.File
+}
 
 // NewReader returns a Reader of f.
-func NewReader(f *os.File) Reader { return Reader{f} }
+func NewReader(f *os.File) Reader { return Reader{context.Background(), f} }
+
+// NewReaderContext returns a Reader of f whose reads and copies stop with
+// context.Cause(ctx) once ctx is done: a copy looks at ctx between chunks
+// of at most 1 MiB, so a signal stops even the copy of a huge file at once.
+func NewReaderContext(ctx context.Context, f *os.File) Reader { return Reader{ctx, f} }
 
 // Read reads at most HeaderRead bytes from the file.
-func (r Reader) Read(p []byte) (int, error) { return r.f.Read(p[:min(len(p), HeaderRead)]) }
+func (r Reader) Read(p []byte) (int, error) {
+	if r.ctx.Err() != nil {
+		return 0, context.Cause(r.ctx)
+	}
+	return r.f.Read(p[:min(len(p), HeaderRead)])
+}
 
 // Seek seeks the file, so that a reader can look ahead and come back.
 func (r Reader) Seek(offset int64, whence int) (int64, error) { return r.f.Seek(offset, whence) }
@@ -30,12 +47,31 @@ func (r Reader) Seek(offset int64, whence int) (int64, error) { return r.f.Seek(
 func (r Reader) WriteTo(w io.Writer) (int64, error) {
 	out, ok := w.(*os.File)
 	if !ok {
-		return io.Copy(w, struct{ io.Reader }{r.f})
+		return io.Copy(w, chunkReader(r))
 	}
-	n, handled, err := Splice(out, r.f)
+	n, handled, err := Splice(r.ctx, out, r.f)
 	if handled {
 		return n, err
 	}
-	m, err := out.ReadFrom(r.f)
-	return n + m, err
+	for {
+		if r.ctx.Err() != nil {
+			return n, context.Cause(r.ctx)
+		}
+		m, err := out.ReadFrom(&io.LimitedReader{R: r.f, N: chunk})
+		n += m
+		if err != nil || m == 0 {
+			return n, err
+		}
+	}
+}
+
+// A chunkReader reads the file of a Reader in reads of any size, looking
+// at the Reader's context before each.
+type chunkReader Reader
+
+func (r chunkReader) Read(p []byte) (int, error) {
+	if r.ctx.Err() != nil {
+		return 0, context.Cause(r.ctx)
+	}
+	return r.f.Read(p[:min(len(p), chunk)])
 }

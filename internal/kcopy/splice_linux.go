@@ -1,6 +1,7 @@
 package kcopy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -18,8 +19,9 @@ import (
 // faster (bench/README.md). handled is false, with what was moved so far,
 // when splice cannot go on: neither end is a pipe nor both are regular
 // files, dst is in append mode, a non-blocking end would block. The caller
-// then copies the rest itself.
-func Splice(dst, src *os.File) (n int64, handled bool, err error) {
+// then copies the rest itself. Once ctx is done it stops between two
+// splices of at most 1 MiB, with handled true and context.Cause(ctx).
+func Splice(ctx context.Context, dst, src *os.File) (n int64, handled bool, err error) {
 	sm, dm := fileType(src), fileType(dst)
 	direct := sm == os.ModeNamedPipe || dm == os.ModeNamedPipe
 	if !direct && (sm != 0 || dm != 0) {
@@ -37,9 +39,9 @@ func Splice(dst, src *os.File) (n int64, handled bool, err error) {
 	cerr := sc.Control(func(sfd uintptr) {
 		cerr := dc.Control(func(dfd uintptr) {
 			if direct {
-				n, serr = spliceDirect(int(dfd), int(sfd))
+				n, serr = spliceDirect(ctx, int(dfd), int(sfd))
 			} else {
-				n, serr = splicePiped(int(dfd), int(sfd))
+				n, serr = splicePiped(ctx, int(dfd), int(sfd))
 			}
 		})
 		if cerr != nil {
@@ -49,16 +51,25 @@ func Splice(dst, src *os.File) (n int64, handled bool, err error) {
 	switch {
 	case cerr != nil || errors.Is(serr, syscall.EINVAL) || errors.Is(serr, syscall.ENOSYS) || errors.Is(serr, syscall.EAGAIN):
 		return n, false, nil
+	case serr == errStopped:
+		return n, true, context.Cause(ctx)
 	case serr != nil:
 		return n, true, os.NewSyscallError("splice", serr)
 	}
 	return n, true, nil
 }
 
+// errStopped is the error of a splice loop that stopped because its
+// context is done.
+var errStopped = errors.New("stopped")
+
 // spliceDirect splices sfd to dfd until the end of sfd; one is a pipe.
-func spliceDirect(dfd, sfd int) (n int64, err error) {
+func spliceDirect(ctx context.Context, dfd, sfd int) (n int64, err error) {
 	for {
-		m, e := syscall.Splice(sfd, nil, dfd, nil, 1<<20, unix.SPLICE_F_MOVE)
+		if ctx.Err() != nil {
+			return n, errStopped
+		}
+		m, e := syscall.Splice(sfd, nil, dfd, nil, chunk, unix.SPLICE_F_MOVE)
 		switch {
 		case m > 0:
 			n += m
@@ -73,7 +84,7 @@ func spliceDirect(dfd, sfd int) (n int64, err error) {
 // splicePiped splices the regular file sfd to the regular file dfd through
 // a pipe of 1 MiB (or what the system allows). It fails with EINVAL, having
 // moved nothing, when dfd is in append mode or a file cannot be spliced.
-func splicePiped(dfd, sfd int) (n int64, err error) {
+func splicePiped(ctx context.Context, dfd, sfd int) (n int64, err error) {
 	if fl, err := unix.FcntlInt(uintptr(dfd), unix.F_GETFL, 0); err != nil || fl&unix.O_APPEND != 0 {
 		return 0, syscall.EINVAL
 	}
@@ -85,7 +96,10 @@ func splicePiped(dfd, sfd int) (n int64, err error) {
 	defer syscall.Close(p[1])
 	unix.FcntlInt(uintptr(p[1]), unix.F_SETPIPE_SZ, 1<<20) // a smaller pipe only costs more round trips
 	for {
-		m, e := syscall.Splice(sfd, nil, p[1], nil, 1<<20, unix.SPLICE_F_MOVE|unix.SPLICE_F_MORE)
+		if ctx.Err() != nil {
+			return n, errStopped // the pipe is empty
+		}
+		m, e := syscall.Splice(sfd, nil, p[1], nil, chunk, unix.SPLICE_F_MOVE|unix.SPLICE_F_MORE)
 		switch {
 		case e == syscall.EINTR:
 			continue

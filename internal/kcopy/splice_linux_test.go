@@ -2,6 +2,7 @@ package kcopy
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -51,7 +52,7 @@ func TestSpliceFileToFile(t *testing.T) {
 		}
 		prefix := bytes.Repeat([]byte{'h'}, tt.shift)
 		out.Write(prefix)
-		n, handled, err := Splice(out, in)
+		n, handled, err := Splice(context.Background(), out, in)
 		in.Close()
 		out.Close()
 		if tt.appendMode {
