@@ -53,6 +53,14 @@
 // transaction by comparing recipients at RCPT time, before the header is
 // known.
 //
+// # Dry runs
+//
+// Decision.Explain returns the lines sesmime inject --rules --dry-run and
+// sesmime-relay explain print for a decision, and Summary names the groups
+// of recipients that cannot share a message. Set.Uses tells whether any
+// rule matches on an envelope key, so a command that must guess that key
+// (from the header of a file) guesses only when it matters.
+//
 // # Limits
 //
 // A rules file is read whole; rules are matched in order, globs in time

@@ -5,7 +5,8 @@
 // Usage:
 //
 //	sesmime inject [--config-set NAME] [--tag NAME=VALUE]... [--header 'NAME: VALUE']...
-//	               [--tags-mode replace|merge|keep] [-i | -o DIR] [-r] [-j N] [--ext .EXT]...
+//	               [--tags-mode replace|merge|keep] [--rules FILE [--mail-from ADDR] [--rcpt-to ADDR]...
+//	               [--auth-user USER] [--client IP] [--listener NAME]] [-i | -o DIR] [-r] [-j N] [--ext .EXT]...
 //	               [--all-files] [--files-from FILE|- [-0]] [-n] [--progress WHEN] [--json] [PATH|-]...
 //	sesmime strip  [--config-set] [--tags] [--header NAME]... [--all-ses] [--force] (same file flags) [PATH|-]...
 //	sesmime check  [--api v1|v2|smtp] [--header NAME]... [-r] [-j N] [--ext .EXT]...
@@ -87,6 +88,34 @@
 //
 // Every flag value is checked against SES's rules before any file is
 // touched; a bad one is a usage error.
+//
+// # Rules
+//
+// inject --rules FILE chooses each message's rewrite with the rules file of
+// sesmime-relay and sesmime-milter (package rules). The envelope comes from
+// --mail-from ("" or <> for the null sender), --rcpt-to (repeatable),
+// --auth-user, --client and --listener. Without --mail-from the sender is
+// the address of the first Return-Path field (<> the null sender), else of
+// the first Sender, else of the first From, which must hold one address;
+// without --rcpt-to the recipients are those of every To, then Cc, then
+// Bcc field. The header is read only for a key some rule matches on, and
+// a field that does not parse as addresses fails the file. This fallback
+// is a convenience: the message's author wrote those fields, so a rule that
+// must hold against the sender needs the flags. auth_user, client and
+// listener rules never match without their flags.
+//
+// A file is one message: when the rules give its recipients different
+// rewrites (Split makes more than one group) the file fails, naming each
+// group's first recipient and rule; --rcpt-to chooses one group. A file a
+// rule rejects fails with the rule and the reason. Failed files are left
+// alone, the others go on, and the run exits 1. --config-set, --tag,
+// --tags-mode and --header replace those keys of the file's [default], as
+// for the relay and the milter; a matching rule still wins, and a [default]
+// that rejects refuses them (a usage error). A rules file that does not
+// load is a usage error with its file:line:column. --dry-run prints per
+// file the envelope (and which flag or field gave each key), the decision
+// as sesmime-relay explain prints it (rules.Decision.Explain), then the
+// fields that would change.
 //
 // # Check
 //
