@@ -56,6 +56,8 @@ load() { # kind name port [flags]: smtpload, msgs/s p50 p99 (ms)
   printf 'round %s smtpload %-4s %-6s %s\n' "$ROUND" "$k" "$name" "$out"
 }
 for ROUND in $(seq $ROUNDS); do
+  la=$(cut -d' ' -f1 /proc/loadavg); echo "load $la" >> "$tmp/results"
+  echo "round $ROUND: 1-minute load average $la"
   src floor $SINK; src relay $RELAY; src api $API
   load load floor $SINK -n $N; load load relay $RELAY -n $N; load load api $API -n $N
   load rate floor $SINK -n $RN -rate $RATE; load rate relay $RELAY -n $RN -rate $RATE; load rate api $API -n $RN -rate $RATE
@@ -92,4 +94,5 @@ for p in relay api; do
     "$(paired rate-floor rate-$p 4 -)" "$(paired rate-floor rate-$p 5 -)"
 done
 echo
-echo "(medians over $ROUNDS rounds; ratios and added latency: median (min to max) of the per-round values)"
+echo "(medians over $ROUNDS rounds; ratios and added latency: median (min to max) of the per-round values;"
+echo " 1-minute load average at the rounds' starts $(awk '$1=="load"{print $2}' "$tmp/results" | sort -n | awk '{a[NR]=$1} END {printf "%s to %s", a[1], a[NR]}') on $(nproc) cores)"
