@@ -7,8 +7,9 @@
 #   api:     client -> sesmime-relay (ses+v2) -> fake SES API (awsses/fakeses)
 # Each round runs all three paths with Postfix's smtp-source (rate only), then
 # with daemon/internal/smtpload as fast as it goes (rate and latency at full
-# load), then with smtpload at a fixed RATE (RN messages; latency where both
-# paths keep up: the relay's own cost). Prints one line per run and two
+# load), then with one smtpload run at a fixed RATE per path (RN messages
+# each, the three paths in turn transaction by transaction: latency where
+# every path keeps up, the relay's own cost). Prints one line per run and two
 # tables: medians, per-round ratios to the floor and per-round added latency
 # (the path's p50/p99 minus the floor's), median (min to max) over rounds.
 set -eu
@@ -49,18 +50,18 @@ src() { # name port: smtp-source, msgs/s
   printf 'src-%s %s %.2f\n' "$1" "$ROUND" "$r" >> "$tmp/results"
   printf 'round %s smtp-source %-6s %6.0f msg/s\n' "$ROUND" "$1" "$r"
 }
-load() { # kind name port [flags]: smtpload, msgs/s p50 p99 (ms)
-  k=$1 name=$2 p=$3; shift 3
-  out=$("$tmp/smtpload" -addr 127.0.0.1:$p -sessions $SESSIONS -size $SIZE "$@")
-  echo "$out" | awk -v n="$k-$name" -v r="$ROUND" '{for(i=1;i<=NF;i++){split($i,kv,"=");v[kv[1]]=kv[2]} print n, r, v["rate"], v["p50_ms"], v["p99_ms"]}' >> "$tmp/results"
-  printf 'round %s smtpload %-4s %-6s %s\n' "$ROUND" "$k" "$name" "$out"
+load() { # kind -addr ... [flags]: smtpload, per target: msgs/s p50 p99 (ms)
+  k=$1; shift
+  out=$("$tmp/smtpload" -sessions $SESSIONS -size $SIZE "$@")
+  echo "$out" | awk -v k="$k" -v r="$ROUND" '{for(i=1;i<=NF;i++){split($i,kv,"=");v[kv[1]]=kv[2]} print k "-" v["target"], r, v["rate"], v["p50_ms"], v["p99_ms"]}' >> "$tmp/results"
+  echo "$out" | sed "s/^/round $ROUND smtpload $k /"
 }
 for ROUND in $(seq $ROUNDS); do
   la=$(cut -d' ' -f1 /proc/loadavg); echo "load $la" >> "$tmp/results"
   echo "round $ROUND: 1-minute load average $la"
   src floor $SINK; src relay $RELAY; src api $API
-  load load floor $SINK -n $N; load load relay $RELAY -n $N; load load api $API -n $N
-  load rate floor $SINK -n $RN -rate $RATE; load rate relay $RELAY -n $RN -rate $RATE; load rate api $API -n $RN -rate $RATE
+  for t in floor=127.0.0.1:$SINK relay=127.0.0.1:$RELAY api=127.0.0.1:$API; do load load -addr $t -n $N; done
+  load rate -addr floor=127.0.0.1:$SINK,relay=127.0.0.1:$RELAY,api=127.0.0.1:$API -n $RN -rate $RATE
 done
 echo "end:   $(uptime)"
 rss() { awk '/VmHWM/ {print $2}' /proc/$1/status 2>/dev/null || echo "?"; }
@@ -84,7 +85,7 @@ for p in relay api; do
     "$(med load-$p 4)" "$(med load-$p 5)" "$(rss $pid)"
 done
 echo
-echo "Latency at $RATE msg/s offered, $SESSIONS sessions, $RN per run (from each transaction's scheduled start):"
+echo "Latency at $RATE msg/s offered to each path, $SESSIONS sessions, $RN per path and round, paths interleaved (from each transaction's scheduled start):"
 echo
 echo "| path | msg/s | p50 (ms) | p99 (ms) | added p50 (ms) | added p99 (ms) |"
 echo "|---|---|---|---|---|---|"

@@ -17,54 +17,85 @@ import (
 
 // config is what one run sends.
 type config struct {
-	addr     string
+	targets  []target
 	sessions int
-	n        int
+	n        int // transactions per target
 	size     int
 	from, to string
 	reuse    bool
-	rate     float64 // transactions per second in all; 0: each session as fast as it can
+	rate     float64 // transactions per second per target; 0: each session as fast as it can
 	timeout  time.Duration
 }
 
-// result is what one run measured.
+// A target is one server; a run with several sends to them in turn.
+type target struct {
+	name, addr string
+}
+
+// result is what one run measured at one target.
 type result struct {
+	target    string
 	latencies []time.Duration // accepted transactions, sorted
 	failed    int
 	firstErr  error
-	elapsed   time.Duration
+	elapsed   time.Duration // the whole run's
+}
+
+// parseTargets reads -addr: a comma-separated list of host:port or
+// name=host:port.
+func parseTargets(s string) ([]target, error) {
+	var ts []target
+	for f := range strings.SplitSeq(s, ",") {
+		name, addr, ok := strings.Cut(f, "=")
+		if !ok {
+			name, addr = f, f
+		}
+		if _, _, err := net.SplitHostPort(addr); err != nil || name == "" {
+			return nil, fmt.Errorf("target %q: want host:port or name=host:port", f)
+		}
+		ts = append(ts, target{name, addr})
+	}
+	return ts, nil
 }
 
 func main() {
 	var c config
-	flag.StringVar(&c.addr, "addr", "127.0.0.1:25", "SMTP server `host:port`")
+	addrs := flag.String("addr", "127.0.0.1:25", "SMTP server `host:port`, or a comma-separated list of name=host:port sent to in turn")
 	flag.IntVar(&c.sessions, "sessions", 16, "concurrent sessions")
-	flag.IntVar(&c.n, "n", 2000, "messages in all")
+	flag.IntVar(&c.n, "n", 2000, "messages per target")
 	flag.IntVar(&c.size, "size", 10240, "message size in bytes")
 	flag.StringVar(&c.from, "from", "bench@example.com", "MAIL FROM address")
 	flag.StringVar(&c.to, "to", "sink@example.org", "RCPT TO address")
-	flag.BoolVar(&c.reuse, "reuse", false, "keep each session's connection for all its messages")
-	flag.Float64Var(&c.rate, "rate", 0, "start transactions at this many per `second` in all (0: as fast as the sessions go)")
+	flag.BoolVar(&c.reuse, "reuse", false, "keep each session's connections for all its messages")
+	flag.Float64Var(&c.rate, "rate", 0, "start transactions at this many per `second` per target (0: as fast as the sessions go)")
 	flag.DurationVar(&c.timeout, "timeout", 30*time.Second, "per-transaction timeout")
 	flag.Parse()
+	var err error
+	if c.targets, err = parseTargets(*addrs); err != nil {
+		fmt.Fprintln(os.Stderr, "smtpload:", err)
+		os.Exit(2)
+	}
 	if c.sessions < 1 || c.n < 1 || c.size < 1 || c.rate < 0 {
 		fmt.Fprintln(os.Stderr, "smtpload: -sessions, -n and -size must be positive, -rate not negative")
 		os.Exit(2)
 	}
-	r := run(context.Background(), &c)
-	fmt.Println(r.line())
-	if r.failed > 0 {
-		fmt.Fprintf(os.Stderr, "smtpload: %d of %d transactions failed, the first: %v\n", r.failed, c.n, r.firstErr)
-		os.Exit(1)
+	status := 0
+	for _, r := range run(context.Background(), &c) {
+		fmt.Println(r.line())
+		if r.failed > 0 {
+			fmt.Fprintf(os.Stderr, "smtpload: %s: %d of %d transactions failed, the first: %v\n", r.target, r.failed, c.n, r.firstErr)
+			status = 1
+		}
 	}
+	os.Exit(status)
 }
 
 // line formats r as key=value pairs.
 func (r *result) line() string {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	ok := len(r.latencies)
-	return fmt.Sprintf("msgs=%d failed=%d secs=%.3f rate=%.1f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f",
-		ok, r.failed, r.elapsed.Seconds(), float64(ok)/r.elapsed.Seconds(),
+	return fmt.Sprintf("target=%s msgs=%d failed=%d secs=%.3f rate=%.1f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f",
+		r.target, ok, r.failed, r.elapsed.Seconds(), float64(ok)/r.elapsed.Seconds(),
 		ms(percentile(r.latencies, 0.50)), ms(percentile(r.latencies, 0.99)), ms(percentile(r.latencies, 1)))
 }
 
@@ -95,81 +126,94 @@ func message(size int) []byte {
 	return []byte(b.String())
 }
 
-// run sends c.n messages over c.sessions sessions.
-func run(ctx context.Context, c *config) *result {
+// run sends c.n messages to each target over c.sessions sessions:
+// transaction i goes to target i mod len(c.targets), so every target sees
+// the same load from other processes over the same time.
+func run(ctx context.Context, c *config) []*result {
 	msg := message(c.size)
+	k := len(c.targets)
 	var (
 		next     atomic.Int64
 		mu       sync.Mutex
-		res      result
+		res      = make([]*result, k)
 		wg       sync.WaitGroup
 		dialer   = net.Dialer{Timeout: c.timeout}
 		startAll = time.Now()
 	)
+	for j, t := range c.targets {
+		res[j] = &result{target: t.name}
+	}
 	for range c.sessions {
 		wg.Go(func() {
-			var lat []time.Duration
-			var failed int
-			var first error
-			var cl *smtp.Client
+			lat := make([][]time.Duration, k)
+			failed := make([]int, k)
+			first := make([]error, k)
+			cl := make([]*smtp.Client, k) // kept with -reuse
 			defer func() {
-				if cl != nil {
-					cl.Quit()
-					cl.Close()
+				for _, x := range cl {
+					if x != nil {
+						x.Quit()
+						x.Close()
+					}
 				}
 			}()
 			for {
 				i := next.Add(1) - 1
-				if i >= int64(c.n) {
+				if i >= int64(c.n*k) {
 					break
 				}
+				j := int(i % int64(k))
 				t0 := time.Now()
 				if c.rate > 0 {
 					// Latency counts from the scheduled start, so a
 					// transaction that waits for a free session counts
 					// its wait (no coordinated omission).
-					t0 = startAll.Add(due(i, c.rate))
+					t0 = startAll.Add(due(i, c.rate*float64(k)))
 					time.Sleep(time.Until(t0))
 				}
 				var err error
-				if cl == nil {
-					cl, err = dial(ctx, &dialer, c)
+				if cl[j] == nil {
+					cl[j], err = dial(ctx, &dialer, c.targets[j].addr, c.timeout)
 				}
 				if err == nil {
-					err = send(cl, c, msg)
+					err = send(cl[j], c, msg)
 				}
 				d := time.Since(t0)
 				if err != nil {
-					failed++
-					if first == nil {
-						first = err
+					failed[j]++
+					if first[j] == nil {
+						first[j] = err
 					}
-					if cl != nil {
-						cl.Close()
-						cl = nil
+					if cl[j] != nil {
+						cl[j].Close()
+						cl[j] = nil
 					}
 					continue
 				}
-				lat = append(lat, d)
+				lat[j] = append(lat[j], d)
 				if !c.reuse {
-					cl.Quit() // not timed: the message is accepted
-					cl.Close()
-					cl = nil
+					cl[j].Quit() // not timed: the message is accepted
+					cl[j].Close()
+					cl[j] = nil
 				}
 			}
 			mu.Lock()
-			res.latencies = append(res.latencies, lat...)
-			res.failed += failed
-			if res.firstErr == nil {
-				res.firstErr = first
+			for j, r := range res {
+				r.latencies = append(r.latencies, lat[j]...)
+				r.failed += failed[j]
+				if r.firstErr == nil {
+					r.firstErr = first[j]
+				}
 			}
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
-	res.elapsed = time.Since(startAll)
-	slices.Sort(res.latencies)
-	return &res
+	for _, r := range res {
+		r.elapsed = time.Since(startAll)
+		slices.Sort(r.latencies)
+	}
+	return res
 }
 
 // due is when transaction i (from 0) starts after the run's start at rate
@@ -178,14 +222,14 @@ func due(i int64, rate float64) time.Duration {
 	return time.Duration(float64(i) / rate * float64(time.Second))
 }
 
-func dial(ctx context.Context, d *net.Dialer, c *config) (*smtp.Client, error) {
-	nc, err := d.DialContext(ctx, "tcp", c.addr)
+func dial(ctx context.Context, d *net.Dialer, addr string, timeout time.Duration) (*smtp.Client, error) {
+	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
 	cl := smtp.NewClient(nc)
-	cl.CommandTimeout = c.timeout
-	cl.SubmissionTimeout = c.timeout
+	cl.CommandTimeout = timeout
+	cl.SubmissionTimeout = timeout
 	if err := cl.Hello("smtpload.localhost"); err != nil {
 		cl.Close()
 		return nil, fmt.Errorf("EHLO: %w", err)

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,45 +66,102 @@ func TestMessageSize(t *testing.T) {
 	}
 }
 
-func TestRun(t *testing.T) {
-	for _, reuse := range []bool{false, true} {
-		sink := smtpsink.Start(t, nil)
-		c := &config{addr: sink.Addr, sessions: 4, n: 23, size: 2048, from: "a@example.com", to: "b@example.org", reuse: reuse, timeout: 10 * time.Second}
-		r := run(context.Background(), c)
-		if r.failed != 0 || len(r.latencies) != c.n {
-			t.Fatalf("reuse=%v: %d accepted, %d failed (%v), want %d accepted", reuse, len(r.latencies), r.failed, r.firstErr, c.n)
-		}
-		msgs := sink.Messages()
-		if len(msgs) != c.n {
-			t.Fatalf("reuse=%v: sink has %d messages, want %d", reuse, len(msgs), c.n)
-		}
-		for _, m := range msgs {
-			if !bytes.Equal(m.Data, message(c.size)) || m.From != c.from || len(m.To) != 1 || m.To[0] != c.to {
-				t.Fatalf("reuse=%v: sink got from %q to %q, %d bytes", reuse, m.From, m.To, len(m.Data))
-			}
-		}
-		if !strings.HasPrefix(r.line(), "msgs=23 failed=0 ") {
-			t.Errorf("line = %q", r.line())
+func TestParseTargets(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []target
+		wantErr bool
+	}{
+		{"127.0.0.1:25", []target{{"127.0.0.1:25", "127.0.0.1:25"}}, false},
+		{"floor=127.0.0.1:1,relay=[::1]:2", []target{{"floor", "127.0.0.1:1"}, {"relay", "[::1]:2"}}, false},
+		{"", nil, true},
+		{"floor=", nil, true},
+		{"=127.0.0.1:1", nil, true},
+		{"127.0.0.1:1,", nil, true},
+		{"localhost", nil, true},
+	}
+	for _, tt := range tests {
+		got, err := parseTargets(tt.in)
+		if (err != nil) != tt.wantErr || !slices.Equal(got, tt.want) {
+			t.Errorf("parseTargets(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
 		}
 	}
 }
 
-// A refused transaction counts as failed, not as a latency.
+func testConfig(targets ...*smtpsink.Sink) *config {
+	c := &config{sessions: 4, n: 23, size: 2048, from: "a@example.com", to: "b@example.org", timeout: 10 * time.Second}
+	for i, s := range targets {
+		c.targets = append(c.targets, target{fmt.Sprint("t", i), s.Addr})
+	}
+	return c
+}
+
+// Every target gets n messages, each the message, and its own latencies.
+func TestRun(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		targets int
+		reuse   bool
+		rate    float64
+	}{
+		{"one", 1, false, 0},
+		{"one reuse", 1, true, 0},
+		{"three", 3, false, 0},
+		{"three reuse", 3, true, 0},
+		{"three at a rate", 3, false, 1000},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var sinks []*smtpsink.Sink
+			for range tt.targets {
+				sinks = append(sinks, smtpsink.Start(t, nil))
+			}
+			c := testConfig(sinks...)
+			c.reuse, c.rate = tt.reuse, tt.rate
+			rs := run(context.Background(), c)
+			if len(rs) != tt.targets {
+				t.Fatalf("%d results, want %d", len(rs), tt.targets)
+			}
+			for j, r := range rs {
+				if r.target != c.targets[j].name || r.failed != 0 || len(r.latencies) != c.n {
+					t.Fatalf("target %s: %d accepted, %d failed (%v), want %s with %d accepted", r.target, len(r.latencies), r.failed, r.firstErr, c.targets[j].name, c.n)
+				}
+				msgs := sinks[j].Messages()
+				if len(msgs) != c.n {
+					t.Fatalf("sink %d has %d messages, want %d", j, len(msgs), c.n)
+				}
+				for _, m := range msgs {
+					if !bytes.Equal(m.Data, message(c.size)) || m.From != c.from || len(m.To) != 1 || m.To[0] != c.to {
+						t.Fatalf("sink %d got from %q to %q, %d bytes", j, m.From, m.To, len(m.Data))
+					}
+				}
+				if want := fmt.Sprintf("target=%s msgs=23 failed=0 ", r.target); !strings.HasPrefix(r.line(), want) {
+					t.Errorf("line = %q, want it to start %q", r.line(), want)
+				}
+			}
+		})
+	}
+}
+
+// A refused transaction counts as failed at its target, not as a latency.
 func TestRunFailures(t *testing.T) {
 	refused := &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "no"}
-	n := 0
-	sink := smtpsink.Start(t, &smtpsink.Options{Data: func(*smtpsink.Message) error {
-		n++
-		if n%2 == 0 {
+	var n atomic.Int64
+	good := smtpsink.Start(t, nil)
+	bad := smtpsink.Start(t, &smtpsink.Options{Data: func(*smtpsink.Message) error {
+		if n.Add(1)%2 == 0 {
 			return refused
 		}
 		return nil
 	}})
-	c := &config{addr: sink.Addr, sessions: 1, n: 10, size: 1000, from: "a@example.com", to: "b@example.org", timeout: 10 * time.Second}
-	r := run(context.Background(), c)
+	c := testConfig(good, bad)
+	c.n = 10
+	rs := run(context.Background(), c)
+	if r := rs[0]; r.failed != 0 || len(r.latencies) != 10 {
+		t.Errorf("good target: %d accepted, %d failed (%v); want 10, 0", len(r.latencies), r.failed, r.firstErr)
+	}
 	var se *smtp.SMTPError
-	if r.failed != 5 || len(r.latencies) != 5 || !errors.As(r.firstErr, &se) || se.Code != 451 {
-		t.Errorf("%d accepted, %d failed, first error %v; want 5, 5, a 451", len(r.latencies), r.failed, r.firstErr)
+	if r := rs[1]; r.failed != 5 || len(r.latencies) != 5 || !errors.As(r.firstErr, &se) || se.Code != 451 {
+		t.Errorf("refusing target: %d accepted, %d failed, first error %v; want 5, 5, a 451", len(r.latencies), r.failed, r.firstErr)
 	}
 }
 
@@ -120,14 +180,5 @@ func TestDue(t *testing.T) {
 		if got := due(tt.i, tt.rate); got != tt.want {
 			t.Errorf("due(%d, %v) = %v, want %v", tt.i, tt.rate, got, tt.want)
 		}
-	}
-}
-
-func TestRunRate(t *testing.T) {
-	sink := smtpsink.Start(t, nil)
-	c := &config{addr: sink.Addr, sessions: 4, n: 11, size: 1000, from: "a@example.com", to: "b@example.org", rate: 1000, timeout: 10 * time.Second}
-	r := run(context.Background(), c)
-	if r.failed != 0 || len(r.latencies) != c.n || sink.Len() != c.n {
-		t.Fatalf("%d accepted, %d failed (%v), sink has %d", len(r.latencies), r.failed, r.firstErr, sink.Len())
 	}
 }
