@@ -198,7 +198,7 @@ func TestInjectErrors(t *testing.T) {
 		{"header value with LF", "S: s\n\n", sesmime.Options{Headers: []sesmime.TagHeader{{Name: "X-C", Value: "a\nBcc: x"}}}, parse.ErrInvalidHeader, 0},
 		{"header given twice", "S: s\n\n", sesmime.Options{Headers: []sesmime.TagHeader{{Name: "X-C", Value: "a"}, {Name: "x-c", Value: "b"}}}, inject.ErrInvalidOption, 0},
 		{"set and remove", "S: s\n\n", sesmime.Options{ConfigurationSet: "a", RemoveConfigurationSet: true}, inject.ErrInvalidOption, 0},
-		{"merge invalid existing", "X-SES-MESSAGE-TAGS: a=b.c\n\n", sesmime.Options{Tags: std.Tags, TagsMode: sesmime.Merge}, inject.ErrExistingTags, 0},
+		{"merge invalid existing", "X-SES-MESSAGE-TAGS: a=b.c\n\n", sesmime.Options{Tags: std.Tags, TagsMode: sesmime.Merge}, sesmime.ErrInvalidTag, 0},
 		{"bad tags mode", "S: s\n\n", sesmime.Options{Tags: std.Tags, TagsMode: 7}, inject.ErrInvalidOption, 0},
 	}
 	for _, tc := range tests {

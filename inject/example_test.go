@@ -54,16 +54,16 @@ func ExampleRewriter_Bytes() {
 	}
 	fmt.Printf("%q\n", out)
 	for _, c := range res.Changes {
-		fmt.Println(c)
+		fmt.Println(c.Op, c.Name, "at line", c.Line)
 	}
 	// Output:
 	// "Subject: hi\r\n\r\nbody"
-	// removed X-SES-CONFIGURATION-SET (line 1)
-	// removed X-SES-FROM-ARN (line 3)
+	// removed X-SES-CONFIGURATION-SET at line 1
+	// removed X-SES-FROM-ARN at line 3
 }
 
-func ExampleOptions_Validate() {
-	opts := &inject.Options{ConfigurationSet: "news\r\nBcc: victim@example.com"}
-	fmt.Println(opts.Validate())
+func ExampleNewRewriter_invalid() {
+	_, err := inject.NewRewriter(&inject.Options{ConfigurationSet: "news\r\nBcc: victim@example.com"})
+	fmt.Println(err)
 	// Output: invalid configuration set "news\r\nBcc: victim@example.com": "\r" is not allowed
 }

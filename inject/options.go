@@ -18,7 +18,9 @@ const (
 	// Options.Tags in the place of the first one.
 	Replace TagsMode = iota
 	// Merge writes parse.MergeTags(existing tags, Options.Tags) in one
-	// field in the place of the first one.
+	// field in the place of the first one. Existing tags that could not
+	// be written back valid are refused with a *parse.ValueError giving
+	// their line and column.
 	Merge
 	// Keep leaves existing tags fields untouched; Options.Tags is written
 	// only when the message has none.
@@ -37,36 +39,10 @@ func (m TagsMode) String() string {
 	return fmt.Sprintf("TagsMode(%d)", int(m))
 }
 
-// ParseTagsMode returns the TagsMode named s: "replace", "merge" or "keep".
-func ParseTagsMode(s string) (TagsMode, error) {
-	for _, m := range []TagsMode{Replace, Merge, Keep} {
-		if s == m.String() {
-			return m, nil
-		}
-	}
-	return 0, fmt.Errorf("%w: tags mode %q (want replace, merge or keep)", ErrInvalidOption, s)
-}
-
 // ErrInvalidOption is wrapped by the errors about Options that are not a
 // *parse.ValueError: a name given twice, a field both set and removed, an
 // unknown mode. They are returned before anything is read or written.
 var ErrInvalidOption = errors.New("invalid option")
-
-// ErrExistingTags is wrapped by an *ExistingTagsError.
-var ErrExistingTags = errors.New("cannot merge existing tags")
-
-// An ExistingTagsError reports a tags field of the message that Merge
-// cannot write back valid. It matches ErrExistingTags and its Err.
-type ExistingTagsError struct {
-	Line int   // line of the X-SES-MESSAGE-TAGS field in the message
-	Err  error // the *parse.ValueError
-}
-
-func (e *ExistingTagsError) Error() string {
-	return fmt.Sprintf("line %d: %v: %v", e.Line, ErrExistingTags, e.Err)
-}
-
-func (e *ExistingTagsError) Unwrap() []error { return []error{ErrExistingTags, e.Err} }
 
 // Options says what Rewrite changes. The zero value (or nil) changes
 // nothing. Removals apply first, then the fields to set.
@@ -111,10 +87,10 @@ var (
 	ErrNothingLeft = errors.New("removing the fields would leave an empty message")
 )
 
-// Validate checks every value in o against SES's rules (package parse) and
+// validate checks every value in o against SES's rules (package parse) and
 // that o does not contradict itself. It returns the first problem, wrapping
-// a *parse.ValueError or one of this package's sentinels.
-func (o *Options) Validate() error {
+// a *parse.ValueError or ErrInvalidOption.
+func (o *Options) validate() error {
 	if o == nil {
 		return nil
 	}

@@ -60,15 +60,15 @@ func TestOptionsValidate(t *testing.T) {
 	const msg = "Subject: hi\r\n\r\nbody\r\n"
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.opts.Validate()
+			_, err := inject.NewRewriter(tc.opts)
 			if tc.err == nil {
 				if err != nil {
-					t.Fatalf("Validate = %v", err)
+					t.Fatalf("NewRewriter = %v", err)
 				}
 				return
 			}
 			if !errors.Is(err, tc.err) {
-				t.Fatalf("Validate = %v, want %v", err, tc.err)
+				t.Fatalf("NewRewriter = %v, want %v", err, tc.err)
 			}
 			if ve, ok := errors.AsType[*parse.ValueError](err); ok && ve.Column != tc.off+1 {
 				t.Errorf("ValueError.Column = %d, want %d", ve.Column, tc.off+1)
@@ -89,34 +89,10 @@ func TestOptionsValidate(t *testing.T) {
 	}
 }
 
-func TestParseTagsMode(t *testing.T) {
-	for _, m := range []inject.TagsMode{inject.Replace, inject.Merge, inject.Keep} {
-		got, err := inject.ParseTagsMode(m.String())
-		if err != nil || got != m {
-			t.Errorf("ParseTagsMode(%q) = %v, %v", m, got, err)
-		}
-	}
-	for _, s := range []string{"", "Replace", "merge ", "x"} {
-		if _, err := inject.ParseTagsMode(s); !errors.Is(err, inject.ErrInvalidOption) {
-			t.Errorf("ParseTagsMode(%q) = %v, want ErrInvalidOption", s, err)
-		}
-	}
-	if got := inject.TagsMode(7).String(); got != "TagsMode(7)" {
-		t.Errorf("TagsMode(7).String() = %q", got)
-	}
-}
-
-func TestStrings(t *testing.T) {
-	for _, tc := range []struct{ got, want string }{
-		{inject.Added.String(), "added"},
-		{inject.Replaced.String(), "replaced"},
-		{inject.Removed.String(), "removed"},
-		{inject.Op(9).String(), "Op(9)"},
-		{inject.Change{Op: inject.Added, Name: "X"}.String(), "added X"},
-		{inject.Change{Op: inject.Removed, Name: "x", Line: 3}.String(), "removed x (line 3)"},
-	} {
-		if tc.got != tc.want {
-			t.Errorf("got %q, want %q", tc.got, tc.want)
+func TestTagsModeString(t *testing.T) {
+	for m, want := range map[inject.TagsMode]string{inject.Replace: "replace", inject.Merge: "merge", inject.Keep: "keep", 7: "TagsMode(7)"} {
+		if got := m.String(); got != want {
+			t.Errorf("TagsMode(%d).String() = %q, want %q", int(m), got, want)
 		}
 	}
 }

@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -17,25 +15,13 @@ import (
 )
 
 // Op is what a rewrite did to a field.
-type Op int
+type Op string
 
 const (
-	Added    Op = iota // a new field on top of the header
-	Replaced           // a field rewritten in place
-	Removed            // a field dropped
+	Added    Op = "added"    // a new field on top of the header
+	Replaced Op = "replaced" // a field rewritten in place
+	Removed  Op = "removed"  // a field dropped
 )
-
-func (o Op) String() string {
-	switch o {
-	case Added:
-		return "added"
-	case Replaced:
-		return "replaced"
-	case Removed:
-		return "removed"
-	}
-	return fmt.Sprintf("Op(%d)", int(o))
-}
 
 // A Change is one field a rewrite added, replaced or removed. A field
 // replaced by the very same bytes is not a change.
@@ -46,14 +32,6 @@ type Change struct {
 	// Old and New are the field's value (unfolded, as Field.Value) before
 	// and after: Old is "" for Added, New is "" for Removed.
 	Old, New string
-}
-
-func (c Change) String() string {
-	s := c.Op.String() + " " + c.Name
-	if c.Line == 0 {
-		return s
-	}
-	return s + " (line " + strconv.Itoa(c.Line) + ")"
 }
 
 // Result tells what a rewrite did.
@@ -91,10 +69,12 @@ type state struct {
 
 const bufSize = 16 << 10
 
-// NewRewriter validates opts (see Options.Validate) and returns a Rewriter
-// for them. A nil opts changes nothing.
+// NewRewriter checks every value in opts against SES's rules (package
+// parse) and that opts does not contradict itself, and returns a Rewriter
+// for them. The error is the first problem: a *parse.ValueError, or an
+// error wrapping ErrInvalidOption. A nil opts changes nothing.
 func NewRewriter(opts *Options) (*Rewriter, error) {
-	if err := opts.Validate(); err != nil {
+	if err := opts.validate(); err != nil {
 		return nil, err
 	}
 	rw := &Rewriter{}
@@ -518,15 +498,11 @@ func (rw *Rewriter) tagList(fields []headerblock.Field, removed bool) (tags []pa
 			return nil, false, nil
 		}
 		ts, err := parse.ParseTags(f.Value())
-		if err == nil {
-			for _, t := range ts {
-				if err = parse.ValidateTag(t); err != nil {
-					break
-				}
-			}
-		}
-		if err != nil {
-			return nil, false, &ExistingTagsError{Line: f.Line(), Err: err}
+		if ve, ok := errors.AsType[*parse.ValueError](err); ok {
+			// Where it is in the message.
+			at := *ve
+			at.Line, at.Column = f.ValuePos(ve.Column - 1)
+			return nil, false, &at
 		}
 		existing = append(existing, ts...)
 	}

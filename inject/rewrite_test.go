@@ -135,7 +135,7 @@ var rewriteTests = []struct {
 	{
 		name: "merge with invalid existing tags",
 		in:   "Subject: s\nX-SES-MESSAGE-TAGS: a=x.y\n\n", opts: &inject.Options{Tags: tags("a", "1"), TagsMode: inject.Merge},
-		err: inject.ErrExistingTags,
+		err: parse.ErrInvalidTag,
 	},
 	{
 		name: "keep existing tags",

@@ -251,18 +251,25 @@ func TestRewriteRefusedWritesNothing(t *testing.T) {
 	}
 }
 
+// TestExistingTagsError checks that Merge refuses tags of the message it
+// cannot write back with a *parse.ValueError at the byte at fault.
 func TestExistingTagsError(t *testing.T) {
 	rw, err := inject.NewRewriter(&inject.Options{Tags: tags("a", "1"), TagsMode: inject.Merge})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = rw.Rewrite(io.Discard, strings.NewReader("S: x\nX-SES-MESSAGE-TAGS: a=1\nX-SES-MESSAGE-TAGS: b=c.d\n\n"))
-	ete, ok := errors.AsType[*inject.ExistingTagsError](err)
-	if !ok || !errors.Is(err, inject.ErrExistingTags) || !errors.Is(err, parse.ErrInvalidTag) {
-		t.Fatalf("error %v, want an *ExistingTagsError wrapping ErrInvalidTag", err)
-	}
-	if ete.Line != 3 {
-		t.Errorf("Line = %d, want 3", ete.Line)
+	for _, tc := range []struct {
+		msg, want string
+	}{
+		{"S: x\nX-SES-MESSAGE-TAGS: a=1\nX-SES-MESSAGE-TAGS: b=c.d\n\n", `line 3, column 24: invalid tag value "c.d": "." is not allowed`},
+		{"S: x\nX-SES-MESSAGE-TAGS: a=1,\n  x y=2\n\n", `line 3, column 4: invalid tag name "x y": " " is not allowed`},
+		{"X-SES-MESSAGE-TAGS: a=1, junk\n\n", `line 1, column 26: malformed tag "junk": not name=value`},
+		{"S: x\nX-SES-MESSAGE-TAGS: a=\n\n", `line 2: invalid tag value: empty`},
+	} {
+		_, err = rw.Rewrite(io.Discard, strings.NewReader(tc.msg))
+		if _, ok := errors.AsType[*parse.ValueError](err); !ok || !errors.Is(err, parse.ErrInvalidTag) || err.Error() != tc.want {
+			t.Errorf("Rewrite(%q) error %v, want a *parse.ValueError %q", tc.msg, err, tc.want)
+		}
 	}
 }
 

@@ -103,42 +103,14 @@ func (in *Info) add(line int, code string, sev Severity, format string, args ...
 	in.Findings = append(in.Findings, Finding{Line: line, Code: code, Severity: sev, Message: fmt.Sprintf(format, args...)})
 }
 
-// addValue appends a finding for err, a *ValueError about the value of f
-// starting at byte off of f.Value(), placed at the byte at fault.
-func (in *Info) addValue(f headerblock.Field, off int, code string, sev Severity, err error, suffix string) {
+// addValue appends a finding for err, a *ValueError about f.Value() (its
+// Column a byte of it), placed at the byte at fault.
+func (in *Info) addValue(f headerblock.Field, code string, sev Severity, err error, suffix string) {
 	line, col := f.Line(), 0
 	if ve, ok := errors.AsType[*ValueError](err); ok && ve.Column > 0 {
-		line, col = valuePos(f, off+ve.Column-1)
+		line, col = f.ValuePos(ve.Column - 1)
 	}
 	in.Findings = append(in.Findings, Finding{Line: line, Column: col, Code: code, Severity: sev, Message: err.Error() + suffix})
-}
-
-// valuePos returns the line of the message and the 1-based column of byte
-// i of f.Value().
-func valuePos(f headerblock.Field, i int) (line, col int) {
-	raw := f.Raw()
-	colon := bytes.IndexByte(raw, ':')
-	// Value drops line breaks, then trims SP and HTAB at both ends.
-	k, lead := 0, true // k: bytes Value keeps, lead: still in the leading blanks
-	line, start := f.Line(), 0
-	for j := colon + 1; j < len(raw); j++ {
-		c := raw[j]
-		if c == '\n' || c == '\r' && j+1 < len(raw) && raw[j+1] == '\n' {
-			if c == '\n' {
-				line, start = line+1, j+1
-			}
-			continue
-		}
-		if lead && (c == ' ' || c == '\t') {
-			continue
-		}
-		lead = false
-		if k == i {
-			return line, j - start + 1
-		}
-		k++
-	}
-	return f.Line(), 0
 }
 
 // HasErrors reports whether any finding has severity Error.
@@ -227,7 +199,7 @@ func inspect(h *headerblock.Header, opts *Options) *Info {
 				add(line, codeConfigSetDuplicate, Error, "%s appears again (first value %q): how SES resolves duplicates is undocumented", f.Name(), in.ConfigurationSet)
 			}
 			if err := ValidateConfigurationSet(v); err != nil {
-				in.addValue(f, 0, codeConfigSetInvalid, Error, err, "")
+				in.addValue(f, codeConfigSetInvalid, Error, err, "")
 			}
 		case f.Is(TagsField):
 			tagFields++
@@ -236,15 +208,11 @@ func inspect(h *headerblock.Header, opts *Options) *Info {
 			}
 			tags, pos, err := parseTags(f.Value())
 			if err != nil {
-				in.addValue(f, 0, codeTagMalformed, Error, err, "")
+				in.addValue(f, codeTagMalformed, Error, err, "")
 			}
 			for i, t := range tags {
-				if err := ValidateTag(t); err != nil {
-					off := pos[i].name
-					if isWhat(err, whatTagValue) {
-						off = pos[i].value
-					}
-					in.addValue(f, off, codeTagInvalid, Error, err, "")
+				if err := validateTagAt(t, pos[i]); err != nil {
+					in.addValue(f, codeTagInvalid, Error, err, "")
 				}
 				if seenTag[t.Name] > 0 {
 					add(line, codeTagDuplicateName, Error, "tag %q appears again", t.Name)
@@ -264,7 +232,7 @@ func inspect(h *headerblock.Header, opts *Options) *Info {
 				}
 				seenHeader[name]++
 				if err := ValidateHeader(hd); isWhat(err, whatHeaderValue) {
-					in.addValue(f, 0, codeHeaderInvalid, Warning, err, " (CloudWatch drops metrics for it)")
+					in.addValue(f, codeHeaderInvalid, Warning, err, " (CloudWatch drops metrics for it)")
 				}
 				break
 			}

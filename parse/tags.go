@@ -1,20 +1,42 @@
 package parse
 
 import (
+	"errors"
 	"slices"
 	"strings"
 )
 
 // ParseTags reads the value of an X-SES-MESSAGE-TAGS field: items separated
 // by ',', each "name=value". SP and HTAB around items, names and values are
-// trimmed and empty items are ignored. It does not validate names and values
-// (see ValidateTag). It returns the tags it could read; the error, if any,
-// is a *ValueError wrapping ErrInvalidTag for the first item that has no
-// '=' or an empty name ("malformed tag"), its Column the item's first byte
-// in value.
+// trimmed and empty items are ignored. It returns the tags it could read
+// and, if value has any, the first item that is not name=value (a
+// "malformed tag"), else the first tag ValidateTag refuses: a *ValueError
+// wrapping ErrInvalidTag whose Column is a byte of value.
 func ParseTags(value string) ([]Tag, error) {
-	tags, _, err := parseTags(value)
-	return tags, err
+	tags, pos, err := parseTags(value)
+	if err != nil {
+		return tags, err
+	}
+	for i, t := range tags {
+		if err := validateTagAt(t, pos[i]); err != nil {
+			return tags, err
+		}
+	}
+	return tags, nil
+}
+
+// validateTagAt is ValidateTag for a tag at p in a tags field value, the
+// Column of its error being a byte of that value.
+func validateTagAt(t Tag, p tagPos) error {
+	err := ValidateTag(t)
+	if ve, ok := errors.AsType[*ValueError](err); ok && ve.Column > 0 {
+		off := p.name
+		if ve.what == whatTagValue {
+			off = p.value
+		}
+		ve.Column += off
+	}
+	return err
 }
 
 // A tagPos gives the offsets in a tags field value of a tag's name and value.

@@ -29,10 +29,18 @@ var (
 
 // A ValueError reports a configuration set, tag or tag header that SES
 // would refuse or silently ignore. Its text names the value and what is
-// wrong with it: `invalid tag value "a.b": "." is not allowed`.
+// wrong with it, after its place in the message if it is in one:
+// `line 3, column 24: invalid tag value "a.b": "." is not allowed`.
 type ValueError struct {
-	Value  string // the value as given
-	Column int    // 1-based byte of Value at fault; 0 when its length, or the name itself, is
+	// Line is the 1-based line of the message the value is on, 0 for a
+	// value that is not in a message (an option, or a string checked by
+	// a Validate function or ParseTags).
+	Line int
+	// Column is the 1-based byte at fault: of line Line when it is set,
+	// else of the string checked. It is 0 when the value's length, or a
+	// name as a whole, is at fault.
+	Column int
+	Value  string // the name or value at fault
 	Err    error  // ErrInvalidConfigurationSet, ErrInvalidTag or ErrInvalidHeader
 
 	what string // what the value is, as the text says: "invalid tag value", "reserved tag name"...
@@ -40,6 +48,17 @@ type ValueError struct {
 }
 
 func (e *ValueError) Error() string {
+	switch {
+	case e.Line > 0 && e.Column > 0:
+		return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.text())
+	case e.Line > 0:
+		return fmt.Sprintf("line %d: %s", e.Line, e.text())
+	}
+	return e.text()
+}
+
+// text returns the error's text without its place in the message.
+func (e *ValueError) text() string {
 	what := e.what
 	if what == "" {
 		what = e.Err.Error()

@@ -104,7 +104,8 @@ func (a *Action) validate() error {
 			return err
 		}
 	}
-	return a.Options().Validate()
+	_, err := inject.NewRewriter(a.Options())
+	return err
 }
 
 var (

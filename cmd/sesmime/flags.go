@@ -328,11 +328,8 @@ func (c *config) flagSet(verb string) (*pflag.FlagSet, func() error) {
 			if err := f0(); err != nil {
 				return err
 			}
-			m, err := inject.ParseTagsMode(mode)
-			if err != nil {
-				return usagef(verb, "--tags-mode: %v", err)
-			}
-			c.opts.TagsMode = m
+			// choiceValue allows only these.
+			c.opts.TagsMode = map[string]inject.TagsMode{"replace": inject.Replace, "merge": inject.Merge, "keep": inject.Keep}[mode]
 			for _, t := range tags {
 				name, value, ok := strings.Cut(t, "=")
 				if !ok {
@@ -447,7 +444,7 @@ func parseConfig(verb string, args []string) (*config, error) {
 	if err := finish(); err != nil {
 		return nil, err
 	}
-	if err := c.opts.Validate(); err != nil {
+	if _, err := inject.NewRewriter(&c.opts); err != nil {
 		return nil, &usageError{verb: verb, err: err}
 	}
 	if err := c.check(); err != nil {

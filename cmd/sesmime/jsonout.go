@@ -10,6 +10,7 @@ import (
 
 	"github.com/sesmime/sesmime/inject"
 	"github.com/sesmime/sesmime/internal/headerblock"
+	"github.com/sesmime/sesmime/parse"
 )
 
 // The --json output of every verb (and of sesmime-send) is one object a
@@ -69,7 +70,7 @@ type changeRecord struct {
 func changeRecords(chs []inject.Change) []changeRecord {
 	var recs []changeRecord
 	for _, c := range chs {
-		recs = append(recs, changeRecord{Op: c.Op.String(), Field: c.Name, Line: c.Line, Old: c.Old, New: c.New})
+		recs = append(recs, changeRecord{Op: string(c.Op), Field: c.Name, Line: c.Line, Old: c.Old, New: c.New})
 	}
 	return recs
 }
@@ -102,8 +103,13 @@ func lineOf(err error) (line int, msg string) {
 		}
 		return se.Line, se.Err.Error()
 	}
-	if te, ok := errors.AsType[*inject.ExistingTagsError](err); ok && error(te) == err {
-		return te.Line, fmt.Sprintf("%v: %v", inject.ErrExistingTags, te.Err)
+	if ve, ok := errors.AsType[*parse.ValueError](err); ok && error(ve) == err && ve.Line > 0 {
+		at := *ve
+		at.Line, at.Column = 0, 0
+		if ve.Column > 0 {
+			return ve.Line, fmt.Sprintf("column %d: %v", ve.Column, &at)
+		}
+		return ve.Line, at.Error()
 	}
 	return 0, ""
 }

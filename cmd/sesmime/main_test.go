@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesmime/sesmime/inject"
+	"github.com/sesmime/sesmime/parse"
 	"github.com/sesmime/sesmime/internal/headerblock"
 )
 
@@ -372,7 +372,7 @@ var badMessages = map[string]struct {
 }{
 	"long.eml":   {"Subject: " + strings.Repeat("x", 70<<10) + "\n\nb\n", "line 1: header line is longer than 65,536 bytes"},
 	"empty.eml":  {"", "empty message"},
-	"merge.eml":  {"Subject: s\nX-SES-MESSAGE-TAGS: a=b, broken\n\nb\n", `line 2: cannot merge existing tags: malformed tag "broken": not name=value`},
+	"merge.eml":  {"Subject: s\nX-SES-MESSAGE-TAGS: a=b, broken\n\nb\n", `line 2, column 26: malformed tag "broken": not name=value`},
 	"second.eml": {"Subject: s\nX-A: " + strings.Repeat("y", 70<<10) + "\n\nb\n", "line 2: "},
 }
 
@@ -581,7 +581,7 @@ func TestDescribe(t *testing.T) {
 		err  error
 		want string
 	}{
-		{&inject.ExistingTagsError{Line: 4, Err: errors.New("bad")}, "line 4: cannot merge existing tags: bad"},
+		{&parse.ValueError{Line: 4, Column: 2, Value: "x", Err: parse.ErrInvalidTag}, `line 4, column 2: invalid tag "x": not allowed`},
 		{&headerblock.SyntaxError{Line: 3, Offset: 9, Text: "oops", Limit: 65536, Err: headerblock.ErrLineTooLong}, `line 3: header line is longer than 65,536 bytes: "oops"`},
 		{&headerblock.SyntaxError{Err: headerblock.ErrEmpty}, "empty message"},
 		{errors.New("plain"), "plain"},

@@ -486,13 +486,17 @@ func shown(path string) string {
 // describeChange returns the --dry-run line of a change, with the old and
 // the new value: `replaced X-SES-CONFIGURATION-SET (line 3): "old" -> "news"`.
 func describeChange(ch inject.Change) string {
+	s := fmt.Sprintf("%s %s", ch.Op, ch.Name)
+	if ch.Line > 0 {
+		s += fmt.Sprintf(" (line %d)", ch.Line)
+	}
 	switch ch.Op {
 	case inject.Added:
-		return fmt.Sprintf("%v: %q", ch, ch.New)
+		return fmt.Sprintf("%s: %q", s, ch.New)
 	case inject.Removed:
-		return fmt.Sprintf("%v: %q", ch, ch.Old)
+		return fmt.Sprintf("%s: %q", s, ch.Old)
 	}
-	return fmt.Sprintf("%v: %q -> %q", ch, ch.Old, ch.New)
+	return fmt.Sprintf("%s: %q -> %q", s, ch.Old, ch.New)
 }
 
 // line prints a line, above the progress bar when it goes to the bar's

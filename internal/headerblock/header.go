@@ -90,6 +90,34 @@ func (f Field) Raw() []byte { return f.raw }
 // "From " line is line 1), or 0 for a field made by NewField.
 func (f Field) Line() int { return f.line }
 
+// ValuePos returns the line of the message and the 1-based column on it
+// of byte i of f.Value(), or f.Line() and 0 if there is no such byte.
+func (f Field) ValuePos(i int) (line, col int) {
+	raw := f.Raw()
+	colon := bytes.IndexByte(raw, ':')
+	// Value drops line breaks, then trims SP and HTAB at both ends.
+	k, lead := 0, true // k: bytes Value keeps, lead: still in the leading blanks
+	line, start := f.Line(), 0
+	for j := colon + 1; j < len(raw); j++ {
+		c := raw[j]
+		if c == '\n' || c == '\r' && j+1 < len(raw) && raw[j+1] == '\n' {
+			if c == '\n' {
+				line, start = line+1, j+1
+			}
+			continue
+		}
+		if lead && (c == ' ' || c == '\t') {
+			continue
+		}
+		lead = false
+		if k == i {
+			return line, j - start + 1
+		}
+		k++
+	}
+	return f.Line(), 0
+}
+
 // A Header is a header block as read by Read, and what to write in its place.
 // Its fields can be replaced with SetFields; everything else is written
 // back as it was read.
