@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesmime/sesmime/parse"
 	"github.com/sesmime/sesmime/internal/headerblock"
+	"github.com/sesmime/sesmime/parse"
 )
 
 const (
