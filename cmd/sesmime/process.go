@@ -241,16 +241,18 @@ func (p *processor) inPlace(j job) (res inject.Result, af *atomicfile.File, err 
 
 // replace writes a new file for target (inside root when root is not nil)
 // with fill, gives it meta and queues it. A message fill finds unchanged
-// is not queued unless always is set. When the disk is full the files queued so far are
-// committed, freeing their originals' space, and fill is tried once more:
-// a file fails for want of space only when its own copy does not fit.
+// is not queued unless always is set. When the disk is full the files
+// queued so far are committed, freeing their originals' space, and fill is
+// tried again while that freed something: a file fails for want of space
+// only when its own copy does not fit.
 func (p *processor) replace(target string, root *os.Root, meta *atomicfile.Metadata, always bool, fill func(*os.File) (inject.Result, error)) (inject.Result, *atomicfile.File, error) {
-	for retried := false; ; retried = true {
+	for {
 		var (
 			f   *atomicfile.File
 			res inject.Result
 			err error
 		)
+		ended := p.commit.Ended()
 		if root != nil {
 			f, err = p.commit.CreateIn(root, target)
 		} else {
@@ -268,10 +270,12 @@ func (p *processor) replace(target string, root *os.Root, meta *atomicfile.Metad
 			}
 			f.Abort()
 		}
-		if retried || !errors.Is(err, syscall.ENOSPC) {
+		if !errors.Is(err, syscall.ENOSPC) {
 			return res, nil, err
 		}
-		p.commit.Flush()
+		if p.commit.Flush(); p.commit.Ended() == ended {
+			return res, nil, err
+		}
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sesmime/sesmime/inject"
+	"github.com/sesmime/sesmime/internal/atomicfile"
 )
 
 // now is the clock of the summary; tests may swap it.
@@ -168,18 +169,18 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 	if c.json {
 		rep.enc = newJSONOut(stdout)
 	}
-	var settle func([]outcome)
+	var b *batching[outcome]
 	if (c.inPlace || c.outDir != "") && !c.dryRun {
-		settle = p.settle
+		b = &batching[outcome]{settle: p.settle, size: func(o outcome) int64 { return o.res.Written }, full: p.commit.Full}
 	}
 	if multi {
-		forEachOrdered(ctx, c, stdin, bar, p.process, settle, rep.report)
+		forEachOrdered(ctx, c, stdin, bar, p.process, b, rep.report)
 	} else {
 		// One input: no workers, which would only cost start-up time.
 		c.enumerate(stdin, func(j job) bool {
 			o := []outcome{p.process(j)}
-			if settle != nil {
-				settle(o)
+			if b != nil {
+				b.settle(o)
 			}
 			rep.report(o[0])
 			return true
@@ -227,18 +228,27 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 
 // maxBatch bounds how many finished files a worker holds for one
 // settle call (one sync of their file systems, then the renames).
-const maxBatch = 256
+const maxBatch = atomicfile.MaxBatch
+
+// batching says how a worker's results are settled in batches.
+type batching[T any] struct {
+	settle func([]T)     // commits a batch
+	size   func(T) int64 // the bytes a result holds
+	// full reports whether n results of bytes in all, the first held age
+	// ago, make a batch.
+	full func(n int, bytes int64, age time.Duration) bool
+}
 
 // forEachOrdered lists the inputs of c, runs do on each with c.jobs
 // workers and calls report with the results in input order. After ctx is
 // cancelled no new input is started and the results already made are
 // reported.
 //
-// When settle is not nil, each worker holds its results and passes them to
-// settle in batches before they are reported: when it has maxBatch, when
+// When b is not nil, each worker holds its results and passes them to
+// b.settle in batches before they are reported: when b.full says so, when
 // no next input is ready yet, and before it stops (also after a signal). A
 // batch settles in the background while the worker fills the next.
-func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar *progress, do func(job) T, settle func([]T), report func(T)) {
+func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar *progress, do func(job) T, b *batching[T], report func(T)) {
 	type result struct {
 		seq int
 		v   T
@@ -273,8 +283,10 @@ func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar 
 	for range c.jobs {
 		wg.Go(func() {
 			var (
-				seqs []int
-				held []T
+				seqs  []int
+				held  []T
+				bytes int64     // of held
+				first time.Time // when held[0] was added
 				// A batch is settled in the background while the worker
 				// goes on with the next one: one at a time per worker.
 				settling = make(chan struct{}, 1)
@@ -285,10 +297,10 @@ func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar 
 					return
 				}
 				hs, ss := held, seqs
-				seqs, held = nil, nil
+				seqs, held, bytes = nil, nil, 0
 				settling <- struct{}{}
 				bwg.Go(func() {
-					settle(hs)
+					b.settle(hs)
 					for i, v := range hs {
 						results <- result{ss[i], v}
 					}
@@ -318,12 +330,15 @@ func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar 
 				// A file once started is finished (or abandoned by its
 				// own error) before the worker looks at ctx again.
 				v := do(j)
-				if settle == nil {
+				if b == nil {
 					results <- result{j.seq, v}
 					continue
 				}
-				seqs, held = append(seqs, j.seq), append(held, v)
-				if len(held) >= maxBatch {
+				if len(held) == 0 {
+					first = time.Now()
+				}
+				seqs, held, bytes = append(seqs, j.seq), append(held, v), bytes+b.size(v)
+				if b.full(len(held), bytes, time.Since(first)) {
 					flush()
 				}
 			}

@@ -10,11 +10,23 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // TempPrefix starts the name of every temporary file; tools that walk a
 // tree while files are replaced in it can skip such names.
 const TempPrefix = ".sesmime-"
+
+// The bounds of a batch (see Committer.Full). Every file held for a
+// batch keeps its descriptor open, hence the bound on files.
+const (
+	MaxBatch      = 512      // files
+	firstBatch    = 64       // files, before the limit grows
+	minBatch      = 8        // files, after the limit shrinks
+	maxBatchBytes = 64 << 20 // the temporary space a batch holds
+	maxBatchAge   = time.Second
+)
 
 // A Committer creates new files and commits them over their targets. Its
 // zero value is ready to use; it is safe for concurrent use.
@@ -24,8 +36,42 @@ type Committer struct {
 	// (on Linux, syncfs on it). Tests inject barrier errors through it.
 	Barrier func(dir *os.File) error
 
-	mu  sync.Mutex
-	fss map[uint64]*fsys
+	mu    sync.Mutex
+	fss   map[uint64]*fsys
+	ended atomic.Uint64 // files committed or failed
+	limit atomic.Int64  // files in a batch, 0 for firstBatch
+}
+
+// Full reports whether a writer holding n queued files of bytes bytes in
+// all, the first of them queued age ago, should commit them now: at the
+// file limit, at 64 MiB, or after a second. The file limit starts at 64,
+// doubles with each barrier that succeeds, up to MaxBatch, and halves
+// when a writer runs out of space (Flush), down to 8.
+func (c *Committer) Full(n int, bytes int64, age time.Duration) bool {
+	limit := c.limit.Load()
+	if limit == 0 {
+		limit = firstBatch
+	}
+	return int64(n) >= limit || bytes >= maxBatchBytes || age >= maxBatchAge
+}
+
+// resize doubles the file limit (grow) or halves it.
+func (c *Committer) resize(grow bool) {
+	for {
+		old := c.limit.Load()
+		cur := old
+		if cur == 0 {
+			cur = firstBatch
+		}
+		if grow {
+			cur = min(2*cur, MaxBatch)
+		} else {
+			cur = max(cur/2, minBatch)
+		}
+		if c.limit.CompareAndSwap(old, cur) {
+			return
+		}
+	}
 }
 
 // A fsys is one file system the Committer has created files on.
@@ -34,6 +80,8 @@ type fsys struct {
 	dir     *os.File   // the descriptor barriers are taken on
 
 	mu        sync.Mutex
+	idle      sync.Cond // signalled when busy drops to 0
+	busy      int       // batches taken and not yet ended
 	queue     []*File
 	completed uint64 // barriers done
 	failAt    uint64 // the last barrier that failed, 0 for none
@@ -131,6 +179,7 @@ func (c *Committer) fsysOf(fi fs.FileInfo, open func() (*os.File, error)) (*fsys
 		c.fss = make(map[uint64]*fsys)
 	}
 	s := &fsys{dir: d}
+	s.idle.L = &s.mu
 	c.fss[dev] = s
 	return s, nil
 }
@@ -184,14 +233,25 @@ func (c *Committer) Commit(files []*File) []error {
 	return errs
 }
 
-// Flush commits every file queued so far, on every file system; it
-// returns when they are renamed or failed. A writer out of space flushes
-// before it tries again, as a committed file frees its original's space.
+// Flush commits every file queued so far, on every file system, and
+// returns when they and every other commit in progress are renamed or
+// failed. A writer out of space flushes before it tries again, as a
+// committed file frees its original's space; when Ended did not change
+// meanwhile, nothing was freed.
 func (c *Committer) Flush() {
+	c.resize(false)
 	for _, s := range c.all() {
 		s.commit(c, nil)
+		s.mu.Lock()
+		for s.busy > 0 {
+			s.idle.Wait()
+		}
+		s.mu.Unlock()
 	}
 }
+
+// Ended returns how many files have been committed or failed so far.
+func (c *Committer) Ended() uint64 { return c.ended.Load() }
 
 func (c *Committer) all() []*fsys {
 	c.mu.Lock()
@@ -216,6 +276,9 @@ func (s *fsys) commit(c *Committer, want *File) {
 	} else {
 		s.queue = nil
 	}
+	if len(batch) > 0 {
+		s.busy++
+	}
 	s.mu.Unlock()
 	if len(batch) == 0 {
 		s.barrier.Unlock()
@@ -232,6 +295,8 @@ func (s *fsys) commit(c *Committer, want *File) {
 	s.renamed = false // the barrier covered the renames before it
 	if err != nil {
 		s.failAt, s.failErr = s.completed, err
+	} else {
+		c.resize(true)
 	}
 	failAt, failErr := s.failAt, s.failErr
 	s.mu.Unlock()
@@ -252,6 +317,12 @@ func (s *fsys) commit(c *Committer, want *File) {
 		s.mu.Unlock()
 		syncDirs(renamed)
 	}
+	c.ended.Add(uint64(len(batch)))
+	s.mu.Lock()
+	if s.busy--; s.busy == 0 {
+		s.idle.Broadcast()
+	}
+	s.mu.Unlock()
 	for _, f := range batch {
 		close(f.done)
 	}

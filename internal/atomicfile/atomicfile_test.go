@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // writeQueued creates, writes and queues a new file for target.
@@ -247,4 +248,96 @@ func TestCreateInRoot(t *testing.T) {
 	if got := readFile(t, filepath.Join(dir, "sub/out")); !strings.EqualFold(got, "new") {
 		t.Errorf("out = %q", got)
 	}
+}
+
+// TestFlushWaitsForCommits: Flush returns only when the batches other
+// callers took are renamed too, so a writer out of space that flushes
+// finds their originals' space freed (and Ended counting them).
+func TestFlushWaitsForCommits(t *testing.T) {
+	dir := t.TempDir()
+	inBarrier, release := make(chan struct{}), make(chan struct{})
+	first := true
+	c := &Committer{Barrier: func(*os.File) error {
+		if first {
+			first = false
+			close(inBarrier)
+			<-release
+		}
+		return nil
+	}}
+	const n = 50
+	var batch []*File
+	for i := range n {
+		batch = append(batch, writeQueued(t, c, filepath.Join(dir, fmt.Sprintf("f%d", i)), "new"))
+	}
+	committed := make(chan []error)
+	go func() { committed <- c.Commit(batch) }()
+	<-inBarrier
+	flushed := make(chan uint64)
+	go func() { c.Flush(); flushed <- c.Ended() }()
+	close(release)
+	if got := <-flushed; got != n {
+		t.Errorf("Flush returned with %d files ended, want %d", got, n)
+	}
+	for _, err := range <-committed {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	c.Close()
+}
+
+// TestFull: a batch is full at its file limit, at 64 MiB or after a
+// second; the limit doubles with each barrier that succeeds, up to
+// MaxBatch, halves with a Flush (a writer out of space), and stays put
+// when a barrier fails.
+func TestFull(t *testing.T) {
+	dir := t.TempDir()
+	fail := false
+	c := &Committer{Barrier: func(*os.File) error {
+		if fail {
+			return errors.New("disk on fire")
+		}
+		return nil
+	}}
+	limit := func() int {
+		n := 1
+		for !c.Full(n, 0, 0) {
+			n++
+		}
+		return n
+	}
+	commit := func() {
+		f := writeQueued(t, c, filepath.Join(dir, "f"), "new")
+		c.Commit([]*File{f})
+	}
+	if got := limit(); got != 64 {
+		t.Errorf("first limit %d, want 64", got)
+	}
+	if !c.Full(1, 64<<20, 0) || !c.Full(1, 0, time.Second) || c.Full(1, 64<<20-1, time.Second-1) {
+		t.Error("bytes or age bounds wrong")
+	}
+	for _, tt := range []struct {
+		step string
+		want int
+	}{
+		{"commit", 128}, {"commit", 256}, {"commit", MaxBatch}, {"commit", MaxBatch},
+		{"flush", MaxBatch / 2}, {"fail", MaxBatch / 2}, {"flush", MaxBatch / 4},
+		{"flush", 64}, {"flush", 32}, {"flush", 16}, {"flush", 8}, {"flush", 8}, {"commit", 16},
+	} {
+		switch tt.step {
+		case "commit":
+			commit()
+		case "fail":
+			fail = true
+			commit()
+			fail = false
+		case "flush":
+			c.Flush()
+		}
+		if got := limit(); got != tt.want {
+			t.Errorf("after %s: limit %d, want %d", tt.step, got, tt.want)
+		}
+	}
+	c.Close()
 }

@@ -16,6 +16,28 @@
 // files queued on that file system and those still being written there,
 // each reported with the error and its target left untouched.
 //
+// # Crash ordering
+//
+// Each file goes through: create (O_EXCL, owner-only), write, barrier,
+// owner, extended attributes, mode (last, so that set-ID bits survive the
+// writes and the chown), rename. A process killed at any point leaves its
+// targets old or new and temporary files that are either owner-only or a
+// complete, durable copy with its target's metadata (killed between the
+// chmod and the rename): never content readable by anyone its target does
+// not let read it. After a power loss:
+//
+//   - Linux: the barrier made the data and the temporary inodes durable
+//     before any of them got its metadata; on a journaled file system the
+//     chmod and the rename commit in that order, so a renamed file has its
+//     metadata; without a journal a renamed file may come back owner-only
+//     (narrower, never wider). Renames not yet covered by a barrier may be
+//     undone: the target is then old.
+//   - macOS and the BSDs: fsync(file), metadata, rename, fsync(directory);
+//     the metadata is not synced on its own, so a renamed file may come
+//     back owner-only.
+//   - Windows: flush, read-only bit, close, rename; the last renames may be
+//     lost (the target is old).
+//
 // # Guarantees by system
 //
 //   - Linux: the barrier is one syncfs(2) per file system and batch, on one
