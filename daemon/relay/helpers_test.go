@@ -106,10 +106,17 @@ func (l *logBuf) String() string {
 func startRelay(t testing.TB, cfg *Config) (*Relay, *logBuf) {
 	t.Helper()
 	lb := &logBuf{}
-	r, err := New(context.Background(), cfg, Deps{
-		Log:         ops.NewLog(lb),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "SECRETTEST", ""),
-	})
+	return startRelayDeps(t, cfg, Deps{Log: ops.NewLog(lb)}), lb
+}
+
+// startRelayDeps starts a relay with deps, test credentials unless deps
+// has its own.
+func startRelayDeps(t testing.TB, cfg *Config, deps Deps) *Relay {
+	t.Helper()
+	if deps.Credentials == nil {
+		deps.Credentials = credentials.NewStaticCredentialsProvider("AKIDTEST", "SECRETTEST", "")
+	}
+	r, err := New(context.Background(), cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +124,7 @@ func startRelay(t testing.TB, cfg *Config) (*Relay, *logBuf) {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.Close)
-	return r, lb
+	return r
 }
 
 // send delivers one message through addr with go-smtp's client and returns

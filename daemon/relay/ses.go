@@ -152,6 +152,14 @@ func classifyAPI(err error) error {
 			"ConfigurationSetDoesNotExist", "ConfigurationSetDoesNotExistException", "NotFoundException",
 			"BadRequestException", "InvalidParameterValue":
 			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: fmt.Sprintf("Message rejected: %s (%s)", msg, code)}
+		case "ExpiredToken", "ExpiredTokenException", "RequestExpired", "RequestTimeTooSkewed",
+			"InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch",
+			"InvalidSignatureException", "IncompleteSignature", "MissingAuthenticationToken",
+			"AccessDenied", "AccessDeniedException":
+			// Credentials, clock or permissions: the operator fixes them,
+			// the mail waits (v1 answers some with HTTP 400, which the 4xx
+			// rule below would make permanent).
+			return &upstreamError{"SES " + code, err}
 		case "AccountSuspendedException", "SendingPausedException", "AccountSendingPausedException", "ConfigurationSetSendingPausedException":
 			// The operator can lift these; the client's queue waits.
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: fmt.Sprintf("Sending paused: %s (%s)", msg, code)}
