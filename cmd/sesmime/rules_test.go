@@ -245,3 +245,61 @@ func TestRulesCache(t *testing.T) {
 		t.Errorf("cache holds %d rewriters, want %d", len(rr.cache), maxCached)
 	}
 }
+
+// TestRulesLargeFiles decides on the whole header however the file is
+// read: in memory (small), streamed after a 64 KiB prefix (-i, -o) or from
+// stdin, also when the field a rule needs comes after 64 KiB of header.
+func TestRulesLargeFiles(t *testing.T) {
+	body := strings.Repeat("0123456789abcdef\r\n", 20000)                // 360 KB
+	pad := strings.Repeat("X-Pad: "+strings.Repeat("p", 90)+"\r\n", 800) // 78 KB of header
+	msgs := map[string]string{
+		"big-body.eml":   "From: a@example.com\r\nList-Id: the weekly\r\nTo: b@example.org\r\n\r\n" + body,
+		"big-header.eml": "From: a@example.com\r\n" + pad + "List-Id: the weekly\r\nTo: b@example.org\r\n\r\n" + body,
+		// The To field after the padding makes the recipients disagree.
+		"big-mixed.eml": "From: a@example.com\r\nTo: x@eu.example.com\r\n" + pad + "To: y@example.net\r\n\r\n" + body,
+	}
+	want := map[string]string{
+		"big-body.eml":   "X-SES-CONFIGURATION-SET: newsletters\r\n" + msgs["big-body.eml"],
+		"big-header.eml": "X-SES-CONFIGURATION-SET: newsletters\r\n" + msgs["big-header.eml"],
+		"big-mixed.eml":  msgs["big-mixed.eml"],
+	}
+	rulesFile := filepath.Join(sourceDir, "testdata", "rules", "rules.toml")
+	for _, mode := range []string{"-i", "-o", "stdout", "stdin"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, msgs)
+			t.Chdir(dir)
+			for _, name := range slices.Sorted(maps.Keys(msgs)) {
+				var code int
+				var out, errb string
+				switch mode {
+				case "-i":
+					code, out, errb = runT(t, "", "inject", "--rules", rulesFile, "-i", name)
+					out = readFile(t, name)
+				case "-o":
+					code, _, errb = runT(t, "", "inject", "--rules", rulesFile, "-o", "out", name)
+					out = msgs[name]
+					if code == 0 {
+						out = readFile(t, filepath.Join("out", name))
+					}
+				case "stdout":
+					code, out, errb = runT(t, "", "inject", "--rules", rulesFile, name)
+				case "stdin":
+					code, out, errb = runT(t, msgs[name], "inject", "--rules", rulesFile)
+				}
+				if name == "big-mixed.eml" {
+					if code != exitFailed || !strings.Contains(errb, "the recipients need different rewrites") {
+						t.Errorf("%s: exit %d, stderr %q; want the mixed-recipients error", name, code, errb)
+					}
+					if mode == "-i" && out != want[name] {
+						t.Errorf("%s changed", name)
+					}
+					continue
+				}
+				if code != exitOK || out != want[name] {
+					t.Errorf("%s: exit %d, stderr %q, output of %d bytes starting %q", name, code, errb, len(out), out[:min(len(out), 80)])
+				}
+			}
+		})
+	}
+}
