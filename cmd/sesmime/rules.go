@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sesmime/sesmime/inject"
-	"github.com/sesmime/sesmime/mimeheaders"
+	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/rules"
 )
 
@@ -200,7 +200,8 @@ type ruledRewriter struct {
 }
 
 func (rr *ruledRewriter) Rewrite(w io.Writer, r io.Reader) (inject.Result, error) {
-	again, rw, _, err := rr.read(r, false)
+	sc, again, rw, _, err := rr.read(r, false)
+	defer sc.free()
 	if err != nil {
 		return inject.Result{}, err
 	}
@@ -208,7 +209,8 @@ func (rr *ruledRewriter) Rewrite(w io.Writer, r io.Reader) (inject.Result, error
 }
 
 func (rr *ruledRewriter) Check(r io.Reader) (inject.Result, error) {
-	again, rw, _, err := rr.read(r, false)
+	sc, again, rw, _, err := rr.read(r, false)
+	defer sc.free()
 	if err != nil {
 		return inject.Result{}, err
 	}
@@ -216,7 +218,8 @@ func (rr *ruledRewriter) Check(r io.Reader) (inject.Result, error) {
 }
 
 func (rr *ruledRewriter) explain(r io.Reader) (inject.Result, []string, error) {
-	again, rw, lines, err := rr.read(r, true)
+	sc, again, rw, lines, err := rr.read(r, true)
+	defer sc.free()
 	if err != nil {
 		return inject.Result{}, lines, err
 	}
@@ -225,33 +228,81 @@ func (rr *ruledRewriter) explain(r io.Reader) (inject.Result, []string, error) {
 }
 
 func (rr *ruledRewriter) Bytes(msg []byte) ([]byte, inject.Result, error) {
-	h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)), rr.base.Limits)
-	if err != nil {
+	sc := scratchPool.Get().(*scratch)
+	defer sc.free()
+	sc.br.Reset(bytes.NewReader(msg))
+	if err := sc.h.Reset(sc.br, rr.base.Limits); err != nil {
 		return nil, inject.Result{}, err
 	}
-	rw, _, err := rr.decide(h, false)
+	rw, _, err := rr.decide(&sc.h, false)
 	if err != nil {
 		return nil, inject.Result{}, err
 	}
 	return rw.Bytes(msg)
 }
 
-// read reads the header block at the start of r and decides; again reads
-// r from its start.
-func (rr *ruledRewriter) read(r io.Reader, explain bool) (again io.Reader, rw *inject.Rewriter, lines []string, err error) {
-	var head bytes.Buffer
-	h, err := mimeheaders.Read(bufio.NewReader(io.TeeReader(r, &head)), rr.base.Limits)
-	if err != nil {
-		return nil, nil, nil, err
+// A scratch holds what reading one message's header for the rules takes,
+// reused from message to message.
+type scratch struct {
+	br   *bufio.Reader
+	head bytes.Buffer // the bytes br read
+	h    headerblock.Header
+}
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{br: bufio.NewReader(nil)} }}
+
+// free returns sc to the pool once the message is done with.
+func (sc *scratch) free() {
+	sc.br.Reset(nil)
+	if sc.head.Cap() > 1<<20 {
+		sc.head = bytes.Buffer{} // do not keep a huge header's buffer
 	}
-	rw, lines, err = rr.decide(h, explain)
-	return io.MultiReader(&head, r), rw, lines, err
+	sc.head.Reset()
+	scratchPool.Put(sc)
+}
+
+// read reads the header block at the start of r and decides; again reads
+// r from its start until sc is freed.
+func (rr *ruledRewriter) read(r io.Reader, explain bool) (sc *scratch, again io.Reader, rw *inject.Rewriter, lines []string, err error) {
+	sc = scratchPool.Get().(*scratch)
+	sc.br.Reset(io.TeeReader(r, &sc.head))
+	if err := sc.h.Reset(sc.br, rr.base.Limits); err != nil {
+		return sc, nil, nil, nil, err
+	}
+	rw, lines, err = rr.decide(&sc.h, explain)
+	return sc, &replay{head: sc.head.Bytes(), r: r}, rw, lines, err
+}
+
+// A replay reads head, then r. Its WriteTo leaves the rest of r to
+// io.Copy, so a file's WriteTo (a kernel copy) still serves the body.
+type replay struct {
+	head []byte
+	r    io.Reader
+}
+
+func (p *replay) Read(b []byte) (int, error) {
+	if len(p.head) == 0 {
+		return p.r.Read(b)
+	}
+	n := copy(b, p.head)
+	p.head = p.head[n:]
+	return n, nil
+}
+
+func (p *replay) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(p.head)
+	p.head = p.head[n:]
+	if err != nil {
+		return int64(n), err
+	}
+	m, err := io.Copy(w, p.r)
+	return int64(n) + m, err
 }
 
 // decide returns the rewriter the rules choose for a message with header
 // h and, when explain is set, the lines of its --dry-run report. A reject,
 // or recipients that need different rewrites, is an error.
-func (rr *ruledRewriter) decide(h *mimeheaders.Header, explain bool) (*inject.Rewriter, []string, error) {
+func (rr *ruledRewriter) decide(h rules.Header, explain bool) (*inject.Rewriter, []string, error) {
 	env, lines, err := rr.r.envelope(h, explain)
 	if err != nil {
 		return nil, lines, err
@@ -341,7 +392,7 @@ func angled(addrs []string) string {
 // with mail_from and rcpt_to read from the header when their flags are
 // absent and a rule matches on them. A header field that cannot be read
 // as addresses is then an error, not a guess.
-func (r *ruleFlags) envelope(h *mimeheaders.Header, explain bool) (*rules.Envelope, []string, error) {
+func (r *ruleFlags) envelope(h rules.Header, explain bool) (*rules.Envelope, []string, error) {
 	env := r.env
 	var lines []string
 	say := func(format string, args ...any) {
@@ -406,7 +457,7 @@ var senderFields = []string{"Return-Path", "Sender", "From"}
 // server recorded; <> is the null sender), else of the first Sender, else
 // of the first From, which must then hold one address. The field read is
 // returned too.
-func headerSender(h *mimeheaders.Header) (addr, field string, err error) {
+func headerSender(h rules.Header) (addr, field string, err error) {
 	for _, f := range senderFields {
 		vs := h.Values(f)
 		if len(vs) == 0 {
@@ -435,7 +486,7 @@ var recipientFields = []string{"To", "Cc", "Bcc"}
 // headerRecipients returns the addresses of every To, Cc and Bcc field,
 // in order, each once (ASCII case ignored). An empty field (an empty Bcc)
 // has none.
-func headerRecipients(h *mimeheaders.Header) ([]string, error) {
+func headerRecipients(h rules.Header) ([]string, error) {
 	var rcpts []string
 	seen := map[string]bool{}
 	for _, f := range recipientFields {
