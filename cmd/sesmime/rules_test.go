@@ -277,7 +277,7 @@ func TestRulesLargeFiles(t *testing.T) {
 				var out, errb string
 				switch mode {
 				case "-i":
-					code, out, errb = runT(t, "", "inject", "--rules", rulesFile, "-i", name)
+					code, _, errb = runT(t, "", "inject", "--rules", rulesFile, "-i", name)
 					out = readFile(t, name)
 				case "-o":
 					code, _, errb = runT(t, "", "inject", "--rules", rulesFile, "-o", "out", name)
