@@ -101,8 +101,9 @@
 // Bcc field. The header is read only for a key some rule matches on, and
 // a field that does not parse as addresses fails the file. This fallback
 // is a convenience: the message's author wrote those fields, so a rule that
-// must hold against the sender needs the flags. auth_user, client and
-// listener rules never match without their flags.
+// must hold against the sender needs the flags. auth_user and client rules
+// never match without their flags; without --listener the listener name is
+// empty, which only a glob such as "*" matches.
 //
 // A file is one message: when the rules give its recipients different
 // rewrites (Split makes more than one group) the file fails, naming each

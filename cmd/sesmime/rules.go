@@ -49,7 +49,7 @@ func (c *config) addRuleFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&r.rcptTo, "rcpt-to", nil, "with --rules: an envelope recipient `ADDR` (repeatable; default: To, Cc and Bcc)")
 	fs.StringVar(&r.authUser, "auth-user", "", "with --rules: the SMTP AUTH `USER` (default: none, which no auth_user matches)")
 	fs.StringVar(&r.client, "client", "", "with --rules: the client's `IP` address (default: none, which no client matches)")
-	fs.StringVar(&r.listener, "listener", "", "with --rules: the listener `NAME` (default: none)")
+	fs.StringVar(&r.listener, "listener", "", "with --rules: the listener `NAME` (default: empty, which only a listener glob such as \"*\" matches)")
 }
 
 // finishRules loads --rules and checks the envelope flags, once fs has
@@ -411,7 +411,7 @@ func (r *ruleFlags) envelope(h rules.Header, explain bool) (*rules.Envelope, []s
 		env.MailFrom = from
 		say("mail_from: <%s> (from the %s field; --mail-from gives the true envelope)", from, field)
 	default:
-		say("mail_from: (no rule matches on it)")
+		say("mail_from: (no rule has a mail_from key)")
 	}
 	switch {
 	case r.flagRcpt:
@@ -428,7 +428,7 @@ func (r *ruleFlags) envelope(h rules.Header, explain bool) (*rules.Envelope, []s
 			say("rcpt_to: %s (from the To, Cc and Bcc fields; --rcpt-to gives the true envelope)", angled(rcpts))
 		}
 	default:
-		say("rcpt_to: (no rule matches on it)")
+		say("rcpt_to: (no rule has an rcpt_to key)")
 	}
 	if env.AuthUser != "" {
 		say("auth_user: %s", env.AuthUser)

@@ -95,6 +95,7 @@ func TestRules(t *testing.T) {
 		{"dry-run-reject", "", []string{"--rules", "rules.toml", "-n", "spam.eml"}},
 		{"dry-run-mixed", "", []string{"--rules", "rules.toml", "-n", "mixed.eml"}},
 		{"dry-run-stdin", ruleMessages["weekly.eml"], []string{"--rules", "rules.toml", "-n"}},
+		{"dry-run-no-envelope-keys", "", []string{"--rules", "tagheader.toml", "-n", "--listener", "smtp", "eu.eml"}},
 		// Usage errors.
 		{"usage-envelope-without-rules", "", []string{"--config-set", "a", "--rcpt-to", "b@example.com", "plain.eml"}},
 		{"usage-empty-rules", "", []string{"--rules", "", "plain.eml"}},
