@@ -582,3 +582,23 @@ func TestLongLine(t *testing.T) {
 		t.Errorf("%d messages upstream", n)
 	}
 }
+
+// TestShutdownClosesStalled: a client stalled in DATA holds its connection
+// only until the deadline; Shutdown returns with it closed and nothing sent.
+func TestShutdownClosesStalled(t *testing.T) {
+	up := fakeSMTP(t)
+	r, _ := startRelay(t, smtpConfig(t, up))
+	s := dialData(t, r.Addrs()[0])
+	s.c.Write([]byte("Subject: stalled\r\n\r\npart of a body"))
+	time.Sleep(50 * time.Millisecond) // let the relay start reading
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	r.Shutdown(ctx)
+	s.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := s.c.Read(make([]byte, 100)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("read after Shutdown: %v, want the connection closed", err)
+	}
+	if n := len(up.Messages()); n != 0 {
+		t.Errorf("%d messages upstream", n)
+	}
+}

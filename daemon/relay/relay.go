@@ -58,6 +58,7 @@ type Relay struct {
 	servers   []*smtp.Server
 	addrs     []string
 	sessions  map[*session]struct{}
+	open      map[*countedConn]struct{} // every accepted connection, for Shutdown's deadline
 	listeners []*listener
 }
 
@@ -73,7 +74,7 @@ func New(ctx context.Context, cfg *Config, deps Deps) (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Relay{cfg: c, Metrics: deps.Metrics, log: deps.Log, sessions: map[*session]struct{}{}}
+	r := &Relay{cfg: c, Metrics: deps.Metrics, log: deps.Log, sessions: map[*session]struct{}{}, open: map[*countedConn]struct{}{}}
 	if r.Metrics == nil {
 		r.Metrics = ops.NewMetrics("sesmime_relay")
 	}
@@ -219,9 +220,10 @@ func (r *Relay) Addrs() []string {
 	return append([]string(nil), r.addrs...)
 }
 
-// Shutdown stops accepting connections and new transactions, lets the
-// messages in flight finish until ctx ends, then cancels their upstream
-// calls (the clients get 4xx) and closes every connection.
+// Shutdown stops accepting connections and new transactions and lets the
+// messages in flight finish. Shortly before ctx's deadline it cancels the
+// upstream calls still running, so that their clients get a 4xx, and at
+// the deadline it closes every connection left.
 func (r *Relay) Shutdown(ctx context.Context) error {
 	r.draining.Store(true)
 	r.Health.SetReady(false)
@@ -241,22 +243,38 @@ func (r *Relay) Shutdown(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- s.Shutdown(ctx)
+			// It waits for every connection: the deadline is kept below
+			// (after a Shutdown, go-smtp's Close closes no connection).
+			errs <- s.Shutdown(context.Background())
 		}()
 	}
 	// Sessions that go idle while draining are closed as they finish.
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
+	var early <-chan time.Time
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		t := time.NewTimer(left - min(time.Second, left/10))
+		defer t.Stop()
+		early = t.C
+	}
 	select {
 	case <-done:
-	case <-ctx.Done():
+	case <-early:
 		r.cancel()
-		for _, s := range servers {
-			s.Close()
+		select {
+		case <-done:
+		case <-ctx.Done():
 		}
-		<-done
+	case <-ctx.Done():
 	}
 	r.cancel()
+	r.mu.Lock()
+	for c := range r.open {
+		c.Conn.Close()
+	}
+	r.mu.Unlock()
+	<-done
 	close(errs)
 	for err := range errs {
 		if err != nil && !errors.Is(err, smtp.ErrServerClosed) {
@@ -305,7 +323,17 @@ func (g *guardListener) Accept() (net.Conn, error) {
 		}
 		select {
 		case g.r.conns <- struct{}{}:
-			return &countedConn{Conn: c, release: func() { <-g.r.conns }}, nil
+			cc := &countedConn{Conn: c}
+			cc.release = func() {
+				<-g.r.conns
+				g.r.mu.Lock()
+				delete(g.r.open, cc)
+				g.r.mu.Unlock()
+			}
+			g.r.mu.Lock()
+			g.r.open[cc] = struct{}{}
+			g.r.mu.Unlock()
+			return cc, nil
 		default:
 			go refuse(c, "421 4.7.0 Too many connections, try again later\r\n")
 		}

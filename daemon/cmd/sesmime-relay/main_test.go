@@ -3,15 +3,15 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-smtp"
 
 	"github.com/sesmime/sesmime/daemon/internal/fakesmtp"
 )
@@ -48,11 +48,8 @@ print(base64.b64encode(bytes([4]) + sig).decode())
 // old rules, with a good one switches to them, and SIGTERM stops it with a
 // clean exit.
 func TestSignals(t *testing.T) {
+	bin := buildRelay(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "sesmime-relay")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	c, err := fakesmtp.NewCert(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -65,45 +62,9 @@ func TestSignals(t *testing.T) {
 	up.Plain = true
 	rules := filepath.Join(dir, "rules.toml")
 	os.WriteFile(rules, []byte("[default]\nconfig_set = \"one\"\n"), 0o644)
-	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--upstream", "smtp+plain://"+up.Addr, "--rules", rules)
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	lines := make(chan string, 100)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	next := func(event string) string {
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("output ended waiting for %s", event)
-				}
-				if strings.Contains(l, `"event":"`+event+`"`) {
-					return l
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatalf("no %s line", event)
-			}
-		}
-	}
-	start := next("start")
-	addr := strings.TrimSuffix(strings.Fields(strings.SplitN(start, "listening on ", 2)[1])[0], ",")
+	p := startRelayProc(t, bin, "--listen", "127.0.0.1:0", "--upstream", "smtp+plain://"+up.Addr, "--rules", rules)
 	sendOne := func() string {
-		cl, err := smtp.Dial(addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cl.Close()
-		if err := cl.SendMail("a@example.com", []string{"b@example.org"}, strings.NewReader("Subject: s\r\n\r\nb\r\n")); err != nil {
+		if err := sendMail(p.addr, "Subject: s\r\n\r\nb\r\n"); err != nil {
 			t.Fatal(err)
 		}
 		m := up.Messages()
@@ -113,28 +74,123 @@ func TestSignals(t *testing.T) {
 		t.Errorf("before reload: %q", got)
 	}
 	os.WriteFile(rules, []byte("[default]\nconfig_set = \"bad name\"\n"), 0o644)
-	cmd.Process.Signal(syscall.SIGHUP)
-	if l := next("reload"); !strings.Contains(l, "old rules stay") || !strings.Contains(l, "rules.toml:2") {
+	p.signal(syscall.SIGHUP)
+	if l := p.next("reload"); !strings.Contains(l, "old rules stay") || !strings.Contains(l, "rules.toml:2") {
 		t.Errorf("bad reload line: %s", l)
 	}
 	if got := sendOne(); !strings.HasPrefix(got, "X-SES-CONFIGURATION-SET: one\r\n") {
 		t.Errorf("after a bad reload: %q", got)
 	}
 	os.WriteFile(rules, []byte("[default]\nconfig_set = \"two\"\n"), 0o644)
-	cmd.Process.Signal(syscall.SIGHUP)
-	if l := next("reload"); !strings.Contains(l, "rules reloaded") {
+	p.signal(syscall.SIGHUP)
+	if l := p.next("reload"); !strings.Contains(l, "rules reloaded") {
 		t.Errorf("reload line: %s", l)
 	}
 	if got := sendOne(); !strings.HasPrefix(got, "X-SES-CONFIGURATION-SET: two\r\n") {
 		t.Errorf("after reload: %q", got)
 	}
-	if l := next("message"); !strings.Contains(l, `"config_set":"two"`) || !strings.Contains(l, `"message_id":"0100019a-fake-smtp-000003"`) {
+	if l := p.next("message"); !strings.Contains(l, `"config_set":"two"`) || !strings.Contains(l, `"message_id":"0100019a-fake-smtp-000003"`) {
 		t.Errorf("last message's log line: %s", l)
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	next("stop")
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("exit after SIGTERM: %v", err)
+	p.signal(syscall.SIGTERM)
+	p.wait()
+}
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// buildRelay builds the command once for the whole test binary.
+func buildRelay(t *testing.T) string {
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sesmime-relay-test")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "sesmime-relay")
+		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
+}
+
+// relayProc is a running sesmime-relay and its JSON log lines.
+type relayProc struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	lines chan string
+	addr  string // the first listener's
+	done  bool
+}
+
+func startRelayProc(t *testing.T, bin string, args ...string) *relayProc {
+	p := &relayProc{t: t, cmd: exec.Command(bin, args...), lines: make(chan string, 100)}
+	stdout, _ := p.cmd.StdoutPipe()
+	p.cmd.Stderr = os.Stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if !p.done {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+	}()
+	start := p.next("start")
+	p.addr = strings.TrimSuffix(strings.Fields(strings.SplitN(start, "listening on ", 2)[1])[0], ",")
+	return p
+}
+
+// next returns the next log line of event, skipping others.
+func (p *relayProc) next(event string) string {
+	p.t.Helper()
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				p.t.Fatalf("output ended waiting for %s", event)
+			}
+			if strings.Contains(l, `"event":"`+event+`"`) {
+				return l
+			}
+		case <-timeout:
+			p.t.Fatalf("no %s line", event)
+		}
+	}
+}
+
+func (p *relayProc) signal(s os.Signal) { p.cmd.Process.Signal(s) }
+
+// wait waits for the "stop" line and a clean exit.
+func (p *relayProc) wait() {
+	p.t.Helper()
+	p.next("stop")
+	p.done = true
+	if err := p.cmd.Wait(); err != nil {
+		p.t.Errorf("exit: %v", err)
 	}
 }
 
