@@ -2,12 +2,12 @@ package relay
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -182,42 +182,41 @@ func sendPlain(addr, from string, to []string, msg string) error {
 }
 
 // TestLoad: concurrent clients × messages of mixed sizes; every accepted
-// message arrives exactly once, and the bytes held never pass the memory
-// cap. SESMIME_RELAY_LOAD=full runs the 32 × 500 of the issue.
+// message arrives exactly once and byte for byte, and the bytes held at
+// once (the relay's own high-water mark) never pass the memory cap.
+// SESMIME_RELAY_LOAD=full runs the 32 × 500 of the issue, =CxN any other
+// size.
 func TestLoad(t *testing.T) {
 	clients, per := 8, 25
-	if os.Getenv("SESMIME_RELAY_LOAD") == "full" {
+	switch v := os.Getenv("SESMIME_RELAY_LOAD"); v {
+	case "":
+	case "full":
 		clients, per = 32, 500
+	default:
+		if _, err := fmt.Sscanf(v, "%dx%d", &clients, &per); err != nil {
+			t.Fatalf("SESMIME_RELAY_LOAD=%q: want full or CLIENTSxMESSAGES", v)
+		}
 	}
 	up := fakeSMTP(t)
+	up.Keep = func(data []byte) []byte { // the Message-ID line and a digest
+		id := regexp.MustCompile(`Message-ID: <load-\d+-\d+@test>`).Find(data)
+		return fmt.Appendf(id, " %x", sha256.Sum256(data))
+	}
 	cfg := smtpConfig(t, up)
 	cfg.MemoryLimit = 4 << 20
 	r, _ := startRelay(t, cfg)
-	var peak atomic.Int64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if m := r.MemoryInUse(); m > peak.Load() {
-				peak.Store(m)
-			}
-			runtime.Gosched()
-		}
-	})
+	sizes := []int{200, 5 << 10, 60 << 10, 300 << 10}
+	message := func(c, i int) (string, string) {
+		id := fmt.Sprintf("load-%d-%d", c, i)
+		body := strings.Repeat(strings.Repeat("z", 76)+"\r\n", sizes[(c+i)%len(sizes)]/78+1)
+		return id, "Subject: " + id + "\r\nMessage-ID: <" + id + "@test>\r\n\r\n" + body
+	}
 	var accepted, deferred atomic.Int64
 	var cw sync.WaitGroup
-	sizes := []int{200, 5 << 10, 60 << 10, 300 << 10}
 	for c := range clients {
 		cw.Go(func() {
 			for i := range per {
-				id := fmt.Sprintf("load-%d-%d", c, i)
-				body := strings.Repeat(strings.Repeat("z", 76)+"\r\n", sizes[(c+i)%len(sizes)]/78+1)
-				msg := "Subject: " + id + "\r\nMessage-ID: <" + id + "@test>\r\n\r\n" + body
+				id, msg := message(c, i)
 				if _, err := send(t, r.Addrs()[0], "a@example.com", []string{"b@example.org"}, msg); err != nil {
 					if c := code(err); c >= 400 && c < 500 {
 						deferred.Add(1)
@@ -231,14 +230,19 @@ func TestLoad(t *testing.T) {
 		})
 	}
 	cw.Wait()
-	close(stop)
-	wg.Wait()
 	seen := map[string]int{}
 	for _, m := range up.Messages() {
-		id := regexp.MustCompile(`Message-ID: <(load-\d+-\d+)@test>`).FindSubmatch(m.Data)
-		if id != nil {
-			seen[string(id[1])]++
+		var c, i int
+		var digest string
+		if _, err := fmt.Sscanf(string(m.Data), "Message-ID: <load-%d-%d@test> %s", &c, &i, &digest); err != nil {
+			t.Errorf("unexpected message upstream: %q", m.Data)
+			continue
 		}
+		id, msg := message(c, i)
+		if want := fmt.Sprintf("%x", sha256.Sum256([]byte(msg))); digest != want {
+			t.Errorf("%s arrived changed", id)
+		}
+		seen[id]++
 	}
 	for id, n := range seen {
 		if n != 1 {
@@ -248,9 +252,12 @@ func TestLoad(t *testing.T) {
 	if int64(len(seen)) != accepted.Load() {
 		t.Errorf("%d accepted, %d arrived", accepted.Load(), len(seen))
 	}
-	if peak.Load() > cfg.MemoryLimit {
-		t.Errorf("peak held %d bytes over the cap %d", peak.Load(), cfg.MemoryLimit)
+	if peak := r.MemoryPeak(); peak > cfg.MemoryLimit || peak == 0 {
+		t.Errorf("peak held %d bytes, cap %d", peak, cfg.MemoryLimit)
 	}
-	t.Logf("%d clients × %d: %d accepted (each arrived once), %d deferred (4xx, e.g. memory cap), peak held %d of %d bytes",
-		clients, per, accepted.Load(), deferred.Load(), peak.Load(), cfg.MemoryLimit)
+	if n := r.MemoryInUse(); n != 0 {
+		t.Errorf("%d bytes still held after the run", n)
+	}
+	t.Logf("%d clients × %d: %d accepted (each arrived once, unchanged), %d deferred (4xx, e.g. memory cap), peak held %d of %d bytes",
+		clients, per, accepted.Load(), deferred.Load(), r.MemoryPeak(), cfg.MemoryLimit)
 }

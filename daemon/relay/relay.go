@@ -364,6 +364,7 @@ func (c *countedConn) Close() error {
 type budget struct {
 	limit int64
 	used  atomic.Int64
+	peak  atomic.Int64 // the most used at once
 }
 
 func (b *budget) take(n int64) bool {
@@ -373,6 +374,8 @@ func (b *budget) take(n int64) bool {
 			return false
 		}
 		if b.used.CompareAndSwap(u, u+n) {
+			for p := b.peak.Load(); u+n > p && !b.peak.CompareAndSwap(p, u+n); p = b.peak.Load() {
+			}
 			return true
 		}
 	}
@@ -380,8 +383,11 @@ func (b *budget) take(n int64) bool {
 
 func (b *budget) give(n int64) { b.used.Add(-n) }
 
-// Used returns the bytes of messages held now.
+// MemoryInUse returns the bytes of messages held now.
 func (r *Relay) MemoryInUse() int64 { return r.mem.used.Load() }
+
+// MemoryPeak returns the most bytes of messages held at once so far.
+func (r *Relay) MemoryPeak() int64 { return r.mem.peak.Load() }
 
 var (
 	errShuttingDown = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Shutting down, try again later"}
@@ -591,7 +597,7 @@ func (s *session) Data(r io.Reader) error {
 
 func (s *session) data(r io.Reader, rec *ops.Record) *smtp.SMTPError {
 	msg, held, reply := s.read(r)
-	defer s.r.mem.give(held)
+	defer func() { s.r.mem.give(held) }() // held grows below: read it at return
 	if reply != nil {
 		s.up.reset()
 		return reply

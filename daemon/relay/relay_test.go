@@ -29,6 +29,9 @@ func TestSMTPUpstreamBasic(t *testing.T) {
 	if !strings.Contains(log.String(), `"message_id":"`+msgs[0].ID) {
 		t.Errorf("log has no line with the message id:\n%s", log)
 	}
+	if n := r.MemoryInUse(); n != 0 {
+		t.Errorf("%d bytes still held after the message (the memory budget leaks)", n)
+	}
 }
 
 func TestAPIUpstreamBasic(t *testing.T) {

@@ -59,6 +59,9 @@ type Server struct {
 	// 1-based) and may return an error reply (or block, to be slow). A
 	// reply of code 0 with Message "reset" drops the connection.
 	Respond func(stage Stage, n int, arg string) *smtp.SMTPError
+	// Keep, if set, is what of each accepted message's bytes Data records
+	// (a load test keeps a digest, not every message).
+	Keep func(data []byte) []byte
 
 	srv *smtp.Server
 	mu  sync.Mutex
@@ -176,6 +179,9 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	id := fmt.Sprintf("0100019a-fake-smtp-%06d", n)
 	ss.s.mu.Lock()
+	if ss.s.Keep != nil {
+		b = ss.s.Keep(b)
+	}
 	ss.s.msg = append(ss.s.msg, Message{From: ss.from, Rcpts: slices.Clone(ss.rcpts), Data: b, ID: id, User: ss.user})
 	ss.s.mu.Unlock()
 	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "Ok " + id}
