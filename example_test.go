@@ -63,11 +63,9 @@ func ExampleLint() {
 	for _, f := range info.Findings {
 		fmt.Println(f)
 	}
-	fmt.Println(info.HasErrors())
 	// Output:
 	// line 2: error: duplicate-field: Subject appears again (first at line 1): SES rejects the message with "Duplicate header 'Subject'."
 	// line 3: error: mime-no-boundary: Content-Type multipart/mixed: it has no boundary parameter, so the parts cannot be found
-	// true
 }
 
 func ExampleSyntaxError() {

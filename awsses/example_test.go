@@ -90,10 +90,10 @@ func ExampleSender() {
 		fmt.Printf("%+v\n", sum)
 	}
 	// Output:
-	// ses a.eml 0100019a-fake-000001 <nil>
-	// ses b.eml 0100019a-fake-000002 <nil>
+	// v1 a.eml 0100019a-fake-000001 <nil>
+	// v1 b.eml 0100019a-fake-000002 <nil>
 	// {Sent:2 Failed:0}
-	// sesv2 a.eml 0100019a-fake-000003 <nil>
-	// sesv2 b.eml 0100019a-fake-000004 <nil>
+	// v2 a.eml 0100019a-fake-000003 <nil>
+	// v2 b.eml 0100019a-fake-000004 <nil>
 	// {Sent:2 Failed:0}
 }

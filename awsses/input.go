@@ -1,6 +1,7 @@
 package awsses
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/sesmime/sesmime"
 	"github.com/sesmime/sesmime/inject"
+	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -23,7 +25,7 @@ var ErrConflict = errors.New("message and options disagree")
 // A ConflictError reports a value the message carries in an X-SES-* field
 // that differs from the one in Options, under OnConflict Refuse.
 type ConflictError struct {
-	Field   string // parse.ConfigurationSetField, parse.TagsField or TenantField
+	Field   string // X-SES-CONFIGURATION-SET, X-SES-MESSAGE-TAGS or TenantField
 	Line    int    // 1-based line of the field in the message
 	Message string // the message's value (tags in canonical form)
 	Option  string // the Options' value (tags in canonical form)
@@ -70,7 +72,7 @@ type prepared struct {
 // The errors are those of Options.Validate, a *ConflictError, a
 // *FieldError, a *SizeError, or a header error from package mimeheaders.
 func RawEmailInput(msg []byte, opts *Options) (*ses.SendRawEmailInput, error) {
-	p, err := prepare(msg, opts, V1)
+	p, err := prepare(msg, opts, parse.V1)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +105,7 @@ func RawEmailInput(msg []byte, opts *Options) (*ses.SendRawEmailInput, error) {
 //
 // The errors are those of RawEmailInput.
 func SendEmailInput(msg []byte, opts *Options) (*sesv2.SendEmailInput, error) {
-	p, err := prepare(msg, opts, V2)
+	p, err := prepare(msg, opts, parse.V2)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +137,7 @@ func str(s string) *string {
 
 // prepare reads msg's SES fields, settles them against opts and returns the
 // message to send with the values that go into API parameters.
-func prepare(msg []byte, opts *Options, api API) (*prepared, error) {
+func prepare(msg []byte, opts *Options, api parse.API) (*prepared, error) {
 	if err := opts.Validate(api); err != nil {
 		return nil, err
 	}
@@ -146,13 +148,19 @@ func prepare(msg []byte, opts *Options, api API) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Where the fields are: msg is in memory, and Inspect has read its
+	// header within the limits.
+	h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)), mimeheaders.Limits{MaxHeaderBytes: -1, MaxLineBytes: -1, MaxFields: -1})
+	if err != nil {
+		return nil, err
+	}
 	var csLine, tagsLine, tenantLine int
 	var tenant string
-	for _, f := range info.Header.Fields() {
+	for _, f := range h.Fields() {
 		switch {
-		case f.Is(parse.ConfigurationSetField) && csLine == 0:
+		case f.Is(configurationSetField) && csLine == 0:
 			csLine = f.Line()
-		case f.Is(parse.TagsField) && tagsLine == 0:
+		case f.Is(tagsField) && tagsLine == 0:
 			tagsLine = f.Line()
 		case f.Is(TenantField) && tenantLine == 0:
 			tenantLine, tenant = f.Line(), f.Value()
@@ -170,7 +178,7 @@ func prepare(msg []byte, opts *Options, api API) (*prepared, error) {
 		p.cs = opts.ConfigurationSet
 		useMsgCS = useMsgCS || msgCS == opts.ConfigurationSet
 	default:
-		return nil, &ConflictError{Field: parse.ConfigurationSetField, Line: csLine, Message: msgCS, Option: opts.ConfigurationSet}
+		return nil, &ConflictError{Field: configurationSetField, Line: csLine, Message: msgCS, Option: opts.ConfigurationSet}
 	}
 
 	// The tags.
@@ -188,12 +196,12 @@ func prepare(msg []byte, opts *Options, api API) (*prepared, error) {
 		p.tags = opts.Tags
 		useMsgTags = false
 	default:
-		return nil, &ConflictError{Field: parse.TagsField, Line: tagsLine, Message: parse.FormatTags(info.Tags), Option: parse.FormatTags(opts.Tags)}
+		return nil, &ConflictError{Field: tagsField, Line: tagsLine, Message: parse.FormatTags(info.Tags), Option: parse.FormatTags(opts.Tags)}
 	}
 
 	// Findings about values that will be sent.
 	for _, f := range info.Findings {
-		if f.Severity != parse.Error {
+		if !f.Error {
 			continue
 		}
 		switch f.Code {
@@ -209,7 +217,7 @@ func prepare(msg []byte, opts *Options, api API) (*prepared, error) {
 	}
 
 	var io inject.Options
-	if api == V1 && opts.Placement == InHeaders {
+	if api == parse.V1 && opts.Placement == InHeaders {
 		io.ConfigurationSet = opts.ConfigurationSet
 		if len(opts.Tags) > 0 {
 			io.Tags = p.tags
@@ -218,7 +226,7 @@ func prepare(msg []byte, opts *Options, api API) (*prepared, error) {
 		io.RemoveConfigurationSet = true
 		io.RemoveTags = true
 	}
-	if api == V2 {
+	if api == parse.V2 {
 		// The tenant, which only SESv2 has as a parameter.
 		switch {
 		case opts.TenantName == "":

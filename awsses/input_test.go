@@ -249,40 +249,40 @@ func TestSendEmailInputPassThrough(t *testing.T) {
 func TestErrors(t *testing.T) {
 	tests := []struct {
 		name     string
-		api      API
+		api      parse.API
 		msg      string
 		opts     *Options
 		sentinel error
 		line     int // for *ConflictError and *FieldError
 	}{
-		{"tenant to v1", V1, plain, &Options{TenantName: "acme"}, ErrWrongAPI, 0},
-		{"identity arn to v1", V1, plain, &Options{FromEmailAddressIdentityArn: "arn:x"}, ErrWrongAPI, 0},
-		{"source arn to v2", V2, plain, &Options{SourceArn: "arn:x"}, ErrWrongAPI, 0},
-		{"return path arn to v2", V2, plain, &Options{ReturnPathArn: "arn:x"}, ErrWrongAPI, 0},
-		{"bad tag value", V1, plain, &Options{Tags: tg("a", "x@y")}, parse.ErrInvalidTag, 0},
-		{"reserved tag name", V2, plain, &Options{Tags: tg("aws:x", "1")}, parse.ErrInvalidTag, 0},
-		{"bad configuration set", V2, plain, &Options{ConfigurationSet: "a b"}, parse.ErrInvalidConfigurationSet, 0},
-		{"tag twice", V2, plain, &Options{Tags: tg("a", "1", "a", "2")}, ErrDuplicateTag, 0},
-		{"bad placement", V1, plain, &Options{Placement: 7}, ErrInvalidOption, 0},
-		{"bad conflict", V1, plain, &Options{OnConflict: -1}, ErrInvalidOption, 0},
-		{"v1 config set conflict", V1, tagged, &Options{ConfigurationSet: "other"}, ErrConflict, 1},
-		{"v1 tags conflict", V1, tagged, &Options{Tags: tg("a", "1")}, ErrConflict, 2},
-		{"v1 params tags conflict", V1, tagged, &Options{Tags: tg("a", "1"), Placement: AsParameters}, ErrConflict, 2},
-		{"v2 tags conflict", V2, tagged, &Options{Tags: tg("a", "1")}, ErrConflict, 2},
-		{"v2 tenant conflict", V2, tagged, &Options{TenantName: "beta"}, ErrConflict, 4},
-		{"v2 invalid message tag", V2, "Subject: s\r\nX-SES-MESSAGE-TAGS: a=x@y\r\n\r\n", nil, ErrInvalidField, 2},
-		{"v1 invalid message tag kept by merge", V1, "Subject: s\r\nX-SES-MESSAGE-TAGS: a=x@y\r\n\r\n", &Options{Tags: tg("b", "1"), OnConflict: Merge}, ErrInvalidField, 2},
-		{"v2 invalid message config set", V2, "X-SES-CONFIGURATION-SET: a.b\r\n\r\n", nil, ErrInvalidField, 1},
-		{"v2 duplicate config set", V2, "X-SES-CONFIGURATION-SET: a\r\nX-SES-CONFIGURATION-SET: b\r\n\r\n", nil, ErrInvalidField, 2},
-		{"v1 malformed message tag", V1, "X-SES-MESSAGE-TAGS: novalue\r\n\r\n", &Options{Placement: AsParameters}, ErrInvalidField, 1},
-		{"empty message", V2, "", nil, mimeheaders.ErrEmpty, 0},
-		{"size v1", V1, plain, &Options{MaxSize: 10}, ErrTooLarge, 0},
-		{"size v2", V2, plain, &Options{MaxSize: 10}, ErrTooLarge, 0},
+		{"tenant to v1", parse.V1, plain, &Options{TenantName: "acme"}, ErrWrongAPI, 0},
+		{"identity arn to v1", parse.V1, plain, &Options{FromEmailAddressIdentityArn: "arn:x"}, ErrWrongAPI, 0},
+		{"source arn to v2", parse.V2, plain, &Options{SourceArn: "arn:x"}, ErrWrongAPI, 0},
+		{"return path arn to v2", parse.V2, plain, &Options{ReturnPathArn: "arn:x"}, ErrWrongAPI, 0},
+		{"bad tag value", parse.V1, plain, &Options{Tags: tg("a", "x@y")}, parse.ErrInvalidTag, 0},
+		{"reserved tag name", parse.V2, plain, &Options{Tags: tg("aws:x", "1")}, parse.ErrInvalidTag, 0},
+		{"bad configuration set", parse.V2, plain, &Options{ConfigurationSet: "a b"}, parse.ErrInvalidConfigurationSet, 0},
+		{"tag twice", parse.V2, plain, &Options{Tags: tg("a", "1", "a", "2")}, ErrDuplicateTag, 0},
+		{"bad placement", parse.V1, plain, &Options{Placement: 7}, ErrInvalidOption, 0},
+		{"bad conflict", parse.V1, plain, &Options{OnConflict: -1}, ErrInvalidOption, 0},
+		{"v1 config set conflict", parse.V1, tagged, &Options{ConfigurationSet: "other"}, ErrConflict, 1},
+		{"v1 tags conflict", parse.V1, tagged, &Options{Tags: tg("a", "1")}, ErrConflict, 2},
+		{"v1 params tags conflict", parse.V1, tagged, &Options{Tags: tg("a", "1"), Placement: AsParameters}, ErrConflict, 2},
+		{"v2 tags conflict", parse.V2, tagged, &Options{Tags: tg("a", "1")}, ErrConflict, 2},
+		{"v2 tenant conflict", parse.V2, tagged, &Options{TenantName: "beta"}, ErrConflict, 4},
+		{"v2 invalid message tag", parse.V2, "Subject: s\r\nX-SES-MESSAGE-TAGS: a=x@y\r\n\r\n", nil, ErrInvalidField, 2},
+		{"v1 invalid message tag kept by merge", parse.V1, "Subject: s\r\nX-SES-MESSAGE-TAGS: a=x@y\r\n\r\n", &Options{Tags: tg("b", "1"), OnConflict: Merge}, ErrInvalidField, 2},
+		{"v2 invalid message config set", parse.V2, "X-SES-CONFIGURATION-SET: a.b\r\n\r\n", nil, ErrInvalidField, 1},
+		{"v2 duplicate config set", parse.V2, "X-SES-CONFIGURATION-SET: a\r\nX-SES-CONFIGURATION-SET: b\r\n\r\n", nil, ErrInvalidField, 2},
+		{"v1 malformed message tag", parse.V1, "X-SES-MESSAGE-TAGS: novalue\r\n\r\n", &Options{Placement: AsParameters}, ErrInvalidField, 1},
+		{"empty message", parse.V2, "", nil, mimeheaders.ErrEmpty, 0},
+		{"size v1", parse.V1, plain, &Options{MaxSize: 10}, ErrTooLarge, 0},
+		{"size v2", parse.V2, plain, &Options{MaxSize: 10}, ErrTooLarge, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var err error
-			if tc.api == V1 {
+			if tc.api == parse.V1 {
 				_, err = RawEmailInput([]byte(tc.msg), tc.opts)
 			} else {
 				_, err = SendEmailInput([]byte(tc.msg), tc.opts)
@@ -308,23 +308,23 @@ func TestSize(t *testing.T) {
 	const head = "Subject: s\r\n\r\n"
 	msg := func(n int) []byte { return []byte(head + strings.Repeat("a", n-len(head))) }
 	tests := []struct {
-		api  API
+		api  parse.API
 		n    int
 		max  int64
 		fail bool
 	}{
-		{V1, maxV1 / 4 * 3, 0, false},
-		{V1, maxV1/4*3 + 1, 0, true},
-		{V2, maxV2 / 4 * 3, 0, false},
-		{V2, maxV2/4*3 + 1, 0, true},
-		{V1, maxV2 / 4 * 3, -1, false},
-		{V2, 30, 40, false},
-		{V2, 31, 40, true},
+		{parse.V1, maxV1 / 4 * 3, 0, false},
+		{parse.V1, maxV1/4*3 + 1, 0, true},
+		{parse.V2, maxV2 / 4 * 3, 0, false},
+		{parse.V2, maxV2/4*3 + 1, 0, true},
+		{parse.V1, maxV2 / 4 * 3, -1, false},
+		{parse.V2, 30, 40, false},
+		{parse.V2, 31, 40, true},
 	}
 	for _, tc := range tests {
 		var err error
 		opts := &Options{MaxSize: tc.max}
-		if tc.api == V1 {
+		if tc.api == parse.V1 {
 			_, err = RawEmailInput(msg(tc.n), opts)
 		} else {
 			_, err = SendEmailInput(msg(tc.n), opts)

@@ -11,25 +11,11 @@ import (
 // TenantField is the SMTP form of the SESv2 TenantName parameter.
 const TenantField = "X-SES-TENANT"
 
-// API names one of the two SES APIs that send raw email.
-type API int
-
+// The fields SES reads the configuration set and the tags from.
 const (
-	// V1 is the SES v1 API: SendRawEmail (service/ses).
-	V1 API = iota + 1
-	// V2 is the SESv2 API: SendEmail with Content.Raw (service/sesv2).
-	V2
+	configurationSetField = "X-SES-CONFIGURATION-SET"
+	tagsField             = "X-SES-MESSAGE-TAGS"
 )
-
-func (a API) String() string {
-	switch a {
-	case V1:
-		return "ses"
-	case V2:
-		return "sesv2"
-	}
-	return fmt.Sprintf("API(%d)", int(a))
-}
 
 // Placement says where RawEmailInput puts the configuration set and tags
 // for SES v1. SESv2 always takes them as API parameters.
@@ -154,8 +140,8 @@ var (
 
 // Validate checks o for api: every value against SES's rules (package parse)
 // and that o sets nothing api would ignore.
-func (o *Options) Validate(api API) error {
-	if api != V1 && api != V2 {
+func (o *Options) Validate(api parse.API) error {
+	if api != parse.V1 && api != parse.V2 {
 		return fmt.Errorf("%w: %v", ErrInvalidOption, api)
 	}
 	if o == nil {
@@ -183,14 +169,14 @@ func (o *Options) Validate(api API) error {
 		return fmt.Errorf("%w: %v", ErrInvalidOption, o.OnConflict)
 	}
 	switch api {
-	case V1:
+	case parse.V1:
 		if o.TenantName != "" {
 			return fmt.Errorf("%w: TenantName is an SESv2 parameter", ErrWrongAPI)
 		}
 		if o.FromEmailAddressIdentityArn != "" {
 			return fmt.Errorf("%w: FromEmailAddressIdentityArn is an SESv2 parameter (v1 has SourceArn, FromArn, ReturnPathArn)", ErrWrongAPI)
 		}
-	case V2:
+	case parse.V2:
 		if o.SourceArn != "" || o.FromArn != "" || o.ReturnPathArn != "" {
 			return fmt.Errorf("%w: SourceArn, FromArn and ReturnPathArn are SES v1 parameters (SESv2 has FromEmailAddressIdentityArn)", ErrWrongAPI)
 		}

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/sesmime/sesmime/parse"
 )
 
 // RawEmailClient is the part of *ses.Client a Sender uses.
@@ -65,13 +67,14 @@ type Sender struct {
 	DryRun bool
 }
 
-// API returns the API s sends through, or 0 if s has no client or two.
-func (s *Sender) API() API {
+// API returns the API s sends through (parse.V1 or parse.V2), or the zero
+// API if s has no client or two.
+func (s *Sender) API() parse.API {
 	switch {
 	case s.V1 != nil && s.V2 == nil:
-		return V1
+		return parse.V1
 	case s.V2 != nil && s.V1 == nil:
-		return V2
+		return parse.V2
 	}
 	return 0
 }
@@ -132,7 +135,7 @@ func (s *Sender) Send(ctx context.Context, msgs iter.Seq[Message], report func(R
 	return sum, ctx.Err()
 }
 
-func (s *Sender) sendOne(ctx context.Context, api API, i int, m Message) Report {
+func (s *Sender) sendOne(ctx context.Context, api parse.API, i int, m Message) Report {
 	r := Report{Index: i, Name: m.Name, Err: m.Err}
 	if r.Err != nil {
 		return r
@@ -143,7 +146,7 @@ func (s *Sender) sendOne(ctx context.Context, api API, i int, m Message) Report 
 		err error
 	)
 	switch api {
-	case V1:
+	case parse.V1:
 		in, e := RawEmailInput(m.Data, s.Options)
 		if e != nil || s.DryRun {
 			r.Err = e
@@ -153,7 +156,7 @@ func (s *Sender) sendOne(ctx context.Context, api API, i int, m Message) Report 
 		if err = e; err == nil {
 			id, md = out.MessageId, out.ResultMetadata
 		}
-	case V2:
+	case parse.V2:
 		in, e := SendEmailInput(m.Data, s.Options)
 		if e != nil || s.DryRun {
 			r.Err = e
@@ -165,7 +168,7 @@ func (s *Sender) sendOne(ctx context.Context, api API, i int, m Message) Report 
 		}
 	}
 	if err != nil {
-		r.Err = fmt.Errorf("%v: %w", api, err)
+		r.Err = fmt.Errorf("%s: %w", service(api), err)
 		return r
 	}
 	r.MessageID = aws.ToString(id)
@@ -173,7 +176,16 @@ func (s *Sender) sendOne(ctx context.Context, api API, i int, m Message) Report 
 		r.Attempts = len(res.Results)
 	}
 	if r.MessageID == "" {
-		r.Err = fmt.Errorf("%v: answer has no MessageId", api)
+		r.Err = fmt.Errorf("%s: answer has no MessageId", service(api))
 	}
 	return r
+}
+
+// service returns the name AWS gives the service of api: "ses" (v1) or
+// "sesv2".
+func service(api parse.API) string {
+	if api == parse.V2 {
+		return "sesv2"
+	}
+	return "ses"
 }

@@ -59,10 +59,10 @@ func newServer(t *testing.T) *fakeses.Server {
 	return srv
 }
 
-func sender(srv *fakeses.Server, api awsses.API, opts *awsses.Options) *awsses.Sender {
+func sender(srv *fakeses.Server, api parse.API, opts *awsses.Options) *awsses.Sender {
 	v1, v2 := clients(srv, 3)
 	s := &awsses.Sender{Options: opts, Concurrency: 3}
-	if api == awsses.V1 {
+	if api == parse.V1 {
 		s.V1 = v1
 	} else {
 		s.V2 = v2
@@ -109,7 +109,7 @@ func fakeTags(kv ...string) []fakeses.Tag {
 func TestSendDecoded(t *testing.T) {
 	tests := []struct {
 		name       string
-		api        awsses.API
+		api        parse.API
 		msg        string
 		opts       *awsses.Options
 		wantParams []string
@@ -120,7 +120,7 @@ func TestSendDecoded(t *testing.T) {
 	}{
 		{
 			name:       "v1 headers",
-			api:        awsses.V1,
+			api:        parse.V1,
 			msg:        plain,
 			opts:       &awsses.Options{ConfigurationSet: "news", Tags: []parse.Tag{{Name: "campaign", Value: "spring"}}},
 			wantParams: []string{"RawMessage.Data"},
@@ -128,7 +128,7 @@ func TestSendDecoded(t *testing.T) {
 		},
 		{
 			name:       "v1 params lift the message's fields",
-			api:        awsses.V1,
+			api:        parse.V1,
 			msg:        tagged,
 			opts:       &awsses.Options{Placement: awsses.AsParameters, From: "f@example.com", Destinations: []string{"x@example.com"}, FromArn: "arn:f"},
 			wantParams: []string{"ConfigurationSetName", "Destinations.member.1", "FromArn", "RawMessage.Data", "Source", "Tags.member.1.Name", "Tags.member.1.Value", "Tags.member.2.Name", "Tags.member.2.Value"},
@@ -138,7 +138,7 @@ func TestSendDecoded(t *testing.T) {
 		},
 		{
 			name:       "v1 params merge",
-			api:        awsses.V1,
+			api:        parse.V1,
 			msg:        tagged,
 			opts:       &awsses.Options{Placement: awsses.AsParameters, Tags: []parse.Tag{{Name: "team", Value: "growth"}}, OnConflict: awsses.Merge},
 			wantParams: []string{"ConfigurationSetName", "RawMessage.Data", "Tags.member.1.Name", "Tags.member.1.Value", "Tags.member.2.Name", "Tags.member.2.Value", "Tags.member.3.Name", "Tags.member.3.Value"},
@@ -148,7 +148,7 @@ func TestSendDecoded(t *testing.T) {
 		},
 		{
 			name:       "v2 lifts and strips",
-			api:        awsses.V2,
+			api:        parse.V2,
 			msg:        tagged,
 			opts:       &awsses.Options{FromEmailAddressIdentityArn: "arn:id", From: "f@example.com"},
 			wantParams: []string{"ConfigurationSetName", "Content", "EmailTags", "FromEmailAddress", "FromEmailAddressIdentityArn", "TenantName"},
@@ -159,7 +159,7 @@ func TestSendDecoded(t *testing.T) {
 		},
 		{
 			name:       "v2 options override",
-			api:        awsses.V2,
+			api:        parse.V2,
 			msg:        tagged,
 			opts:       &awsses.Options{ConfigurationSet: "other", Tags: []parse.Tag{{Name: "team", Value: "growth"}}, TenantName: "beta", OnConflict: awsses.Override, Destinations: []string{"x@example.com"}},
 			wantParams: []string{"ConfigurationSetName", "Content", "Destination", "EmailTags", "TenantName"},
@@ -170,7 +170,7 @@ func TestSendDecoded(t *testing.T) {
 		},
 		{
 			name:       "v2 plain message, nothing to lift",
-			api:        awsses.V2,
+			api:        parse.V2,
 			msg:        plain,
 			wantParams: []string{"Content"},
 			wantSES:    map[string][]string{},
@@ -191,7 +191,7 @@ func TestSendDecoded(t *testing.T) {
 			if reps[0].MessageID != "0100019a-fake-000001" || reps[0].Attempts != 1 {
 				t.Errorf("report %+v", reps[0])
 			}
-			if r.API != tc.api.String() || r.Region != "us-east-1" || r.Service != "ses" || r.AccessKey != "AKIDTEST" {
+			if r.API != map[parse.API]string{parse.V1: "ses", parse.V2: "sesv2"}[tc.api] || r.Region != "us-east-1" || r.Service != "ses" || r.AccessKey != "AKIDTEST" {
 				t.Errorf("API %s, scope %s/%s/%s", r.API, r.AccessKey, r.Region, r.Service)
 			}
 			if diff := cmp.Diff(tc.wantParams, r.Params); diff != "" {
@@ -223,7 +223,7 @@ func TestSendDecoded(t *testing.T) {
 }
 
 func TestSendThrottlingIsRetried(t *testing.T) {
-	for _, api := range []awsses.API{awsses.V1, awsses.V2} {
+	for _, api := range []parse.API{parse.V1, parse.V2} {
 		t.Run(api.String(), func(t *testing.T) {
 			srv := newServer(t)
 			srv.Respond = func(n int, _ fakeses.Request) fakeses.Fault {
@@ -245,15 +245,15 @@ func TestSendThrottlingIsRetried(t *testing.T) {
 
 func TestSendErrors(t *testing.T) {
 	tests := []struct {
-		api      awsses.API
+		api      parse.API
 		fault    fakeses.Fault
 		code     string
 		requests int
 	}{
-		{awsses.V1, fakeses.Throttle, "Throttling", 3},
-		{awsses.V2, fakeses.Throttle, "TooManyRequestsException", 3},
-		{awsses.V1, fakeses.Invalid, "InvalidParameterValue", 1},
-		{awsses.V2, fakeses.Invalid, "BadRequestException", 1},
+		{parse.V1, fakeses.Throttle, "Throttling", 3},
+		{parse.V2, fakeses.Throttle, "TooManyRequestsException", 3},
+		{parse.V1, fakeses.Invalid, "InvalidParameterValue", 1},
+		{parse.V2, fakeses.Invalid, "BadRequestException", 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.api.String()+" "+tc.code, func(t *testing.T) {
@@ -297,7 +297,7 @@ func TestFakeValidates(t *testing.T) {
 }
 
 func TestSendMalformedAnswer(t *testing.T) {
-	for _, api := range []awsses.API{awsses.V1, awsses.V2} {
+	for _, api := range []parse.API{parse.V1, parse.V2} {
 		srv := newServer(t)
 		srv.Respond = func(int, fakeses.Request) fakeses.Fault { return fakeses.Malformed }
 		reps, sum := send(t, sender(srv, api, nil), msgs(plain))
@@ -312,7 +312,7 @@ func TestSendMalformedAnswer(t *testing.T) {
 func TestSendMixed(t *testing.T) {
 	srv := newServer(t)
 	bodies := []string{plain, tagged, "", plain, "X-SES-MESSAGE-TAGS: a=x@y\r\n\r\n", plain}
-	s := sender(srv, awsses.V1, &awsses.Options{ConfigurationSet: "other"})
+	s := sender(srv, parse.V1, &awsses.Options{ConfigurationSet: "other"})
 	ms := func(yield func(awsses.Message) bool) {
 		for m := range msgs(bodies...) {
 			if !yield(m) {
@@ -432,7 +432,7 @@ func TestSendCancel(t *testing.T) {
 
 func TestDryRun(t *testing.T) {
 	srv := newServer(t)
-	s := sender(srv, awsses.V2, nil)
+	s := sender(srv, parse.V2, nil)
 	s.DryRun = true
 	_, sum := send(t, s, msgs(plain, tagged, ""))
 	if sum != (awsses.Summary{Sent: 2, Failed: 1}) || len(srv.Requests()) != 0 {

@@ -17,10 +17,10 @@ var ErrTooLarge = errors.New("message too large")
 
 // A SizeError reports a message over the size limit of an API.
 type SizeError struct {
-	API   API
-	Raw   int64 // bytes of the message as it would be sent
-	Size  int64 // bytes after base64: 4·⌈Raw/3⌉
-	Limit int64 // the limit Size is over
+	API   parse.API // V1 or V2
+	Raw   int64     // bytes of the message as it would be sent
+	Size  int64     // bytes after base64: 4·⌈Raw/3⌉
+	Limit int64     // the limit Size is over
 }
 
 func (e *SizeError) Error() string {
@@ -31,9 +31,9 @@ func (e *SizeError) Unwrap() error { return ErrTooLarge }
 
 // checkSize returns a *SizeError if n raw bytes exceed max (0: the API's
 // limit, negative: none) after base64.
-func checkSize(api API, n, max int64) error {
+func checkSize(api parse.API, n, max int64) error {
 	if max == 0 {
-		max = api.lint().MaxSize()
+		max = api.MaxSize()
 	}
 	if max < 0 {
 		return nil
@@ -42,12 +42,4 @@ func checkSize(api API, n, max int64) error {
 		return &SizeError{API: api, Raw: n, Size: size, Limit: max}
 	}
 	return nil
-}
-
-// lint returns the API as package parse names it.
-func (a API) lint() parse.API {
-	if a == V2 {
-		return parse.V2
-	}
-	return parse.V1
 }

@@ -16,8 +16,9 @@
 // duplicates are removed; a new field goes on top of the header block (after
 // an mbox "From " line and after stray continuation lines that continue
 // nothing). New lines use the message's own line ending. Field names match
-// ignoring case and whitespace before the colon, and are written as the
-// constants in package parse (upper case) or as the caller gave them.
+// ignoring case and whitespace before the colon; the SES fields are written
+// upper case (X-SES-CONFIGURATION-SET), custom tag headers as the caller
+// gave them.
 //
 // Every option value is validated (package parse) before a byte is written,
 // so nothing a caller passes can inject a header.

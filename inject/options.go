@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sesmime/sesmime/internal/headerblock"
+	"github.com/sesmime/sesmime/internal/sesfield"
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -99,7 +100,7 @@ func (o *Options) validate() error {
 			return err
 		}
 		if o.RemoveConfigurationSet {
-			return fmt.Errorf("%w: %s both set and removed", ErrInvalidOption, parse.ConfigurationSetField)
+			return fmt.Errorf("%w: %s both set and removed", ErrInvalidOption, sesfield.ConfigurationSet)
 		}
 	}
 	if o.TagsMode < Replace || o.TagsMode > Keep {
@@ -116,7 +117,7 @@ func (o *Options) validate() error {
 		}
 	}
 	if len(o.Tags) > 0 && o.RemoveTags {
-		return fmt.Errorf("%w: %s both set and removed", ErrInvalidOption, parse.TagsField)
+		return fmt.Errorf("%w: %s both set and removed", ErrInvalidOption, sesfield.Tags)
 	}
 	for i, h := range o.Headers {
 		if err := parse.ValidateHeader(h); err != nil {
@@ -134,8 +135,8 @@ func (o *Options) validate() error {
 		}
 	}
 	for _, r := range o.RemoveHeaders {
-		if o.ConfigurationSet != "" && strings.EqualFold(r, parse.ConfigurationSetField) ||
-			len(o.Tags) > 0 && strings.EqualFold(r, parse.TagsField) {
+		if o.ConfigurationSet != "" && strings.EqualFold(r, sesfield.ConfigurationSet) ||
+			len(o.Tags) > 0 && strings.EqualFold(r, sesfield.Tags) {
 			return fmt.Errorf("%w: %s both set and removed", ErrInvalidOption, r)
 		}
 		if r == "" || strings.IndexFunc(r, func(c rune) bool { return c <= ' ' || c >= 127 || c == ':' }) >= 0 {

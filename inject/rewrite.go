@@ -11,6 +11,7 @@ import (
 
 	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/internal/mbox"
+	"github.com/sesmime/sesmime/internal/sesfield"
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -274,7 +275,7 @@ func (rw *Rewriter) header(st *state, br *bufio.Reader) (Result, error) {
 // or remove, or an X-SES-* field: the fields whose reading must not be in
 // doubt, and that count apart against the limits.
 func (rw *Rewriter) managed(name []byte) bool {
-	if len(name) >= len(parse.SESPrefix) && bytes.EqualFold(name[:len(parse.SESPrefix)], []byte(parse.SESPrefix)) {
+	if len(name) >= len(sesfield.Prefix) && bytes.EqualFold(name[:len(sesfield.Prefix)], []byte(sesfield.Prefix)) {
 		return true
 	}
 	for _, h := range rw.opts.Headers {
@@ -330,7 +331,7 @@ func (rw *Rewriter) edit(st *state, res *Result) error {
 	removeTags := o.RemoveTags || o.RemoveAllSES
 	if o.ConfigurationSet != "" {
 		cs = len(ws)
-		ws = append(ws, want{name: parse.ConfigurationSetField})
+		ws = append(ws, want{name: sesfield.ConfigurationSet})
 		if err := st.newField(&ws[cs], h, o.ConfigurationSet); err != nil {
 			return err
 		}
@@ -346,7 +347,7 @@ func (rw *Rewriter) edit(st *state, res *Result) error {
 				value = parse.FormatTags(list)
 			}
 			tags = len(ws)
-			ws = append(ws, want{name: parse.TagsField})
+			ws = append(ws, want{name: sesfield.Tags})
 			if err := st.newField(&ws[tags], h, value); err != nil {
 				return err
 			}
@@ -372,9 +373,9 @@ func (rw *Rewriter) edit(st *state, res *Result) error {
 	for _, f := range fields {
 		i := -1
 		switch {
-		case cs >= 0 && f.Is(parse.ConfigurationSetField):
+		case cs >= 0 && f.Is(sesfield.ConfigurationSet):
 			i = cs
-		case tags >= 0 && f.Is(parse.TagsField):
+		case tags >= 0 && f.Is(sesfield.Tags):
 			i = tags
 		default:
 			for k := range o.Headers {
@@ -453,9 +454,9 @@ func (st *state) newField(w *want, h *headerblock.Header, value string) error {
 // removes reports whether f is a field the options remove.
 func (rw *Rewriter) removes(f headerblock.Field, removeCS, removeTags bool) bool {
 	o := &rw.opts
-	if removeCS && f.Is(parse.ConfigurationSetField) ||
-		removeTags && f.Is(parse.TagsField) ||
-		o.RemoveAllSES && f.HasPrefix(parse.SESPrefix) {
+	if removeCS && f.Is(sesfield.ConfigurationSet) ||
+		removeTags && f.Is(sesfield.Tags) ||
+		o.RemoveAllSES && f.HasPrefix(sesfield.Prefix) {
 		return true
 	}
 	for _, name := range o.RemoveHeaders {
@@ -469,7 +470,7 @@ func (rw *Rewriter) removes(f headerblock.Field, removeCS, removeTags bool) bool
 // fieldName returns f.Name(), without allocating for the SES fields'
 // usual spelling.
 func fieldName(f headerblock.Field) string {
-	for _, name := range [...]string{parse.ConfigurationSetField, parse.TagsField} {
+	for _, name := range [...]string{sesfield.ConfigurationSet, sesfield.Tags} {
 		if raw := f.Raw(); len(raw) > len(name) && string(raw[:len(name)]) == name && f.Is(name) {
 			return name
 		}
@@ -490,7 +491,7 @@ func (rw *Rewriter) tagList(fields []headerblock.Field, removed bool) (tags []pa
 		found    bool
 	)
 	for _, f := range fields {
-		if !f.Is(parse.TagsField) {
+		if !f.Is(sesfield.Tags) {
 			continue
 		}
 		found = true

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/sesmime/sesmime/inject"
 	"github.com/sesmime/sesmime/internal/headerblock"
+	"github.com/sesmime/sesmime/internal/sesfield"
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -490,8 +491,8 @@ func TestChangeValues(t *testing.T) {
 	}
 	want := []inject.Change{
 		{Op: inject.Added, Name: "X-Team", New: "t"},
-		{Op: inject.Replaced, Name: parse.TagsField, Line: 1, Old: "a=1, b=2", New: "a=1, b=3, c=4"},
-		{Op: inject.Replaced, Name: parse.ConfigurationSetField, Line: 3, Old: "old", New: "news"},
+		{Op: inject.Replaced, Name: sesfield.Tags, Line: 1, Old: "a=1, b=2", New: "a=1, b=3, c=4"},
+		{Op: inject.Replaced, Name: sesfield.ConfigurationSet, Line: 3, Old: "old", New: "news"},
 		{Op: inject.Removed, Name: "X-Campaign", Line: 4, Old: "c"},
 	}
 	if diff := cmp.Diff(want, res.Changes); diff != "" {

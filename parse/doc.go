@@ -7,24 +7,28 @@
 // is not read), Lint to check the whole message, and the validators
 // (ValidateConfigurationSet, ValidateTag, ValidateHeader) to check a value
 // before it is written. The root package sesmime offers Inspect and Lint
-// too; this package adds the SES names and rules.
+// too; this package adds the SES rules: the validators, the tags field
+// (ParseTags, FormatTags, MergeTags) and the size SES accepts through each
+// API (API.MaxSize, counted after base64 with Base64Len).
 //
 // The validators apply SES's documented rules and refuse anything that
 // could inject a header: CR, LF, NUL, non-ASCII, spaces. Their errors are
-// *ValueError values wrapping an exported sentinel and naming what is
-// wrong: `invalid tag value "a.b": "." is not allowed`.
+// *ValueError values wrapping ErrInvalidConfigurationSet, ErrInvalidTag or
+// ErrInvalidHeader and naming what is wrong:
+// `invalid tag value "a.b": "." is not allowed`.
 //
 // ParseTags reads a tags field leniently (SP/HTAB around items trimmed,
-// empty items ignored); FormatTags writes the canonical form
-// "name=value, name=value"; MergeTags is the one merge rule (Merge in
-// package inject, awsses and the CLI all use it).
+// empty items ignored) and reports the first item SES would refuse;
+// FormatTags writes the canonical form "name=value, name=value";
+// MergeTags is the one merge rule (Merge in package inject, awsses and the
+// CLI all use it).
 //
 // # Findings
 //
 // Inspect and Lint return an Info whose Findings say what SES would
-// reject or silently ignore, each at a line and, where one byte is at
-// fault, a column. Finding.Code is a stable lower-case word, listed with
-// its severity in docs/check.md: Inspect reports config-set-invalid,
+// reject (Finding.Error) or silently ignore, each at a line and, where one
+// byte is at fault, a column. Finding.Code is a stable lower-case word,
+// listed with its severity in docs/check.md: Inspect reports config-set-invalid,
 // config-set-duplicate, tags-duplicate-field, tag-malformed, tag-invalid,
 // tag-duplicate-name, header-invalid, header-duplicate, ses-non-ascii,
 // header-ends-early and no-header; Lint adds duplicate-field,

@@ -9,7 +9,7 @@ import (
 	"github.com/sesmime/sesmime/parse"
 )
 
-func ExampleRead() {
+func ExampleInspect() {
 	msg := "X-SES-CONFIGURATION-SET: news\r\nX-SES-MESSAGE-TAGS: campaign=spring, campaign=fall\r\n\r\nbody\r\n"
 	in, err := parse.Inspect(strings.NewReader(msg), nil)
 	if err != nil {
@@ -17,11 +17,11 @@ func ExampleRead() {
 	}
 	fmt.Printf("%q %q\n", in.ConfigurationSet, in.Tags)
 	for _, f := range in.Findings {
-		fmt.Println(f.Line, f.Code, f.Severity)
+		fmt.Println(f.Line, f.Code, f.Error)
 	}
 	// Output:
 	// "news" ["campaign=spring" "campaign=fall"]
-	// 2 tag-duplicate-name error
+	// 2 tag-duplicate-name true
 }
 
 func ExampleParseTags() {

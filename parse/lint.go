@@ -10,6 +10,7 @@ import (
 
 	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/internal/mbox"
+	"github.com/sesmime/sesmime/internal/sesfield"
 )
 
 // An API is the SES interface a message is sent through. It sets the size
@@ -29,19 +30,7 @@ const (
 	maxSize   = 40 << 20
 )
 
-// ParseAPI returns the API named s: "v1", "v2" or "smtp", ignoring case.
-func ParseAPI(s string) (API, error) {
-	switch strings.ToLower(s) {
-	case "smtp":
-		return SMTP, nil
-	case "v1":
-		return V1, nil
-	case "v2":
-		return V2, nil
-	}
-	return SMTP, fmt.Errorf("unknown API %q: want v1, v2 or smtp", s)
-}
-
+// String returns "smtp", "v1" or "v2".
 func (a API) String() string {
 	switch a {
 	case V1:
@@ -52,8 +41,8 @@ func (a API) String() string {
 	return "smtp"
 }
 
-// maxSize returns the largest message, counted after base64, that SES
-// accepts through a.
+// MaxSize returns the largest message, counted after base64 (see
+// Base64Len), that SES accepts through a.
 func (a API) MaxSize() int64 {
 	if a == V1 {
 		return maxSizeV1
@@ -122,16 +111,16 @@ func Lint(r io.Reader, opts *Options) (*Info, error) {
 		if ll.count > 1 {
 			more = fmt.Sprintf(" (%d body lines are over 998 bytes, the longest %d)", ll.count, ll.longest)
 		}
-		add(ll.first, codeLineTooLong, Error, "body line is %d bytes, over the 998 of RFC 5322 (SMTP allows 1000 with CRLF)%s", ll.firstLen, more)
+		add(ll.first, codeLineTooLong, reject, "body line is %d bytes, over the 998 of RFC 5322 (SMTP allows 1000 with CRLF)%s", ll.firstLen, more)
 	}
 	if err := sc.Err(); err != nil {
 		if a, ok := errors.AsType[*headerblock.AmbiguityError](err); ok {
-			add(a.Line, codeMbox, Error, "%s", a.Reason())
+			add(a.Line, codeMbox, reject, "%s", a.Reason())
 		}
 	}
 	size := int64(len(block)) + body.n
 	if b := Base64Len(size); b > opts.API.MaxSize() {
-		add(1, codeTooLarge, Error, "message is %d bytes, %d after base64: over the %d bytes SES accepts through the %s API", size, b, opts.API.MaxSize(), opts.API)
+		add(1, codeTooLarge, reject, "message is %d bytes, %d after base64: over the %d bytes SES accepts through the %s API", size, b, opts.API.MaxSize(), opts.API)
 	}
 	slices.SortStableFunc(in.Findings, func(a, b Finding) int { return a.Line - b.Line })
 	return in, nil
@@ -139,7 +128,7 @@ func Lint(r io.Reader, opts *Options) (*Info, error) {
 
 // lintHeader adds the findings about the header block h that Inspect does
 // not make.
-func lintHeader(h *headerblock.Header, opts *Options, add func(int, string, Severity, string, ...any)) {
+func lintHeader(h *headerblock.Header, opts *Options, add func(int, string, bool, string, ...any)) {
 	// Lines of the block: length, bare CR, NUL.
 	block := h.Original()[:h.Len()]
 	line := 1
@@ -156,10 +145,10 @@ func lintHeader(h *headerblock.Header, opts *Options, add func(int, string, Seve
 			text = text[:len(text)-1] // CRLF
 		}
 		if len(text) > maxLineLength {
-			add(line, codeLineTooLong, Error, "header line is %d bytes, over the 998 of RFC 5322 (SMTP allows 1000 with CRLF)", len(text))
+			add(line, codeLineTooLong, reject, "header line is %d bytes, over the 998 of RFC 5322 (SMTP allows 1000 with CRLF)", len(text))
 		}
 		if i := bytes.IndexByte(text, 0); i >= 0 {
-			add(line, codeNUL, Error, "NUL byte at byte %d of the line", i+1)
+			add(line, codeNUL, reject, "NUL byte at byte %d of the line", i+1)
 		}
 		start = end + 1
 	}
@@ -167,33 +156,33 @@ func lintHeader(h *headerblock.Header, opts *Options, add func(int, string, Seve
 	first := map[string]int{}
 	for _, f := range h.Fields() {
 		name, lname := f.Name(), strings.ToLower(f.Name())
-		ses := f.HasPrefix(SESPrefix)
+		ses := f.HasPrefix(sesfield.Prefix)
 		if !ses {
 			for i, c := range f.Raw() {
 				if c >= 0x80 {
-					add(f.Line(), code8Bit, Warning, "%s has 8-bit byte 0x%02x at byte %d: send it RFC 2047-encoded, or only through a path that supports SMTPUTF8", name, c, i+1)
+					add(f.Line(), code8Bit, warn, "%s has 8-bit byte 0x%02x at byte %d: send it RFC 2047-encoded, or only through a path that supports SMTPUTF8", name, c, i+1)
 					break
 				}
 			}
 		}
-		if isAtMostOnce(lname) {
+		if sesfield.AtMostOnce(lname) {
 			if l, ok := first[lname]; ok {
-				add(f.Line(), codeDuplicateField, Error, "%s appears again (first at line %d): SES rejects the message with \"Duplicate header '%s'.\"", name, l, name)
+				add(f.Line(), codeDuplicateField, reject, "%s appears again (first at line %d): SES rejects the message with \"Duplicate header '%s'.\"", name, l, name)
 			} else {
 				first[lname] = f.Line()
 			}
 		}
 		for _, n := range inboundFields {
 			if f.Is(n) {
-				add(f.Line(), codeInbound, Warning, "%s is added by SES to received mail: this looks like a stored inbound message; remove it before re-sending", name)
+				add(f.Line(), codeInbound, warn, "%s is added by SES to received mail: this looks like a stored inbound message; remove it before re-sending", name)
 			}
 		}
-		if opts.API == V2 && (f.Is(ConfigurationSetField) || f.Is(TagsField)) {
+		if opts.API == V2 && (f.Is(sesfield.ConfigurationSet) || f.Is(sesfield.Tags)) {
 			what := "ConfigurationSetName"
-			if f.Is(TagsField) {
+			if f.Is(sesfield.Tags) {
 				what = "EmailTags"
 			}
-			add(f.Line(), codeSESv2Headers, Warning, "whether SESv2 SendEmail honours %s in a raw message is undocumented: pass %s as an API parameter", name, what)
+			add(f.Line(), codeSESv2Headers, warn, "whether SESv2 SendEmail honours %s in a raw message is undocumented: pass %s as an API parameter", name, what)
 		}
 		if f.Is("DKIM-Signature") {
 			lintDKIM(f, add)
@@ -202,7 +191,7 @@ func lintHeader(h *headerblock.Header, opts *Options, add func(int, string, Seve
 }
 
 // lintDKIM checks the tags h= and d= of a DKIM-Signature field.
-func lintDKIM(f headerblock.Field, add func(int, string, Severity, string, ...any)) {
+func lintDKIM(f headerblock.Field, add func(int, string, bool, string, ...any)) {
 	for tag := range strings.SplitSeq(f.Value(), ";") {
 		k, v, ok := strings.Cut(tag, "=")
 		if !ok {
@@ -213,16 +202,16 @@ func lintDKIM(f headerblock.Field, add func(int, string, Severity, string, ...an
 		case "h":
 			var ses []string
 			for n := range strings.SplitSeq(v, ":") {
-				if hasPrefixFold(n, SESPrefix) {
+				if hasPrefixFold(n, sesfield.Prefix) {
 					ses = append(ses, n)
 				}
 			}
 			if len(ses) > 0 {
-				add(f.Line(), codeDKIMCoversSES, Error, "DKIM-Signature h= signs %s: SES removes X-SES-* fields before delivery, so the signature breaks; sign after setting them, leaving them out of h=", strings.Join(ses, ", "))
+				add(f.Line(), codeDKIMCoversSES, reject, "DKIM-Signature h= signs %s: SES removes X-SES-* fields before delivery, so the signature breaks; sign after setting them, leaving them out of h=", strings.Join(ses, ", "))
 			}
 		case "d":
 			if strings.EqualFold(v, "amazonses.com") {
-				add(f.Line(), codeInbound, Warning, "DKIM-Signature by d=amazonses.com: this message was already sent through SES; SES signs it again when it is re-sent")
+				add(f.Line(), codeInbound, warn, "DKIM-Signature by d=amazonses.com: this message was already sent through SES; SES signs it again when it is re-sent")
 			}
 		}
 	}

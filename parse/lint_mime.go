@@ -50,7 +50,7 @@ func entering(ct string, cte []string, depth int) entry {
 
 // A walker walks the MIME structure of a message read-only.
 type walker struct {
-	add func(line int, code string, sev Severity, format string, args ...any)
+	add func(line int, code string, sev bool, format string, args ...any)
 }
 
 // entity walks the body in f of an entity whose Content-Type field ct is
@@ -64,7 +64,7 @@ func (w *walker) entity(f *feeder, ct string, cte []string, ctLine, depth int) {
 		if e.err != nil {
 			why = fmt.Sprintf("its parameters do not parse (%v)", e.err)
 		}
-		w.add(ctLine, codeNoBoundary, Error, "Content-Type %s: %s, so the parts cannot be found", cut(ct), why)
+		w.add(ctLine, codeNoBoundary, reject, "Content-Type %s: %s, so the parts cannot be found", cut(ct), why)
 	case e.multipart:
 		w.multipart(f, e.boundary, e.digest, ctLine, depth)
 	case e.message:
@@ -107,16 +107,16 @@ func (w *walker) multipartEnd(mr *multipartReader, err error, ctLine int) {
 	se, _ := errors.AsType[*structureError](err)
 	switch {
 	case err == errHeaderTooLarge:
-		w.add(mr.delim+1, codePartHeader, Error, "part header (with what precedes it) is over %d bytes", maxPartHeaderBytes)
+		w.add(mr.delim+1, codePartHeader, reject, "part header (with what precedes it) is over %d bytes", maxPartHeaderBytes)
 	case se == nil: // io.EOF: the close-delimiter
 	case se.header:
-		w.add(se.line, codePartHeader, Error, "part header does not parse: %s", se.text)
+		w.add(se.line, codePartHeader, reject, "part header does not parse: %s", se.text)
 	case f.eof && mr.parts == 0 && mr.delim == 0:
-		w.add(ctLine, codeNoFinalBoundary, Error, "multipart body (boundary %s) has no boundary line: it has no parts", cut(boundary))
+		w.add(ctLine, codeNoFinalBoundary, reject, "multipart body (boundary %s) has no boundary line: it has no parts", cut(boundary))
 	case f.eof:
-		w.add(f.lastLine(), codeNoFinalBoundary, Warning, "multipart body from line %d ends without its closing boundary line %s", mr.start, cut("--"+boundary+"--"))
+		w.add(f.lastLine(), codeNoFinalBoundary, warn, "multipart body from line %d ends without its closing boundary line %s", mr.start, cut("--"+boundary+"--"))
 	default:
-		w.add(se.line, codeMultipartSyntax, Error, "multipart body (boundary %s) cannot be followed: %s", cut(boundary), se.text)
+		w.add(se.line, codeMultipartSyntax, reject, "multipart body (boundary %s) cannot be followed: %s", cut(boundary), se.text)
 	}
 }
 
@@ -127,11 +127,11 @@ func (w *walker) message(f *feeder, depth int) {
 	h, err := readPartHeader(f)
 	f.disarm()
 	if err == errHeaderTooLarge {
-		w.add(start, codePartHeader, Error, "header of the attached message is over %d bytes", maxPartHeaderBytes)
+		w.add(start, codePartHeader, reject, "header of the attached message is over %d bytes", maxPartHeaderBytes)
 		return
 	}
 	if se, ok := errors.AsType[*structureError](err); ok {
-		w.add(se.line, codePartHeader, Error, "header of the attached message does not parse: %s", se.text)
+		w.add(se.line, codePartHeader, reject, "header of the attached message does not parse: %s", se.text)
 		return
 	}
 	if ct, ctLine := h.get("Content-Type"); ct != "" {

@@ -9,25 +9,14 @@ import (
 	"slices"
 
 	"github.com/sesmime/sesmime/internal/headerblock"
+	"github.com/sesmime/sesmime/internal/sesfield"
 )
 
-// Severity says how bad a Finding is.
-type Severity int
-
+// The severities of a Finding: Finding.Error.
 const (
-	// Warning: SES accepts the message but may ignore the value
-	// (for example, drop CloudWatch metrics without an error).
-	Warning Severity = iota
-	// Error: SES rejects the message or the value, or it is ambiguous.
-	Error
+	warn   = false // SES accepts the message but may ignore the value
+	reject = true  // SES rejects the message or the value, or it is ambiguous
 )
-
-func (s Severity) String() string {
-	if s == Error {
-		return "error"
-	}
-	return "warning"
-}
 
 // Finding codes reported by Inspect.
 const (
@@ -66,22 +55,34 @@ const (
 // A Finding is something wrong with what SES will see, at a line of the
 // message.
 type Finding struct {
-	Line     int    // 1-based line of the message where the field starts
-	Column   int    // 1-based byte of that line at fault, 0 when the field or line as a whole is
-	Code     string // one of the Code* constants
-	Severity Severity
-	Message  string
+	Line   int    // 1-based line of the message where the field starts
+	Column int    // 1-based byte of that line at fault, 0 when the field or line as a whole is
+	Code   string // a stable lower-case word (see the package documentation)
+	// Error says SES rejects the message or the value, or that it is
+	// ambiguous; a finding that is not an error is a warning: SES accepts
+	// the message but may ignore the value (for example, drop CloudWatch
+	// metrics without an error).
+	Error   bool
+	Message string
 }
 
 // String returns the finding as "line 3, column 12: error: tag-invalid: message".
 func (f Finding) String() string {
 	if f.Column > 0 {
-		return fmt.Sprintf("line %d, column %d: %s: %s: %s", f.Line, f.Column, f.Severity, f.Code, f.Message)
+		return fmt.Sprintf("line %d, column %d: %s: %s: %s", f.Line, f.Column, f.severity(), f.Code, f.Message)
 	}
-	return fmt.Sprintf("line %d: %s: %s: %s", f.Line, f.Severity, f.Code, f.Message)
+	return fmt.Sprintf("line %d: %s: %s: %s", f.Line, f.severity(), f.Code, f.Message)
 }
 
-// Options says what Read and Lint look for. The zero value (or nil) reads
+// severity returns "error" or "warning".
+func (f Finding) severity() string {
+	if f.Error {
+		return "error"
+	}
+	return "warning"
+}
+
+// Options says what Inspect and Lint look for. The zero value (or nil) reads
 // the SES fields with the default limits.
 type Options struct {
 	Headers []string           // names of custom tag headers to report and check
@@ -91,36 +92,25 @@ type Options struct {
 
 // Info is what SES will see in a message header.
 type Info struct {
-	Header           *headerblock.Header // the header block as read
-	ConfigurationSet string              // value of the first X-SES-CONFIGURATION-SET field, "" if none
-	Tags             []Tag               // tags of every X-SES-MESSAGE-TAGS field, in order
-	Headers          []TagHeader         // fields named in Options.Headers, in message order
-	Findings         []Finding           // problems, in line order
+	ConfigurationSet string      // value of the first X-SES-CONFIGURATION-SET field, "" if none
+	Tags             []Tag       // tags of every X-SES-MESSAGE-TAGS field, in order
+	Headers          []TagHeader // fields named in Options.Headers, in message order
+	Findings         []Finding   // problems, in line order
 }
 
 // add appends a finding.
-func (in *Info) add(line int, code string, sev Severity, format string, args ...any) {
-	in.Findings = append(in.Findings, Finding{Line: line, Code: code, Severity: sev, Message: fmt.Sprintf(format, args...)})
+func (in *Info) add(line int, code string, sev bool, format string, args ...any) {
+	in.Findings = append(in.Findings, Finding{Line: line, Code: code, Error: sev, Message: fmt.Sprintf(format, args...)})
 }
 
 // addValue appends a finding for err, a *ValueError about f.Value() (its
 // Column a byte of it), placed at the byte at fault.
-func (in *Info) addValue(f headerblock.Field, code string, sev Severity, err error, suffix string) {
+func (in *Info) addValue(f headerblock.Field, code string, sev bool, err error, suffix string) {
 	line, col := f.Line(), 0
 	if ve, ok := errors.AsType[*ValueError](err); ok && ve.Column > 0 {
 		line, col = f.ValuePos(ve.Column - 1)
 	}
-	in.Findings = append(in.Findings, Finding{Line: line, Column: col, Code: code, Severity: sev, Message: err.Error() + suffix})
-}
-
-// HasErrors reports whether any finding has severity Error.
-func (in *Info) HasErrors() bool {
-	for _, f := range in.Findings {
-		if f.Severity == Error {
-			return true
-		}
-	}
-	return false
+	in.Findings = append(in.Findings, Finding{Line: line, Column: col, Code: code, Error: sev, Message: err.Error() + suffix})
 }
 
 // Inspect reads only the header block of the message in r, leaving the
@@ -159,7 +149,7 @@ func readHeader(r io.Reader, opts *Options) (*bufio.Reader, *headerblock.Header,
 // limits (as inject counts them) and must not follow an early end of the
 // header block.
 func managed(name []byte, opts *Options) bool {
-	if len(name) >= len(SESPrefix) && bytes.EqualFold(name[:len(SESPrefix)], []byte(SESPrefix)) {
+	if len(name) >= len(sesfield.Prefix) && bytes.EqualFold(name[:len(sesfield.Prefix)], []byte(sesfield.Prefix)) {
 		return true
 	}
 	for _, h := range opts.Headers {
@@ -175,7 +165,7 @@ func inspect(h *headerblock.Header, opts *Options) *Info {
 	if opts == nil {
 		opts = &Options{}
 	}
-	in := &Info{Header: h}
+	in := &Info{}
 	add := in.add
 	var (
 		sets, tagFields int
@@ -184,38 +174,38 @@ func inspect(h *headerblock.Header, opts *Options) *Info {
 	)
 	for _, f := range h.Fields() {
 		line := f.Line()
-		if f.HasPrefix(SESPrefix) {
+		if f.HasPrefix(sesfield.Prefix) {
 			if i := nonASCII(f.Raw()[len(f.Name()):]); i >= 0 {
-				add(line, codeNonASCII, Warning, "%s has byte 0x%02x: CloudWatch drops metrics for non-ASCII values", f.Name(), f.Raw()[len(f.Name())+i])
+				add(line, codeNonASCII, warn, "%s has byte 0x%02x: CloudWatch drops metrics for non-ASCII values", f.Name(), f.Raw()[len(f.Name())+i])
 			}
 		}
 		switch {
-		case f.Is(ConfigurationSetField):
+		case f.Is(sesfield.ConfigurationSet):
 			sets++
 			v := f.Value()
 			if sets == 1 {
 				in.ConfigurationSet = v
 			} else {
-				add(line, codeConfigSetDuplicate, Error, "%s appears again (first value %q): how SES resolves duplicates is undocumented", f.Name(), in.ConfigurationSet)
+				add(line, codeConfigSetDuplicate, reject, "%s appears again (first value %q): how SES resolves duplicates is undocumented", f.Name(), in.ConfigurationSet)
 			}
 			if err := ValidateConfigurationSet(v); err != nil {
-				in.addValue(f, codeConfigSetInvalid, Error, err, "")
+				in.addValue(f, codeConfigSetInvalid, reject, err, "")
 			}
-		case f.Is(TagsField):
+		case f.Is(sesfield.Tags):
 			tagFields++
 			if tagFields > 1 {
-				add(line, codeTagsDuplicate, Error, "%s appears again: how SES resolves duplicates is undocumented", f.Name())
+				add(line, codeTagsDuplicate, reject, "%s appears again: how SES resolves duplicates is undocumented", f.Name())
 			}
 			tags, pos, err := parseTags(f.Value())
 			if err != nil {
-				in.addValue(f, codeTagMalformed, Error, err, "")
+				in.addValue(f, codeTagMalformed, reject, err, "")
 			}
 			for i, t := range tags {
 				if err := validateTagAt(t, pos[i]); err != nil {
-					in.addValue(f, codeTagInvalid, Error, err, "")
+					in.addValue(f, codeTagInvalid, reject, err, "")
 				}
 				if seenTag[t.Name] > 0 {
-					add(line, codeTagDuplicateName, Error, "tag %q appears again", t.Name)
+					add(line, codeTagDuplicateName, reject, "tag %q appears again", t.Name)
 				}
 				seenTag[t.Name]++
 			}
@@ -228,11 +218,11 @@ func inspect(h *headerblock.Header, opts *Options) *Info {
 				hd := TagHeader{Name: f.Name(), Value: f.Value()}
 				in.Headers = append(in.Headers, hd)
 				if seenHeader[name] > 0 {
-					add(line, codeHeaderDuplicate, Error, "%s appears again: only one value can be a dimension", f.Name())
+					add(line, codeHeaderDuplicate, reject, "%s appears again: only one value can be a dimension", f.Name())
 				}
 				seenHeader[name]++
 				if err := ValidateHeader(hd); isWhat(err, whatHeaderValue) {
-					in.addValue(f, codeHeaderInvalid, Warning, err, " (CloudWatch drops metrics for it)")
+					in.addValue(f, codeHeaderInvalid, warn, err, " (CloudWatch drops metrics for it)")
 				}
 				break
 			}
@@ -240,7 +230,7 @@ func inspect(h *headerblock.Header, opts *Options) *Info {
 	}
 	if h.End() == headerblock.EndBody && !h.NoHeader() {
 		line := bytes.Count(h.Original()[:h.Len()], []byte("\n")) + 1
-		add(line, codeHeaderEndsEarly, Warning, "line %d is neither a field nor a continuation: the header ends there for sesmime, but a parser that reads on to the first empty line may see fields after it", line)
+		add(line, codeHeaderEndsEarly, warn, "line %d is neither a field nor a continuation: the header ends there for sesmime, but a parser that reads on to the first empty line may see fields after it", line)
 	}
 	// What inject refuses by default, in its words.
 	late := func(f headerblock.Field) bool { return managed(f.Raw()[:len(f.Name())], opts) }
@@ -252,7 +242,7 @@ func inspect(h *headerblock.Header, opts *Options) *Info {
 		case errors.Is(a, headerblock.ErrLateField):
 			code = codeLateField
 		}
-		add(a.Line, code, Error, "%s", a.Reason())
+		add(a.Line, code, reject, "%s", a.Reason())
 	}
 	slices.SortStableFunc(in.Findings, func(a, b Finding) int { return a.Line - b.Line })
 	return in

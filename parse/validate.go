@@ -3,15 +3,9 @@ package parse
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
-)
 
-// Field names SES reads.
-const (
-	ConfigurationSetField = "X-SES-CONFIGURATION-SET"
-	TagsField             = "X-SES-MESSAGE-TAGS"
-	SESPrefix             = "X-SES-"
+	"github.com/sesmime/sesmime/internal/sesfield"
 )
 
 // SES limits on names and values.
@@ -158,14 +152,17 @@ func ValidateTag(t Tag) error {
 }
 
 // ValidateHeader reports whether h can be written as a custom tag header:
-// a name of A-Z, a-z, 0-9, '_' and '-' that is not reserved (see
-// ReservedHeader), and a value of A-Z, a-z, 0-9, '_', '@', '.' and '-' that
-// fits with its name on one line of 998 bytes.
+// a name of A-Z, a-z, 0-9, '_' and '-' that is not reserved, and a value of
+// A-Z, a-z, 0-9, '_', '@', '.' and '-' that fits with its name on one line
+// of 998 bytes. Reserved, ignoring case, are X-SES-*, Content-*, Resent-*
+// and ARC-* fields, address and trace fields (From, To, Cc, Bcc, Sender,
+// Reply-To, Received, Return-Path), signatures, and every field SES
+// accepts at most once (Subject, Date, Message-ID, MIME-Version, ...).
 func ValidateHeader(h TagHeader) error {
 	if err := checkToken(h.Name, 0, "", ErrInvalidHeader, whatHeaderName); err != nil {
 		return err
 	}
-	if ReservedHeader(h.Name) {
+	if sesfield.Reserved(h.Name) {
 		e := valueError(ErrInvalidHeader, whatReservedHeader, h.Name, 0, 0)
 		e.why = "X-SES-*, Content-*, Resent-*, ARC-*, address, trace and unique fields cannot be tag headers"
 		return e
@@ -201,53 +198,4 @@ const maxLineLength = 998
 
 func isTokenByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'
-}
-
-// atMostOnceNames lists, lower case and sorted, the fields SES rejects a
-// message for when they appear twice ("Duplicate header 'NAME'."). A
-// sorted list costs nothing at start-up, unlike a map built by init.
-var atMostOnceNames = []string{
-	"accept-language", "archived-at", "auto-submitted", "bounces-to", "comments",
-	"content-alternative", "content-base", "content-class", "content-description",
-	"content-disposition", "content-duration", "content-id", "content-language", "content-length",
-	"content-location", "content-md5", "content-transfer-encoding", "content-type", "date",
-	"delivered-to", "disposition-notification-options", "disposition-notification-to",
-	"dkim-signature", "domainkey-signature", "errors-to", "from", "importance", "in-reply-to",
-	"keywords", "list-archive", "list-help", "list-id", "list-owner", "list-post",
-	"list-subscribe", "list-unsubscribe", "list-unsubscribe-post", "message-context",
-	"message-id", "mime-version", "organization", "original-from", "original-message-id",
-	"original-recipient", "original-subject", "precedence", "priority", "references", "reply-to",
-	"return-path", "return-receipt-to", "sender", "sensitivity", "solicitation", "subject",
-	"thread-index", "thread-topic", "user-agent", "vbr-info",
-}
-
-// reservedNames lists, lower case and sorted, the fields that must never be
-// written as custom tag headers besides those of atMostOnceNames: address
-// and trace fields.
-var reservedNames = []string{
-	"arc-authentication-results", "arc-message-signature", "arc-seal", "authentication-results",
-	"bcc", "cc", "feedback-id", "received", "to",
-}
-
-// isAtMostOnce reports whether the lower-case field name l is in
-// atMostOnceNames.
-func isAtMostOnce(l string) bool {
-	_, ok := slices.BinarySearch(atMostOnceNames, l)
-	return ok
-}
-
-// ReservedHeader reports whether name may not be used for a custom tag
-// header: an X-SES-*, Content-*, Resent-* or ARC-* field, an address or
-// trace field (From, To, Cc, Bcc, Sender, Reply-To, Received, Return-Path),
-// a signature, or any field SES accepts at most once (Subject, Date,
-// Message-ID, MIME-Version, ...). Case is ignored.
-func ReservedHeader(name string) bool {
-	l := strings.ToLower(name)
-	for _, p := range []string{"x-ses-", "content-", "resent-", "arc-"} {
-		if strings.HasPrefix(l, p) {
-			return true
-		}
-	}
-	_, ok := slices.BinarySearch(reservedNames, l)
-	return ok || isAtMostOnce(l)
 }

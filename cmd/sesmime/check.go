@@ -66,8 +66,8 @@ func (cc *checkConfig) flagSet() (*pflag.FlagSet, func() error) {
 		if err := c.setExts(exts); err != nil {
 			return err
 		}
-		a, err := parse.ParseAPI(api)
-		if err != nil {
+		a, ok := map[string]parse.API{"smtp": parse.SMTP, "v1": parse.V1, "v2": parse.V2}[strings.ToLower(api)]
+		if !ok {
 			return usagef(c.verb, "--api %q: want v1, v2 or smtp", api)
 		}
 		cc.opts.API = a
@@ -189,12 +189,14 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 				st.WithFindings++
 			}
 			for _, f := range o.findings {
-				if f.Severity == parse.Error {
+				sev := "warning"
+				if f.Error {
+					sev = "error"
 					st.Errors++
 				} else {
 					st.Warnings++
 				}
-				all = append(all, item{name, f.Line, findingRecord{filePath: pathOf(name), Line: f.Line, Code: f.Code, Severity: f.Severity.String(), Message: f.Message}})
+				all = append(all, item{name, f.Line, findingRecord{filePath: pathOf(name), Line: f.Line, Code: f.Code, Severity: sev, Message: f.Message}})
 			}
 		}
 		bar.setFiles(st.Files + st.Skipped)

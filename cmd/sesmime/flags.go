@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sesmime/sesmime/inject"
+	"github.com/sesmime/sesmime/internal/sesfield"
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -347,10 +348,10 @@ func (c *config) flagSet(verb string) (*pflag.FlagSet, func() error) {
 				}
 				name = strings.TrimSpace(name)
 				switch {
-				case strings.EqualFold(name, parse.ConfigurationSetField):
-					return usagef(verb, "--header %q: use --config-set to set %s", h, parse.ConfigurationSetField)
-				case strings.EqualFold(name, parse.TagsField):
-					return usagef(verb, "--header %q: use --tag NAME=VALUE (once per tag) to set %s", h, parse.TagsField)
+				case strings.EqualFold(name, sesfield.ConfigurationSet):
+					return usagef(verb, "--header %q: use --config-set to set %s", h, sesfield.ConfigurationSet)
+				case strings.EqualFold(name, sesfield.Tags):
+					return usagef(verb, "--header %q: use --tag NAME=VALUE (once per tag) to set %s", h, sesfield.Tags)
 				}
 				c.opts.Headers = append(c.opts.Headers, parse.TagHeader{Name: name, Value: strings.Trim(value, " \t")})
 			}
@@ -379,7 +380,7 @@ func (c *config) flagSet(verb string) (*pflag.FlagSet, func() error) {
 				return err
 			}
 			for _, h := range headers {
-				if !c.force && parse.ReservedHeader(h) && !hasSESPrefix(h) {
+				if !c.force && sesfield.Reserved(h) && !hasSESPrefix(h) {
 					return usagef(verb, "--header %q: refusing to remove an address, structural or unique field; add --force to remove it anyway", h)
 				}
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -22,6 +23,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sesmime/sesmime/awsses"
+	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/parse"
 )
 
@@ -191,12 +193,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return usageErr("--endpoint-url %q: want an http:// or https:// URL with a host", *endpoint)
 		}
 	}
-	var which awsses.API
+	var which parse.API
 	switch *api {
 	case "ses":
-		which = awsses.V1
+		which = parse.V1
 	case "sesv2":
-		which = awsses.V2
+		which = parse.V2
 	default:
 		return usageErr("--api %q: want ses or sesv2", *api)
 	}
@@ -241,7 +243,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	s := &awsses.Sender{Options: &opts, Concurrency: *jobs}
-	if which == awsses.V1 {
+	if which == parse.V1 {
 		s.V1 = ses.NewFromConfig(cfg)
 	} else {
 		s.V2 = sesv2.NewFromConfig(cfg)
@@ -307,7 +309,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // dryRunAll builds the request of each message without sending it, prints
 // what it would send where, and runs check's lint on the bytes it would
 // send; a message with an error-level finding fails.
-func dryRunAll(msgs iter.Seq[awsses.Message], opts *awsses.Options, api awsses.API, jsonOut bool, stdout, stderr io.Writer) int {
+func dryRunAll(msgs iter.Seq[awsses.Message], opts *awsses.Options, api parse.API, jsonOut bool, stdout, stderr io.Writer) int {
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	var ok, failed int
@@ -317,7 +319,7 @@ func dryRunAll(msgs iter.Seq[awsses.Message], opts *awsses.Options, api awsses.A
 		rec.plan = p
 		if err == nil {
 			for _, f := range p.Findings {
-				if f.Severity == parse.Error.String() {
+				if f.Severity == "error" {
 					err = errors.New("'sesmime check' finds errors that SES would reject or ignore")
 					break
 				}
@@ -352,7 +354,7 @@ func dryRunAll(msgs iter.Seq[awsses.Message], opts *awsses.Options, api awsses.A
 }
 
 // planOf builds the request for m and describes it.
-func planOf(m awsses.Message, opts *awsses.Options, api awsses.API) (*plan, error) {
+func planOf(m awsses.Message, opts *awsses.Options, api parse.API) (*plan, error) {
 	if m.Err != nil {
 		return nil, m.Err
 	}
@@ -366,7 +368,7 @@ func planOf(m awsses.Message, opts *awsses.Options, api awsses.API) (*plan, erro
 		lintAPI  = parse.V2
 	)
 	switch api {
-	case awsses.V1:
+	case parse.V1:
 		in, err := awsses.RawEmailInput(m.Data, opts)
 		if err != nil {
 			return nil, err
@@ -395,7 +397,11 @@ func planOf(m awsses.Message, opts *awsses.Options, api awsses.API) (*plan, erro
 		return nil, err
 	}
 	for _, f := range info.Findings {
-		p.Findings = append(p.Findings, finding{Line: f.Line, Severity: f.Severity.String(), Code: f.Code, Message: f.Message})
+		sev := "warning"
+		if f.Error {
+			sev = "error"
+		}
+		p.Findings = append(p.Findings, finding{Line: f.Line, Severity: sev, Code: f.Code, Message: f.Message})
 	}
 	switch {
 	case csParam != nil:
@@ -412,13 +418,13 @@ func planOf(m awsses.Message, opts *awsses.Options, api awsses.API) (*plan, erro
 	if from != nil {
 		p.From, p.FromIn = *from, "parameter"
 	} else {
-		p.From, p.FromIn = headerValues(info, "From"), "header"
+		p.From, p.FromIn = headerValues(raw, "From"), "header"
 	}
 	if len(dests) > 0 {
 		p.To, p.ToIn = dests, "parameter"
 	} else {
 		for _, name := range []string{"To", "Cc", "Bcc"} {
-			if v := headerValues(info, name); v != "" {
+			if v := headerValues(raw, name); v != "" {
 				p.To = append(p.To, v)
 			}
 		}
@@ -456,15 +462,16 @@ func orNone(s string) string {
 
 // headerValues returns the values of the fields name of the message, joined
 // with ", ".
-func headerValues(info *parse.Info, name string) string {
-	var vs []string
-	for _, f := range info.Header.Fields() {
-		if f.Is(name) {
-			vs = append(vs, f.Value())
-		}
+func headerValues(raw []byte, name string) string {
+	// raw is in memory and Lint has read its header within the limits.
+	h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(raw)), noLimits)
+	if err != nil {
+		return ""
 	}
-	return strings.Join(vs, ", ")
+	return strings.Join(h.Values(name), ", ")
 }
+
+var noLimits = mimeheaders.Limits{MaxHeaderBytes: -1, MaxLineBytes: -1, MaxFields: -1}
 
 func deref(s *string) string {
 	if s == nil {
