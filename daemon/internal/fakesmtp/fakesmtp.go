@@ -64,6 +64,7 @@ type Server struct {
 	Keep func(data []byte) []byte
 
 	srv *smtp.Server
+	l   net.Listener
 	mu  sync.Mutex
 	msg []Message
 	n   int
@@ -81,6 +82,7 @@ func New(c *Cert) (*Server, error) {
 		return nil, err
 	}
 	s.Addr = l.Addr().String()
+	s.l = l
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(conn *smtp.Conn) (smtp.Session, error) {
 		return &session{s: s, c: conn}, nil
 	}))
@@ -97,8 +99,14 @@ type nopLogger struct{}
 func (nopLogger) Printf(string, ...any) {}
 func (nopLogger) Println(...any)        {}
 
-// Close stops the server and drops its connections.
-func (s *Server) Close() { s.srv.Close() }
+// Close stops the server and drops its connections. It closes the
+// listener itself too: Serve runs in its own goroutine, and a go-smtp
+// Server closed before Serve has registered the listener would otherwise
+// go on accepting.
+func (s *Server) Close() {
+	s.l.Close()
+	s.srv.Close()
+}
 
 // Messages returns the accepted messages in order.
 func (s *Server) Messages() []Message {
