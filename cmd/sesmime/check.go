@@ -8,9 +8,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"time"
-
-	"github.com/spf13/pflag"
 
 	"github.com/sesmime/sesmime/parse"
 )
@@ -37,68 +34,6 @@ could not be read, 2 on a usage error.
 Flags:
 `
 
-func printCheckUsage(w io.Writer) {
-	fmt.Fprint(w, checkUsage)
-	fs, _ := new(checkConfig).flagSet()
-	fmt.Fprint(w, flagUsages(fs))
-}
-
-// checkConfig is a parsed command line of check. Its config holds the
-// file flags it shares with inject and strip.
-type checkConfig struct {
-	config
-	opts parse.Options
-}
-
-// flagSet returns the flag set of check, writing into cc. The returned
-// function completes cc once fs has parsed.
-func (cc *checkConfig) flagSet() (*pflag.FlagSet, func() error) {
-	c := &cc.config
-	c.verb = "check"
-	fs := newFlagSet(c.verb)
-	var exts, headers []string
-	api := "smtp"
-	fs.Var(choiceValue{&api, []string{"v1", "v2", "smtp"}}, "api", "the SES interface the messages go through, for the size limit: v1, v2 or smtp")
-	fs.StringArrayVar(&headers, "header", nil, "check the value of the custom tag header `NAME` (repeatable)")
-	c.listFlags(fs, &exts, "check")
-	fs.BoolVar(&c.json, "json", false, "write one JSON object per finding or unreadable file, and a summary object, to stdout")
-	return fs, func() error {
-		if err := c.setExts(exts); err != nil {
-			return err
-		}
-		a, ok := map[string]parse.API{"smtp": parse.SMTP, "v1": parse.V1, "v2": parse.V2}[strings.ToLower(api)]
-		if !ok {
-			return usagef(c.verb, "--api %q: want v1, v2 or smtp", api)
-		}
-		cc.opts.API = a
-		for _, h := range headers {
-			if h == "" || strings.ContainsAny(h, ": \t\r\n") {
-				return usagef(c.verb, "--header %q: want a field NAME", h)
-			}
-		}
-		cc.opts.Headers = headers
-		return c.checkInputs()
-	}
-}
-
-// parseCheck parses the command line of check.
-func parseCheck(args []string) (*checkConfig, error) {
-	cc := new(checkConfig)
-	fs, finish := cc.flagSet()
-	paths, err := parseFlags(fs, args)
-	if err != nil {
-		if errors.Is(err, errHelp) {
-			return nil, errHelp
-		}
-		return nil, &usageError{verb: "check", err: err}
-	}
-	cc.paths = paths
-	if err := finish(); err != nil {
-		return nil, err
-	}
-	return cc, nil
-}
-
 // A checked is the result of checking one input.
 type checked struct {
 	job
@@ -107,7 +42,7 @@ type checked struct {
 }
 
 // lint checks one input. It reads the file, never writes it.
-func (cc *checkConfig) lint(stdin io.Reader, j job) checked {
+func (c *config) lint(stdin io.Reader, j job) checked {
 	o := checked{job: j, err: j.err}
 	if j.err != nil || j.note != "" {
 		return o
@@ -122,7 +57,7 @@ func (cc *checkConfig) lint(stdin io.Reader, j job) checked {
 		defer f.Close()
 		r = f
 	}
-	in, err := parse.Lint(r, &cc.opts)
+	in, err := parse.Lint(r, &c.lintOpts)
 	if err != nil {
 		o.err = err
 		return o
@@ -132,24 +67,16 @@ func (cc *checkConfig) lint(stdin io.Reader, j job) checked {
 }
 
 func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cc, err := parseCheck(args)
+	c, err := parseConfig("check", args)
 	if errors.Is(err, errHelp) {
-		printCheckUsage(stdout)
+		printUsage(stdout, "check")
 		return exitOK
 	}
 	if err != nil {
 		return reportUsage(stderr, "check", err)
 	}
-	c := &cc.config
-	start := now()
-	multi := c.multi()
-	bar := c.newProgress(stderr, multi)
-	c.list = new(listing)
-	var count *tally
-	if multi {
-		count = c.countAhead(ctx, stdin, bar)
-	}
-	errw := bar.lines(stderr) // lines above the bar
+	s := c.begin(ctx, stdin, stderr)
+	errw := s.bar.lines(stderr) // lines above the bar
 	// An item is a finding, or with --json a file that failed or was
 	// skipped; they are printed sorted by path, then line.
 	type item struct {
@@ -166,7 +93,7 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		if name == "-" {
 			name = "<stdin>"
 		}
-		bar.add(o.size)
+		s.bar.add(o.size)
 		switch {
 		case o.note != "":
 			st.Skipped++
@@ -199,51 +126,25 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 				all = append(all, item{name, f.Line, findingRecord{filePath: pathOf(name), Line: f.Line, Code: f.Code, Severity: sev, Message: f.Message}})
 			}
 		}
-		bar.setFiles(st.Files + st.Skipped)
+		s.bar.setFiles(st.Files + st.Skipped)
 	}
-	forEachOrdered(ctx, c, stdin, bar, func(j job) checked { return cc.lint(stdin, j) }, nil, report)
-	count.finish()
-	bar.finish()
+	forEachOrdered(ctx, s, stdin, func(j job) checked { return c.lint(stdin, j) }, nil, report)
+	st.Elapsed, st.Stopped = s.finish(ctx)
 	slices.SortStableFunc(all, func(a, b item) int {
 		return cmp.Or(strings.Compare(a.name, b.name), cmp.Compare(a.line, b.line))
 	})
-	st.Elapsed = now().Sub(start).Seconds()
-	st.Stopped = ctx.Err() != nil
-	files, failed, skipped, errs := st.Files, st.Failed, st.Skipped, st.Errors
 	if c.json {
 		out := newJSONOut(stdout)
 		for _, it := range all {
 			out.write(it.rec)
 		}
-		out.write(checkSummaryRecord{&st})
+		out.write(summaryRecord{&st})
 	} else {
 		for _, it := range all {
 			r := it.rec.(findingRecord)
 			fmt.Fprintf(stdout, "%s:%d: %s: %s: %s\n", shown(it.name), r.Line, r.Severity, r.Code, r.Message)
 		}
 	}
-	switch {
-	case c.json: // the summary object is printed
-	case multi && files == 0 && ctx.Err() == nil:
-		if sk := c.list.skipped(c.exts, skipped); sk != "" {
-			fmt.Fprintf(stderr, "sesmime: 0 files (%s)\n", sk)
-		} else {
-			fmt.Fprintf(stderr, "sesmime: 0 files\n")
-		}
-	case multi:
-		fmt.Fprintf(stderr, "sesmime: %s checked: %s, %s in %s; %s failed", plural(files, "file"), plural(st.Errors, "error"), plural(st.Warnings, "warning"), plural(st.WithFindings, "file"), itoa(failed))
-		fmt.Fprintf(stderr, " in %v", now().Sub(start).Round(time.Millisecond))
-		if sk := c.list.skipped(c.exts, skipped); sk != "" {
-			fmt.Fprintf(stderr, " (%s)", sk)
-		}
-		fmt.Fprintln(stderr)
-	}
-	if ctx.Err() != nil {
-		fmt.Fprintf(stderr, "sesmime: %s\n", stopSummary(ctx, files+skipped, count))
-		return exitCode(ctx)
-	}
-	if failed > 0 || errs > 0 || multi && files == 0 {
-		return exitFailed
-	}
-	return exitOK
+	summary := fmt.Sprintf("%s checked: %s, %s in %s; %s failed", plural(st.Files, "file"), plural(st.Errors, "error"), plural(st.Warnings, "warning"), plural(st.WithFindings, "file"), itoa(st.Failed))
+	return s.end(ctx, stderr, st.Files, st.Skipped, summary, st.Failed > 0 || st.Errors > 0)
 }

@@ -93,8 +93,9 @@ func (t *tally) finish() {
 }
 
 // maxCountWait bounds how long a run that has finished (or was stopped)
-// waits for the count of its inputs.
-const maxCountWait = 2 * time.Second
+// waits for the count of its inputs, so that a signal still ends a run
+// within a second.
+const maxCountWait = 250 * time.Millisecond
 
 // A spool holds what has been read of a --files-from list, for two
 // readers at their own pace.

@@ -34,7 +34,8 @@ type config struct {
 	force     bool // strip --force
 	progress  string
 	json      bool
-	rules     *ruleFlags // inject --rules and the envelope flags
+	rules     *ruleFlags    // inject --rules and the envelope flags
+	lintOpts  parse.Options // check
 
 	list      *listing  // what enumerate counts; made by its first call
 	filesList io.Reader // --files-from - read ahead, for a second pass
@@ -295,15 +296,10 @@ matches no file exits 1 and says how many files it skipped.
 Flags:
 `
 
+// printUsage prints the help of inject, strip or check.
 func printUsage(w io.Writer, verb string) {
-	var c config
-	fs, _ := c.flagSet(verb)
-	if verb == "inject" {
-		fmt.Fprint(w, injectUsage)
-	} else {
-		fmt.Fprint(w, stripUsage)
-	}
-	fmt.Fprint(w, filesUsage)
+	fs, _ := new(config).flagSet(verb)
+	fmt.Fprint(w, map[string]string{"inject": injectUsage + filesUsage, "strip": stripUsage + filesUsage, "check": checkUsage}[verb])
 	fmt.Fprint(w, flagUsages(fs))
 }
 
@@ -313,7 +309,7 @@ func (c *config) flagSet(verb string) (*pflag.FlagSet, func() error) {
 	c.verb = verb
 	fs := newFlagSet(verb)
 	exts := new([]string)
-	finish := func() error { return c.setExts(*exts) }
+	var more func() error // checks and completes what the verb's own flags say
 	switch verb {
 	case "inject":
 		var tags, headers []string
@@ -324,11 +320,7 @@ func (c *config) flagSet(verb string) (*pflag.FlagSet, func() error) {
 		fs.Var(choiceValue{&mode, []string{"replace", "merge", "keep"}}, "tags-mode", "what to do with existing tags: replace, merge or keep")
 		c.addRuleFlags(fs)
 		c.fileFlags(fs, exts)
-		f0 := finish
-		finish = func() error {
-			if err := f0(); err != nil {
-				return err
-			}
+		more = func() error {
 			// choiceValue allows only these.
 			c.opts.TagsMode = map[string]inject.TagsMode{"replace": inject.Replace, "merge": inject.Merge, "keep": inject.Keep}[mode]
 			for _, t := range tags {
@@ -374,11 +366,7 @@ func (c *config) flagSet(verb string) (*pflag.FlagSet, func() error) {
 		fs.BoolVar(&c.opts.RemoveAllSES, "all-ses", false, "remove every X-SES-* field")
 		fs.BoolVar(&c.force, "force", false, "let --header remove a field inject refuses to set (From, Subject, ...)")
 		c.fileFlags(fs, exts)
-		f0 := finish
-		finish = func() error {
-			if err := f0(); err != nil {
-				return err
-			}
+		more = func() error {
 			for _, h := range headers {
 				if !c.force && sesfield.Reserved(h) && !hasSESPrefix(h) {
 					return usagef(verb, "--header %q: refusing to remove an address, structural or unique field; add --force to remove it anyway", h)
@@ -391,8 +379,34 @@ func (c *config) flagSet(verb string) (*pflag.FlagSet, func() error) {
 			}
 			return nil
 		}
+	case "check":
+		var headers []string
+		api := "smtp"
+		fs.Var(choiceValue{&api, []string{"v1", "v2", "smtp"}}, "api", "the SES interface the messages go through, for the size limit: v1, v2 or smtp")
+		fs.StringArrayVar(&headers, "header", nil, "check the value of the custom tag header `NAME` (repeatable)")
+		c.listFlags(fs, exts, "check")
+		fs.BoolVar(&c.json, "json", false, "write one JSON object per finding or unreadable file, and a summary object, to stdout")
+		more = func() error {
+			a, ok := map[string]parse.API{"smtp": parse.SMTP, "v1": parse.V1, "v2": parse.V2}[strings.ToLower(api)]
+			if !ok {
+				return usagef(verb, "--api %q: want v1, v2 or smtp", api)
+			}
+			c.lintOpts.API = a
+			for _, h := range headers {
+				if h == "" || strings.ContainsAny(h, ": \t\r\n") {
+					return usagef(verb, "--header %q: want a field NAME", h)
+				}
+			}
+			c.lintOpts.Headers = headers
+			return nil
+		}
 	}
-	return fs, finish
+	return fs, func() error {
+		if err := c.setExts(*exts); err != nil {
+			return err
+		}
+		return more()
+	}
 }
 
 // hasSESPrefix reports whether name is an X-SES-* field, which strip
@@ -444,6 +458,9 @@ func parseConfig(verb string, args []string) (*config, error) {
 	c.paths = paths
 	if err := finish(); err != nil {
 		return nil, err
+	}
+	if verb == "check" {
+		return c, c.checkInputs()
 	}
 	if _, err := inject.NewRewriter(&c.opts); err != nil {
 		return nil, &usageError{verb: verb, err: err}

@@ -131,9 +131,10 @@ type checkFileRecord struct {
 	Skipped string `json:"skipped,omitempty"`
 }
 
-// A summaryRecord is the --json object that ends a run of inject or strip.
+// A summaryRecord is the --json object that ends a run: Summary is a
+// *stats or a *checkStats.
 type summaryRecord struct {
-	Summary *stats `json:"summary"`
+	Summary any `json:"summary"`
 }
 
 // checkStats is the summary of a run of check.
@@ -146,9 +147,4 @@ type checkStats struct {
 	Skipped      int     `json:"skipped"` // non-regular files left alone
 	Elapsed      float64 `json:"elapsed_seconds"`
 	Stopped      bool    `json:"interrupted,omitempty"`
-}
-
-// checkSummaryRecord is the --json object that ends a run of check.
-type checkSummaryRecord struct {
-	Summary *checkStats `json:"summary"`
 }

@@ -47,7 +47,7 @@ func init() {
 		{name: "strip", summary: "remove the configuration set, tags, headers or every X-SES-* field",
 			run: runStrip, usage: func(w io.Writer) { printUsage(w, "strip") }},
 		{name: "check", summary: "report what SES would reject or silently ignore",
-			run: runCheck, usage: printCheckUsage},
+			run: runCheck, usage: func(w io.Writer) { printUsage(w, "check") }},
 		{name: "version", summary: "print the version",
 			run: runVersion, usage: func(w io.Writer) { fmt.Fprint(w, "usage: sesmime version\n\nPrint the version of sesmime.\n") }},
 		{name: "help", summary: "show help for a verb",

@@ -244,7 +244,8 @@ func (p *processor) inPlace(j job) (res inject.Result, af *atomicfile.File, err 
 // is not queued unless always is set. When the disk is full the files
 // queued so far are committed, freeing their originals' space, and fill is
 // tried again while that freed something: a file fails for want of space
-// only when its own copy does not fit.
+// only when its own copy does not fit. fill must write the whole message
+// each time it is called.
 func (p *processor) replace(target string, root *os.Root, meta *atomicfile.Metadata, always bool, fill func(*os.File) (inject.Result, error)) (inject.Result, *atomicfile.File, error) {
 	for {
 		var (
@@ -361,6 +362,9 @@ func (p *processor) toDir(j job) (res inject.Result, af *atomicfile.File, err er
 		return res, nil, errors.New("output would overwrite the input (use -i to rewrite in place)")
 	}
 	return p.replace(j.out, p.root, meta, true, func(f *os.File) (inject.Result, error) {
+		if _, err := in.Seek(0, io.SeekStart); err != nil {
+			return inject.Result{}, err
+		}
 		return p.rw.Rewrite(f, p.bodyReader(in))
 	})
 }

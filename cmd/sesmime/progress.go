@@ -2,10 +2,10 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
-	"slices"
-	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -158,23 +158,15 @@ func appendBar(b []byte, st barStats, width int) []byte {
 		rate = float64(st.done) / secs
 	}
 	start := len(b)
-	limit := width - 1
-	b = strconv.AppendInt(b, st.files, 10)
+	speed := appendSize(nil, int64(rate))
+	elapsed := st.elapsed.Round(time.Second)
 	if st.totalFiles < 0 {
-		if st.files == 1 {
-			b = append(b, " file, "...)
-		} else {
-			b = append(b, " files, "...)
+		b = fmt.Appendf(b, "%d file", st.files)
+		if st.files != 1 {
+			b = append(b, 's')
 		}
-		b = appendSize(b, st.done)
-		b = append(b, ", "...)
-		b = appendSize(b, int64(rate))
-		b = append(b, "/s, "...)
-		b = append(b, st.elapsed.Round(time.Second).String()...)
-		if len(b)-start > limit {
-			b = b[:start+limit]
-		}
-		return b
+		b = fmt.Appendf(b, ", %s, %s/s, %v", appendSize(nil, st.done), speed, elapsed)
+		return b[:min(len(b), start+width-1)]
 	}
 	// frac is done/all in thousandths.
 	var frac int64
@@ -186,61 +178,29 @@ func appendBar(b []byte, st barStats, width int) []byte {
 	default:
 		frac = 1000
 	}
-	pct := frac / 10
-	b = append(b, '/')
-	b = strconv.AppendInt(b, st.totalFiles, 10)
-	b = append(b, " files "...)
-	if pct < 100 {
-		b = append(b, ' ')
-	}
-	if pct < 10 {
-		b = append(b, ' ')
-	}
-	b = strconv.AppendInt(b, pct, 10)
-	b = append(b, "% "...)
-	barAt := len(b)
-
-	b = appendSize(b, st.done)
-	b = append(b, " / "...)
-	b = appendSize(b, max(st.total, st.done))
-	b = append(b, ", "...)
-	b = appendSize(b, int64(rate))
-	b = append(b, "/s, "...)
-	b = append(b, st.elapsed.Round(time.Second).String()...)
-	b = append(b, ", ETA "...)
+	eta := "-"
 	switch {
 	case frac >= 1000:
-		b = append(b, "0s"...)
+		eta = "0s"
 	case rate > 0 && st.total > 0:
-		eta := time.Duration(float64(st.total-st.done) / rate * float64(time.Second))
-		b = append(b, eta.Round(time.Second).String()...)
+		eta = time.Duration(float64(st.total-st.done) / rate * float64(time.Second)).Round(time.Second).String()
 	case st.files > 0 && st.total == 0:
-		perFile := st.elapsed / time.Duration(st.files)
-		b = append(b, (perFile * time.Duration(st.totalFiles-st.files)).Round(time.Second).String()...)
-	default:
-		b = append(b, '-')
+		eta = (st.elapsed / time.Duration(st.files) * time.Duration(st.totalFiles-st.files)).Round(time.Second).String()
 	}
-
-	if cells := limit - (len(b) - start) - len("[] "); cells >= 10 {
+	b = fmt.Appendf(b, "%d/%d files %3d%% ", st.files, st.totalFiles, frac/10)
+	rest := fmt.Appendf(nil, "%s / %s, %s/s, %v, ETA %s", appendSize(nil, st.done), appendSize(nil, max(st.total, st.done)), speed, elapsed, eta)
+	if cells := width - 1 - (len(b) - start) - len(rest) - len("[] "); cells >= 10 {
+		// The gauge: "[====>----] ", fill of cells full, the last of them
+		// drawn as the tip unless all are.
 		fill := int(int64(cells) * frac / 1000)
-		b = slices.Insert(b, barAt, appendGauge(make([]byte, 0, cells+3), fill, cells)...)
+		gauge := []byte(strings.Repeat("=", fill) + strings.Repeat("-", cells-fill))
+		if fill > 0 && fill < cells {
+			gauge[fill-1] = '>'
+		}
+		b = fmt.Appendf(b, "[%s] ", gauge)
 	}
-	if len(b)-start > limit {
-		b = b[:start+limit]
-	}
-	return b
-}
-
-// appendGauge appends "[====>----] " to b: fill of cells full, the last of
-// them drawn as the tip unless all are.
-func appendGauge(b []byte, fill, cells int) []byte {
-	b = append(b, '[')
-	b = append(b, bytes.Repeat([]byte{'='}, fill)...)
-	if fill > 0 && fill < cells {
-		b[len(b)-1] = '>'
-	}
-	b = append(b, bytes.Repeat([]byte{'-'}, cells-fill)...)
-	return append(b, "] "...)
+	b = append(b, rest...)
+	return b[:min(len(b), start+width-1)]
 }
 
 // sizeUnits are the units of appendSize, powers of 1000.
@@ -250,17 +210,14 @@ var sizeUnits = []string{"B", "kB", "MB", "GB", "TB", "PB", "EB"}
 // "1.0 kB", "12.3 MB".
 func appendSize(b []byte, n int64) []byte {
 	if n < 1000 {
-		b = strconv.AppendInt(b, n, 10)
-		return append(b, " B"...)
+		return fmt.Appendf(b, "%d B", n)
 	}
 	f, u := float64(n)/1000, 1
 	for f >= 999.95 && u < len(sizeUnits)-1 {
 		f /= 1000
 		u++
 	}
-	b = strconv.AppendFloat(b, f, 'f', 1, 64)
-	b = append(b, ' ')
-	return append(b, sizeUnits[u]...)
+	return fmt.Appendf(b, "%.1f %s", f, sizeUnits[u])
 }
 
 // setTotal sets the size of the run, once counted: files and bytes.

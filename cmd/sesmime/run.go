@@ -153,19 +153,65 @@ type stats struct {
 	Stopped   bool    `json:"interrupted,omitempty"`
 }
 
+// A session is the frame of a run over its inputs that every verb shares:
+// the progress bar, the count ahead, the summary and the exit code.
+type session struct {
+	c     *config
+	start time.Time
+	multi bool // the run may cover several files
+	bar   *progress
+	count *tally
+}
+
+// begin starts a run of c.
+func (c *config) begin(ctx context.Context, stdin io.Reader, stderr io.Writer) *session {
+	s := &session{c: c, start: now(), multi: c.multi()}
+	s.bar = c.newProgress(stderr, s.multi)
+	c.list = new(listing)
+	if s.multi {
+		s.count = c.countAhead(ctx, stdin, s.bar)
+	}
+	return s
+}
+
+// finish ends the count and the bar; it returns the elapsed seconds and
+// whether the run was stopped.
+func (s *session) finish(ctx context.Context) (float64, bool) {
+	s.count.finish()
+	s.bar.finish()
+	return now().Sub(s.start).Seconds(), ctx.Err() != nil
+}
+
+// end prints the summary of a run over several files that saw files
+// inputs and skipped others, the line of a stopped run, and returns the
+// exit code; failed says some input failed.
+func (s *session) end(ctx context.Context, stderr io.Writer, files, skipped int, summary string, failed bool) int {
+	sk := s.c.list.skipped(s.c.exts, skipped)
+	if sk != "" {
+		sk = " (" + sk + ")"
+	}
+	switch {
+	case s.c.json: // the summary object is printed
+	case s.multi && files == 0 && ctx.Err() == nil:
+		fmt.Fprintf(stderr, "sesmime: 0 files%s\n", sk)
+	case s.multi:
+		fmt.Fprintf(stderr, "sesmime: %s in %v%s\n", summary, now().Sub(s.start).Round(time.Millisecond), sk)
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "sesmime: %s\n", stopSummary(ctx, files+skipped, s.count))
+		return exitCode(ctx)
+	}
+	if failed || s.multi && files == 0 {
+		return exitFailed
+	}
+	return exitOK
+}
+
 // runJobs lists the inputs, rewrites them with c.jobs workers and reports
 // each in input order.
 func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, stdout, stderr io.Writer) int {
-	start := now()
-	multi := c.multi()
-	bar := c.newProgress(stderr, multi)
-	c.list = new(listing)
-	var count *tally
-	if multi {
-		count = c.countAhead(ctx, stdin, bar)
-	}
-
-	rep := &reporter{c: c, stdout: stdout, stderr: stderr, bar: bar}
+	s := c.begin(ctx, stdin, stderr)
+	rep := &reporter{c: c, stdout: stdout, stderr: stderr, bar: s.bar}
 	if c.json {
 		rep.enc = newJSONOut(stdout)
 	}
@@ -173,57 +219,22 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 	if (c.inPlace || c.outDir != "") && !c.dryRun {
 		b = &batching[outcome]{settle: p.settle, size: func(o outcome) int64 { return o.res.Written }, full: p.commit.Full}
 	}
-	if multi {
-		forEachOrdered(ctx, c, stdin, bar, p.process, b, rep.report)
-	} else {
-		// One input: no workers, which would only cost start-up time.
-		c.enumerate(stdin, func(j job) bool {
-			o := []outcome{p.process(j)}
-			if b != nil {
-				b.settle(o)
-			}
-			rep.report(o[0])
-			return true
-		}, false)
-	}
-	count.finish()
-	bar.finish()
-	if err := p.finish(); err != nil {
-		fmt.Fprintf(stderr, "sesmime: finishing the run (final sync, removing temporary files): %v\n", err)
-		rep.st.Failed++
-	}
+	forEachOrdered(ctx, s, stdin, p.process, b, rep.report)
 	st := &rep.st
-	st.Elapsed = now().Sub(start).Seconds()
-	st.Stopped = ctx.Err() != nil
-	skipped := c.list.skipped(c.exts, st.Skipped)
+	if err := p.finish(); err != nil {
+		rep.line(stderr, "sesmime: finishing the run (final sync, removing temporary files): %v\n", err)
+		st.Failed++
+	}
+	st.Elapsed, st.Stopped = s.finish(ctx)
 	if c.json {
 		rep.enc.write(summaryRecord{st})
-	} else if multi && st.Files == 0 && !st.Stopped {
-		if skipped != "" {
-			fmt.Fprintf(stderr, "sesmime: 0 files (%s)\n", skipped)
-		} else {
-			fmt.Fprintf(stderr, "sesmime: 0 files\n")
-		}
-	} else if multi {
-		fmt.Fprintf(stderr, "sesmime: %s: %s changed, %s unchanged, %s failed", plural(st.Files, "file"), itoa(st.Changed), itoa(st.Unchanged), itoa(st.Failed))
-		verb := "written"
-		if c.dryRun {
-			verb = "would be written"
-		}
-		fmt.Fprintf(stderr, "; %s %s in %v", plural(st.Bytes, "byte"), verb, time.Duration(st.Elapsed*float64(time.Second)).Round(time.Millisecond))
-		if skipped != "" {
-			fmt.Fprintf(stderr, " (%s)", skipped)
-		}
-		fmt.Fprintln(stderr)
 	}
-	if ctx.Err() != nil {
-		fmt.Fprintf(stderr, "sesmime: %s\n", stopSummary(ctx, st.Files+st.Skipped, count))
-		return exitCode(ctx)
+	verb := "written"
+	if c.dryRun {
+		verb = "would be written"
 	}
-	if st.Failed > 0 || multi && st.Files == 0 {
-		return exitFailed
-	}
-	return exitOK
+	summary := fmt.Sprintf("%s: %s changed, %s unchanged, %s failed; %s %s", plural(st.Files, "file"), itoa(st.Changed), itoa(st.Unchanged), itoa(st.Failed), plural(st.Bytes, "byte"), verb)
+	return s.end(ctx, stderr, st.Files, st.Skipped, summary, st.Failed > 0)
 }
 
 // maxBatch bounds how many finished files a worker holds for one
@@ -248,7 +259,20 @@ type batching[T any] struct {
 // b.settle in batches before they are reported: when b.full says so, when
 // no next input is ready yet, and before it stops (also after a signal). A
 // batch settles in the background while the worker fills the next.
-func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar *progress, do func(job) T, b *batching[T], report func(T)) {
+func forEachOrdered[T any](ctx context.Context, s *session, stdin io.Reader, do func(job) T, b *batching[T], report func(T)) {
+	c := s.c
+	if !s.multi {
+		// One input: no workers, which would only cost start-up time.
+		c.enumerate(stdin, func(j job) bool {
+			v := []T{do(j)}
+			if b != nil {
+				b.settle(v)
+			}
+			report(v[0])
+			return true
+		}, false)
+		return
+	}
 	type result struct {
 		seq int
 		v   T
@@ -277,7 +301,7 @@ func forEachOrdered[T any](ctx context.Context, c *config, stdin io.Reader, bar 
 			case <-ctx.Done():
 				return false
 			}
-		}, bar != nil)
+		}, s.bar != nil)
 	}()
 	var wg sync.WaitGroup
 	for range c.jobs {

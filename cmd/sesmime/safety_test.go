@@ -563,4 +563,20 @@ func TestNearlyFullDisk(t *testing.T) {
 			t.Errorf("%s not rewritten (%d bytes)", name, len(got))
 		}
 	}
+
+	// -o over the outputs of an earlier run: a file tried again after a
+	// commit freed space is read again from its start.
+	in := t.TempDir()
+	writeFiles(t, in, files)
+	chdir(t, in)
+	for _, cs := range []string{"one", "two"} {
+		if code, _, errs := runT(t, "", "inject", "-o", dir, "-r", "-j", "2", "--config-set", cs, "."); code != 0 {
+			t.Errorf("-o --config-set %s: exit %d: %s", cs, code, errs)
+		}
+	}
+	for name, msg := range files {
+		if got := readFile(t, filepath.Join(dir, name)); got != rewritten(t, msg, "two") {
+			t.Errorf("-o: %s is not its rewrite (%d bytes)", name, len(got))
+		}
+	}
 }
