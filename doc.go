@@ -14,8 +14,10 @@
 //
 // Options says what to change; Tag and TagHeader are its values. Errors
 // are a *SyntaxError (a header block that cannot be read safely, with its
-// line) or a *ValueError (an option SES would refuse), wrapping the Err*
-// sentinels; test them with errors.Is and errors.As.
+// line), an *AmbiguityError (a header other parsers read differently) or
+// a *ValueError (an option, or a tag of the message to merge, that SES
+// would refuse), wrapping the Err* sentinels; test them with errors.Is and
+// errors.As.
 //
 // The work is done by packages each with one job: mimeheaders (a
 // byte-exact header block reader), parse (SES names, values, the fields SES reads

@@ -75,11 +75,11 @@ func ExampleSyntaxError() {
 		Limits:           sesmime.Limits{MaxLineBytes: 64},
 	})
 	if se, ok := errors.AsType[*sesmime.SyntaxError](err); ok {
-		fmt.Println(se.Line, errors.Is(err, sesmime.ErrLineTooLong))
+		fmt.Println(se.Line, se.Limit, errors.Is(err, sesmime.ErrHeaderTooLarge))
 	}
 	fmt.Println(err)
 	// Output:
-	// 1 true
+	// 1 64 true
 	// line 1: header line is longer than 64 bytes: "Subject: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 }
 

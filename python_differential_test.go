@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/sesmime/sesmime"
+	"github.com/sesmime/sesmime/inject"
 )
 
 // pyOpts are the options of the Python differential test: every managed
@@ -83,7 +84,7 @@ func TestPythonEmail(t *testing.T) {
 		// The input without its managed fields: what Python reads of it
 		// is what Python must read of the output besides them.
 		ref, err := sesmime.RewriteBytes(in, &strip)
-		if errors.Is(err, sesmime.ErrNothingLeft) {
+		if errors.Is(err, inject.ErrNothingLeft) {
 			continue
 		}
 		if err != nil {

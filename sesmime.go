@@ -36,7 +36,7 @@ const (
 	Keep    = inject.Keep
 )
 
-// Limits bounds the header block held in memory; see headerblock.Limits.
+// Limits bounds the header block held in memory; see mimeheaders.Limits.
 // The zero value is the defaults: 1 MiB, 64 KiB per line, 20,000 fields.
 type Limits = headerblock.Limits
 
@@ -49,28 +49,26 @@ type Info = parse.Info
 type Finding = parse.Finding
 
 // Errors callers test with errors.As: a *SyntaxError is a header block
-// Read refuses (with its line), an *AmbiguityError a header other parsers
-// read differently (refused unless Options allow it), a *ValueError an
-// option value SES would refuse.
+// that cannot be read safely (with its line), an *AmbiguityError a header
+// other parsers read differently (refused unless Options allow it), a
+// *ValueError an option value SES would refuse (Line 0) or a tag of the
+// message that Merge cannot write back (with its line and column).
 type (
 	SyntaxError    = headerblock.SyntaxError
 	AmbiguityError = headerblock.AmbiguityError
 	ValueError     = parse.ValueError
 )
 
-// Errors callers test with errors.Is.
+// Errors callers test with errors.Is. The other reasons a header is
+// refused are *AmbiguityError values too (a field after a line that ended
+// the header block, several messages of an mbox file); a rewrite that
+// would leave nothing is refused with inject.ErrNothingLeft.
 var (
 	ErrEmpty          = headerblock.ErrEmpty          // the message is empty
-	ErrHeaderTooLarge = headerblock.ErrHeaderTooLarge // over Limits.MaxHeaderBytes
-	ErrLineTooLong    = headerblock.ErrLineTooLong    // a header line over Limits.MaxLineBytes
-	ErrTooManyFields  = headerblock.ErrTooManyFields  // over Limits.MaxFields
-	ErrInvalidOption  = inject.ErrInvalidOption       // Options contradict themselves
-	ErrNoHeader       = headerblock.ErrNoHeader       // no header block (see Options.AllowNoHeader)
-	ErrBOM            = headerblock.ErrBOM            // no header block: the message starts with a UTF-8 BOM
+	ErrHeaderTooLarge = headerblock.ErrHeaderTooLarge // over one of the Limits, which the text names
+	ErrNoHeader       = headerblock.ErrNoHeader       // no header block, or a UTF-8 BOM before it (see Options.AllowNoHeader)
 	ErrBareCR         = headerblock.ErrBareCR         // a CR without LF in the header (see Options.AllowBareCR)
-	ErrLateField      = headerblock.ErrLateField      // an SES or custom tag field after a line that ended the header
-	ErrMbox           = headerblock.ErrMbox           // an mbox file with several messages
-	ErrNothingLeft    = inject.ErrNothingLeft         // removing the fields would leave an empty message
+	ErrInvalidOption  = inject.ErrInvalidOption       // Options contradict themselves
 
 	ErrInvalidConfigurationSet = parse.ErrInvalidConfigurationSet // in a *ValueError: Options.ConfigurationSet
 	ErrInvalidTag              = parse.ErrInvalidTag              // in a *ValueError: a tag name or value

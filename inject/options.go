@@ -71,17 +71,17 @@ type Options struct {
 	// AllowNoHeader rewrites a message without a header block (its first
 	// line, after any mbox "From " line, is neither a field nor empty) by
 	// putting the new fields and an empty line before it, so that all of
-	// it stays body. By default such a message is refused with
-	// headerblock.ErrNoHeader (ErrBOM when it starts with a UTF-8 BOM).
+	// it stays body. By default such a message is refused with an error
+	// matching sesmime.ErrNoHeader (also when it starts with a UTF-8 BOM).
 	AllowNoHeader bool
 	// AllowBareCR takes a CR not followed by LF in the header for data, as
-	// sesmime reads it. By default it is refused with
-	// headerblock.ErrBareCR: other parsers end a line there.
+	// sesmime reads it. By default it is refused with sesmime.ErrBareCR:
+	// other parsers end a line there.
 	AllowBareCR bool
 }
 
-// Errors about a message that a rewrite refuses, besides those of
-// headerblock.
+// Errors about a message that a rewrite refuses, besides a
+// *sesmime.SyntaxError or *sesmime.AmbiguityError about its header.
 var (
 	// ErrNothingLeft: the removals would leave an empty output, which
 	// sesmime itself (as most parsers) refuses to read.

@@ -19,9 +19,10 @@ import (
 // does not close w.
 //
 // A message that starts with an mbox "From " line is watched for a second
-// message as it passes through: Write and Close then return
-// mimeheaders.ErrMbox, after the bytes before it were written (a writer
-// cannot take them back; discard the output).
+// message as it passes through: Write and Close then return a
+// *sesmime.AmbiguityError ("several messages in one file"), after the
+// bytes before it were written (a writer cannot take them back; discard
+// the output).
 //
 // The header is bounded by Options.Limits as in Rewrite: a header over a
 // limit is refused after at most twice the limit (plus one 16 KiB buffer)

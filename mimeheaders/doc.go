@@ -37,6 +37,6 @@
 // 64 KiB) for one physical line and MaxFields (default 20,000) for the
 // number of fields. A zero limit means the default, a negative one means
 // none. Exceeding a limit returns a *SyntaxError wrapping
-// ErrHeaderTooLarge, ErrLineTooLong or ErrTooManyFields, after reading at
+// ErrHeaderTooLarge (its text names the limit), after reading at
 // most the limit plus one bufio buffer.
 package mimeheaders

@@ -32,11 +32,11 @@ func ExampleRead_limits() {
 	br := bufio.NewReader(strings.NewReader("A: 1\r\nB: 2\r\nC: 3\r\n\r\n"))
 	_, err := mimeheaders.Read(br, mimeheaders.Limits{MaxFields: 2})
 	if se, ok := errors.AsType[*mimeheaders.SyntaxError](err); ok {
-		fmt.Println(errors.Is(err, mimeheaders.ErrTooManyFields), se.Line)
+		fmt.Println(errors.Is(err, mimeheaders.ErrHeaderTooLarge), se.Line, se.Limit)
 	}
 	fmt.Println(err)
 	// Output:
-	// true 3
+	// true 3 2
 	// line 3: header has more than 2 fields: "C: 3\r\n"
 }
 

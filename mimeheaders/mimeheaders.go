@@ -18,10 +18,10 @@ type SyntaxError = headerblock.SyntaxError
 
 // Errors wrapped by a *SyntaxError from Read.
 var (
-	ErrEmpty          = headerblock.ErrEmpty          // the input is empty
-	ErrHeaderTooLarge = headerblock.ErrHeaderTooLarge // over Limits.MaxHeaderBytes
-	ErrLineTooLong    = headerblock.ErrLineTooLong    // a line over Limits.MaxLineBytes
-	ErrTooManyFields  = headerblock.ErrTooManyFields  // over Limits.MaxFields
+	ErrEmpty = headerblock.ErrEmpty // the input is empty
+	// ErrHeaderTooLarge: the header block is over one of the Limits; the
+	// error's text names which, and SyntaxError.Limit is its value.
+	ErrHeaderTooLarge = headerblock.ErrHeaderTooLarge
 )
 
 // A Header is a header block as Read read it.
@@ -37,7 +37,7 @@ type Field headerblock.Field
 // Read reads a header block from br, within lim, and leaves br at the
 // first body byte it did not need to see where the block ends. Empty input
 // is refused with ErrEmpty, input over a limit with ErrHeaderTooLarge,
-// ErrLineTooLong or ErrTooManyFields, each in a *SyntaxError; a read error
+// each in a *SyntaxError; a read error
 // other than io.EOF is returned as it is.
 func Read(br *bufio.Reader, lim Limits) (*Header, error) {
 	h, err := headerblock.Read(br, lim)

@@ -66,8 +66,7 @@ var inboundFields = []string{"X-SES-RECEIPT", "X-SES-Spam-Verdict", "X-SES-Virus
 // are walked read-only, as the package documentation describes, to a depth
 // of 32 entities; a part header over 64 KiB is reported, not read.
 //
-// The error is that of headerblock.Read for a header block it
-// refuses, or a read error of r; malformed content is a finding.
+// The error is that of Inspect; malformed content is a finding.
 func Lint(r io.Reader, opts *Options) (*Info, error) {
 	if opts == nil {
 		opts = &Options{}

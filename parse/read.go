@@ -117,8 +117,9 @@ func (in *Info) addValue(f headerblock.Field, code string, sev bool, err error, 
 // body unread, and reports what SES will see: the values of the SES fields
 // and of the custom tag headers named in opts, and findings about them. If
 // r is a *bufio.Reader it is read directly and left at the first body byte
-// it did not need. The error is that of headerblock.Read for a header
-// block it refuses, or a read error of r.
+// it did not need. The error is a *mimeheaders.SyntaxError for a header
+// block mimeheaders.Read refuses (empty, or over a limit), or a read error
+// of r.
 func Inspect(r io.Reader, opts *Options) (*Info, error) {
 	if opts == nil {
 		opts = &Options{}

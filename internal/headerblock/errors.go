@@ -8,16 +8,24 @@ import (
 )
 
 // Errors wrapped by a *SyntaxError from Read, or by a *FieldError from
-// Header.AppendField.
+// Header.AppendField. ErrLineTooLong and ErrTooManyFields also match
+// ErrHeaderTooLarge, the one limit error the public packages name.
 var (
 	ErrEmpty          = errors.New("empty message")
 	ErrHeaderTooLarge = errors.New("header too large")
-	ErrLineTooLong    = errors.New("header line too long")
-	ErrTooManyFields  = errors.New("too many header fields")
+	ErrLineTooLong    = &limitError{"header line too long"}
+	ErrTooManyFields  = &limitError{"too many header fields"}
 	ErrInvalidName    = errors.New("invalid field name")
 	ErrInvalidValue   = errors.New("invalid field value")
 	ErrCannotFold     = errors.New("field cannot be folded within 998 bytes per line")
 )
+
+// A limitError is a limit error that also matches ErrHeaderTooLarge.
+type limitError struct{ text string }
+
+func (e *limitError) Error() string { return e.text }
+
+func (e *limitError) Is(target error) bool { return target == ErrHeaderTooLarge }
 
 // A SyntaxError reports input that Read refuses, at a line of the message.
 // Its text reads "line 7: header line is longer than 65,536 bytes: "aaaa…"".
