@@ -28,7 +28,7 @@ type Mixed int
 const (
 	// RejectMixed refuses the message with 550 5.7.1 and a reply naming
 	// the rules that disagree, so the sender can send one message per
-	// configuration set. It is the default: SES never sees a set that was
+	// group of recipients. It is the default: SES never sees a set that was
 	// not meant for a recipient.
 	RejectMixed Mixed = iota
 	// FirstMixed applies the decision of the first recipient to the whole
@@ -477,22 +477,11 @@ func (s *Server) decide(env *rules.Envelope, fields []Field, tooBig, leading boo
 	return decision{d: d, edits: edits, err: err}
 }
 
-// mixedReply names the decisions that disagree.
+// mixedReply names the decisions that disagree, in the words
+// rules.Summary gives sesmime inject --rules. The rules file's name stays
+// out of a reply to the sender.
 func mixedReply(groups []rules.Group) string {
-	var b strings.Builder
-	b.WriteString("5.7.1 the recipients of this message need different SES configuration sets or tags (")
-	for i, g := range groups {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "<%s>", g.RcptTo[0])
-		if len(g.RcptTo) > 1 {
-			fmt.Fprintf(&b, " and %d more", len(g.RcptTo)-1)
-		}
-		b.WriteString(": " + g.Decision.Rule)
-	}
-	b.WriteString("); send one message per configuration set")
-	return b.String()
+	return "5.7.1 the recipients of this message need different rewrites (" + rules.Summary(groups, "") + "); send one message per group"
 }
 
 // failure applies the OnError policy.

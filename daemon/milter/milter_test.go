@@ -385,7 +385,7 @@ config_set = "world"
 			name:  "mixed recipients rejected",
 			rules: mixedRules,
 			m:     message{from: "a@x.test", rcpts: []string{"a@eu.example.com", "b@us.example.com", "c@eu.example.com"}, fields: base},
-			code:  550, reply: `550 5.7.1 the recipients of this message need different SES configuration sets or tags (<a@eu.example.com> and 1 more: rule 1 "eu"; <b@us.example.com>: default); send one message per configuration set`,
+			code:  550, reply: `550 5.7.1 the recipients of this message need different rewrites (<a@eu.example.com> and 1 more: rule 1 "eu"; <b@us.example.com>: default); send one message per group`,
 			result: Rejected,
 		},
 		{
