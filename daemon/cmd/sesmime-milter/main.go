@@ -122,6 +122,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		}
 		defer hs.Close()
 	}
+	sigs := ops.NotifySignals()
+	defer sigs.Stop()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	health.SetReady(true)
@@ -138,7 +140,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		}
 		cancel()
 	}()
-	sig := ops.Run(ctx, rs, log, m)
+	sig := sigs.Run(ctx, rs, log, m)
 	health.SetReady(false)
 	log.Event("shutdown", fmt.Sprintf("%v: waiting up to %v for open connections", sig, *grace))
 	sctx, scancel := context.WithTimeout(context.Background(), *grace)

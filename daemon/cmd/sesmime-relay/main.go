@@ -127,12 +127,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		defer hs.Close()
 	}
+	sigs := ops.NotifySignals()
+	defer sigs.Stop()
 	if err := r.Start(); err != nil {
 		fmt.Fprintf(stderr, "sesmime-relay: %v\n", err)
 		return 1
 	}
 	log.Event("start", fmt.Sprintf("listening on %s, upstream %s, %d rules", strings.Join(r.Addrs(), " "), cfg.Upstream, r.Rules.Get().Len()))
-	sig := ops.Run(ctx, r.Rules, log, r.Metrics)
+	sig := sigs.Run(ctx, r.Rules, log, r.Metrics)
 	timeout := 30 * time.Second
 	if cfg.ShutdownTimeout.Duration > 0 {
 		timeout = cfg.ShutdownTimeout.Duration

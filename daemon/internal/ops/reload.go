@@ -59,18 +59,30 @@ func (r *Rules) Reload() error {
 	return nil
 }
 
+// Signals catches SIGHUP, SIGTERM and SIGINT from NotifySignals until
+// Stop. A daemon makes it before it says it started, so that a signal sent
+// as soon as the start line is out is handled, not lost or fatal.
+type Signals struct{ ch chan os.Signal }
+
+// NotifySignals starts catching the signals Run handles.
+func NotifySignals() *Signals {
+	s := &Signals{ch: make(chan os.Signal, 4)}
+	signal.Notify(s.ch, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	return s
+}
+
+// Stop stops catching the signals (their default action applies again).
+func (s *Signals) Stop() { signal.Stop(s.ch) }
+
 // Run waits for signals until ctx ends or SIGTERM or SIGINT arrives (then
 // it returns, and the caller stops gracefully). On SIGHUP it reloads rs,
 // logging and counting the result; an invalid file keeps the old rules.
-func Run(ctx context.Context, rs *Rules, log *Log, m *Metrics) os.Signal {
-	ch := make(chan os.Signal, 4)
-	signal.Notify(ch, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(ch)
+func (s *Signals) Run(ctx context.Context, rs *Rules, log *Log, m *Metrics) os.Signal {
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case sig := <-ch:
+		case sig := <-s.ch:
 			if sig != syscall.SIGHUP {
 				return sig
 			}
