@@ -32,9 +32,8 @@ func main() {
 type verb struct {
 	name    string
 	summary string
-	// run executes the verb; usage prints its help to w.
-	run   func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int
-	usage func(w io.Writer)
+	run     func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int
+	usage   string // the help of a verb without flags; printUsage prints the others'
 }
 
 // verbs lists the subcommands in help order.
@@ -42,18 +41,13 @@ var verbs []*verb
 
 func init() {
 	verbs = []*verb{
-		{name: "inject", summary: "set the configuration set, tags and custom tag headers",
-			run: runInject, usage: func(w io.Writer) { printUsage(w, "inject") }},
-		{name: "strip", summary: "remove the configuration set, tags, headers or every X-SES-* field",
-			run: runStrip, usage: func(w io.Writer) { printUsage(w, "strip") }},
-		{name: "check", summary: "report what SES would reject or silently ignore",
-			run: runCheck, usage: func(w io.Writer) { printUsage(w, "check") }},
-		{name: "version", summary: "print the version",
-			run: runVersion, usage: func(w io.Writer) { fmt.Fprint(w, "usage: sesmime version\n\nPrint the version of sesmime.\n") }},
-		{name: "help", summary: "show help for a verb",
-			run: runHelp, usage: func(w io.Writer) {
-				fmt.Fprint(w, "usage: sesmime help [VERB]\n\nShow help for sesmime or one of its verbs.\n")
-			}},
+		{name: "inject", summary: "set the configuration set, tags and custom tag headers", run: runInject},
+		{name: "strip", summary: "remove the configuration set, tags, headers or every X-SES-* field", run: runStrip},
+		{name: "check", summary: "report what SES would reject or silently ignore", run: runCheck},
+		{name: "version", summary: "print the version", run: runVersion,
+			usage: "usage: sesmime version\n\nPrint the version of sesmime.\n"},
+		{name: "help", summary: "show help for a verb", run: runHelp,
+			usage: "usage: sesmime help [VERB]\n\nShow help for sesmime or one of its verbs.\n"},
 	}
 }
 
@@ -150,7 +144,10 @@ func runHelp(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Wr
 			fmt.Fprintf(stderr, "sesmime help: unknown verb %q\nRun 'sesmime help' for the list.\n", args[0])
 			return exitUsage
 		}
-		v.usage(stdout)
+		if v.usage == "" {
+			printUsage(stdout, v.name)
+		}
+		fmt.Fprint(stdout, v.usage)
 		return exitOK
 	}
 	fmt.Fprintln(stderr, "usage: sesmime help [VERB]")

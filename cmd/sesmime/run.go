@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -211,7 +210,7 @@ func (s *session) end(ctx context.Context, stderr io.Writer, files, skipped int,
 // each in input order.
 func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, stdout, stderr io.Writer) int {
 	s := c.begin(ctx, stdin, stderr)
-	rep := &reporter{c: c, stdout: stdout, stderr: stderr, bar: s.bar}
+	rep := &reporter{c: c, stdout: stdout, stderr: stderr, bar: s.bar, saidDir: map[string]bool{}}
 	if c.json {
 		rep.enc = newJSONOut(stdout)
 	}
@@ -282,8 +281,8 @@ func forEachOrdered[T any](ctx context.Context, s *session, stdin io.Reader, do 
 	// window bounds how far the workers may run ahead of the report, which
 	// is in input order: a slow file holds back at most this many outcomes.
 	window := make(chan struct{}, 64+4*c.jobs+2*maxBatch*c.jobs)
-	var nListed atomic.Int64
 	go func() {
+		seq := 0
 		// On a signal this goroutine may stay blocked reading --files-from;
 		// the run does not wait for it.
 		defer close(jobs)
@@ -293,10 +292,10 @@ func forEachOrdered[T any](ctx context.Context, s *session, stdin io.Reader, do 
 			case <-ctx.Done():
 				return false
 			}
-			j.seq = int(nListed.Load())
+			j.seq = seq
 			select {
 			case jobs <- j:
-				nListed.Add(1)
+				seq++
 				return true
 			case <-ctx.Done():
 				return false
@@ -424,14 +423,12 @@ func (r *reporter) outputError(o outcome) (msg, dir string) {
 	if c.outDir != "" {
 		out, flag = filepath.Join(c.outDir, o.out), "-o"
 	}
-	if strings.HasPrefix(filepath.Base(pe.Path), tempPrefix) {
-		if errors.Is(pe.Err, fs.ErrPermission) || errors.Is(pe.Err, syscall.EROFS) {
-			dir := filepath.Dir(out)
-			return dir + ": not writable (needed by " + flag + ")", dir
-		}
-		return out + ": " + pe.Op + ": " + pe.Err.Error(), ""
+	temp := strings.HasPrefix(filepath.Base(pe.Path), tempPrefix)
+	if temp && (errors.Is(pe.Err, fs.ErrPermission) || errors.Is(pe.Err, syscall.EROFS)) {
+		dir := filepath.Dir(out)
+		return dir + ": not writable (needed by " + flag + ")", dir
 	}
-	if c.outDir != "" {
+	if temp || c.outDir != "" {
 		return out + ": " + pe.Op + ": " + pe.Err.Error(), ""
 	}
 	return "", ""
@@ -471,11 +468,7 @@ func (r *reporter) report(o outcome) {
 			if dir == "" {
 				r.line(r.stderr, "sesmime: %s: %s\n", name, msg)
 			} else if !r.saidDir[dir] {
-				// One line for a directory, not one for each of its files.
-				if r.saidDir == nil {
-					r.saidDir = make(map[string]bool)
-				}
-				r.saidDir[dir] = true
+				r.saidDir[dir] = true // one line for a directory, not one for each of its files
 				r.line(r.stderr, "sesmime: %s\n", msg)
 			}
 			break
