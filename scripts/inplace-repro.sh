@@ -593,7 +593,7 @@ repro8() {
 		e=$?
 		sync -f "$w/mnt"
 		freeafter=$(($(stat -f -c '%a*%S' "$w/mnt") / 1024))
-		failed=$(sed -n 's|^sesmime: .*/\(m[0-9]*\.eml\): .*|\1|p' "$w/err" | sort -u)
+		failed=$(sed -n 's|^sesmime: .*/\(m[0-9]*\.eml\): .*|\1|p' "$w/err" | sort -u | tr '\n' ' ')
 		lost=0 small=0 big=0
 		for i in $(seq -f %02g 0 79); do
 			f=m$i.eml
@@ -608,10 +608,11 @@ repro8() {
 		local temps
 		temps=$(find "$w/mnt" -name '.sesmime-*' | wc -l)
 		expect=$(sort "$w/expect" | tr '\n' ' ')
-		failed=$(echo "$failed" | tr '\n' ' ')
 		[ "$failed" = "$expect" ] && [ $lost = 0 ] && [ $small = $((80 - nbig)) ] && [ $big = $nbig ] && [ $temps = 0 ] && [ $e = $((nbig == 0 ? 0 : 1)) ] || {
 			ok=0
-			det="${det}trial $trial: failed: $failed; expected: $expect; exit $e"$'\n'"$(head -5 "$w/err")"$'\n'
+			local odd
+			odd=$(comm -3 <(echo "$failed" | tr ' ' '\n' | sed '/^$/d') <(echo "$expect" | tr ' ' '\n' | sed '/^$/d') | tr -d '\t' | tr '\n' ' ')
+			det="${det}trial $trial (-j $j): failed: $failed; expected: $expect; exit $e; not as expected: $odd"$'\n'"$(for f in $odd; do grep "/$f: " "$w/err"; done | head -6)"$'\n'
 		}
 		line="$line; -j $j, $nbig large: $(echo "$failed" | wc -w) failed ($(echo "$expect" | wc -w) expected, $(comm -3 <(echo "$failed" | tr ' ' '\n' | sed '/^$/d') <(echo "$expect" | tr ' ' '\n' | sed '/^$/d') | wc -l) differ), $small rewritten, $lost lost, $temps temporary files, ${free}->${freeafter} KiB free"
 		umount "$w/mnt"
