@@ -90,14 +90,14 @@ func TestSIGTERMInFlight(t *testing.T) {
 	t.Run("upstream slower than the deadline", func(t *testing.T) {
 		up := newUpstream(t, true)
 		defer close(up.release) // only after the process is gone
-		p := start(t, up, "1s")
+		p := start(t, up, "5s") // the upstream call is cancelled 0.5 s before
 		done := make(chan error, 1)
 		go func() { done <- sendMail(p.addr, msg) }()
 		<-up.started
 		t0 := time.Now()
 		p.signal(syscall.SIGTERM)
 		p.wait() // returns while the upstream still holds the message
-		t.Logf("exited %v after SIGTERM (shutdown_timeout 1s)", time.Since(t0).Round(time.Millisecond))
+		t.Logf("exited %v after SIGTERM (shutdown_timeout 5s)", time.Since(t0).Round(time.Millisecond))
 		err := <-done
 		// The upstream call is cancelled shortly before the deadline, so
 		// the reply reaches the client before its connection closes.
