@@ -28,6 +28,7 @@ const (
 	Keep
 )
 
+// String returns "replace", "merge" or "keep".
 func (m TagsMode) String() string {
 	switch m {
 	case Replace:

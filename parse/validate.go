@@ -41,6 +41,7 @@ type ValueError struct {
 	why  string // what is wrong with it
 }
 
+// Error returns the text, its place in the message first if it has one.
 func (e *ValueError) Error() string {
 	switch {
 	case e.Line > 0 && e.Column > 0:
@@ -67,6 +68,7 @@ func (e *ValueError) text() string {
 	return fmt.Sprintf("%s %s: %s", what, quote(e.Value), why)
 }
 
+// Unwrap returns Err.
 func (e *ValueError) Unwrap() error { return e.Err }
 
 // The kinds of value a ValueError is about, as its text names them.
