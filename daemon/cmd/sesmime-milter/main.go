@@ -14,7 +14,6 @@ import (
 	"github.com/sesmime/sesmime"
 	"github.com/sesmime/sesmime/daemon/internal/ops"
 	"github.com/sesmime/sesmime/daemon/milter"
-	"github.com/sesmime/sesmime/rules"
 )
 
 func main() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, nil)) }
@@ -77,19 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		return 1
 	}
 
-	rs, err := ops.LoadRules(*rulesFile, func(s *rules.Set) (*rules.Set, error) {
-		if *configSet == "" && tags == nil {
-			return s, nil
-		}
-		a := s.Default()
-		if *configSet != "" {
-			a.ConfigurationSet = *configSet
-		}
-		if tags != nil {
-			a.Tags = tags
-		}
-		return s.WithDefault(a)
-	})
+	rs, err := ops.LoadRules(*rulesFile, ops.Defaults(*configSet, tags))
 	if err != nil {
 		return fail(err)
 	}

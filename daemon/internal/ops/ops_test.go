@@ -3,6 +3,7 @@ package ops
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sesmime/sesmime"
 )
 
 func TestRulesReloadKeepsOldOnError(t *testing.T) {
@@ -32,6 +35,41 @@ func TestRulesReloadKeepsOldOnError(t *testing.T) {
 	}
 	if cs := rs.Get().Default().ConfigurationSet; cs != "two" {
 		t.Errorf("after reload %q, want two", cs)
+	}
+}
+
+// TestDefaultsOnReload checks that command-line defaults apply to each
+// loaded set: a reload keeps them and takes the rest of the file's new
+// [default].
+func TestDefaultsOnReload(t *testing.T) {
+	tests := []struct {
+		name      string
+		configSet string
+		tags      []sesmime.Tag
+		wantSet   string
+		wantTags  string
+	}{
+		{name: "none", wantSet: "two", wantTags: "[f=2]"},
+		{name: "config set", configSet: "flag", wantSet: "flag", wantTags: "[f=2]"},
+		{name: "tags", tags: []sesmime.Tag{{Name: "a", Value: "b"}}, wantSet: "two", wantTags: "[a=b]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "rules.toml")
+			os.WriteFile(p, []byte("[default]\nconfig_set = \"one\"\ntags = { f = \"1\" }\n"), 0o644)
+			rs, err := LoadRules(p, Defaults(tc.configSet, tc.tags))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(p, []byte("[default]\nconfig_set = \"two\"\ntags = { f = \"2\" }\n"), 0o644)
+			if err := rs.Reload(); err != nil {
+				t.Fatal(err)
+			}
+			d := rs.Get().Default()
+			if got := fmt.Sprint(d.Tags); d.ConfigurationSet != tc.wantSet || got != tc.wantTags {
+				t.Errorf("after reload: config set %q, tags %s; want %q, %s", d.ConfigurationSet, got, tc.wantSet, tc.wantTags)
+			}
+		})
 	}
 }
 

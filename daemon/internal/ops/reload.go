@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/sesmime/sesmime"
 	"github.com/sesmime/sesmime/rules"
 )
 
@@ -29,6 +30,26 @@ func LoadRules(path string, extend func(*rules.Set) (*rules.Set, error)) (*Rules
 	}
 	r.cur.Store(s)
 	return r, nil
+}
+
+// Defaults returns an extend function for LoadRules that gives each loaded
+// set's [default] the command line's configuration set (when not "") and
+// tags (when not nil). It applies them to the set just loaded, so a reload
+// keeps the file's new default for everything else.
+func Defaults(configSet string, tags []sesmime.Tag) func(*rules.Set) (*rules.Set, error) {
+	return func(s *rules.Set) (*rules.Set, error) {
+		if configSet == "" && tags == nil {
+			return s, nil
+		}
+		a := s.Default()
+		if configSet != "" {
+			a.ConfigurationSet = configSet
+		}
+		if tags != nil {
+			a.Tags = tags
+		}
+		return s.WithDefault(a)
+	}
 }
 
 func (r *Rules) load() (*rules.Set, error) {
