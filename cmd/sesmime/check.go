@@ -41,7 +41,8 @@ type checked struct {
 	err      error
 }
 
-// lint checks one input. It reads the file, never writes it.
+// lint checks one input. It reads the file, never writes it; like -i and
+// -o it takes regular files only, so a named pipe cannot block the run.
 func (c *config) lint(stdin io.Reader, j job) checked {
 	o := checked{job: j, err: j.err}
 	if j.err != nil || j.note != "" {
@@ -49,7 +50,7 @@ func (c *config) lint(stdin io.Reader, j job) checked {
 	}
 	r := stdin
 	if j.path != "-" {
-		f, _, err := openInput(j.path, false, false)
+		f, _, err := openInput(j.path, true, j.regular)
 		if err != nil {
 			o.err = err
 			return o

@@ -492,9 +492,9 @@ func TestBarrierFailureFailsBatch(t *testing.T) {
 	}
 }
 
-// TestNonRegularRefused: -o, --dry-run and -i refuse a named pipe or a
-// device, named or through a link in a tree, at once: nothing is opened
-// that could block or never end.
+// TestNonRegularRefused: -o, --dry-run, -i and check refuse a named pipe
+// or a device, named or through a link in a tree, at once: nothing is
+// opened that could block or never end.
 func TestNonRegularRefused(t *testing.T) {
 	dir := t.TempDir()
 	chdir(t, dir)
@@ -518,10 +518,17 @@ func TestNonRegularRefused(t *testing.T) {
 		{[]string{"-o", "out", "tree/pipe.eml"}, "not a regular file (named pipe)"},
 		{[]string{"-o", "out", "-r", "tree"}, "skipped: not a regular file (symlink)"},
 		{[]string{"--dry-run", "-r", "tree"}, "skipped: not a regular file (symlink)"},
+		{[]string{"check", "fifo.eml"}, "not a regular file (named pipe)"},
+		{[]string{"check", "tree/pipe.eml"}, "not a regular file (named pipe)"},
+		{[]string{"check", "/dev/zero"}, "not a regular file (device)"},
 	} {
+		args := append([]string{"inject", "--config-set", "news"}, tt.args...)
+		if tt.args[0] == "check" {
+			args = tt.args
+		}
 		done := make(chan string, 1)
 		go func() {
-			_, _, errs := runT(t, "", append([]string{"inject", "--config-set", "news"}, tt.args...)...)
+			_, _, errs := runT(t, "", args...)
 			done <- errs
 		}()
 		select {
