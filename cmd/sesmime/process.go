@@ -44,6 +44,7 @@ type processor struct {
 	root   *os.Root // -o
 	dirs   sync.Map // directories made under root
 	commit atomicfile.Committer
+	full   sync.RWMutex // held shared while writing, alone to retry on a full disk
 }
 
 func (p *processor) process(j job) outcome {
@@ -241,43 +242,51 @@ func (p *processor) inPlace(j job) (res inject.Result, af *atomicfile.File, err 
 
 // replace writes a new file for target (inside root when root is not nil)
 // with fill, gives it meta and queues it. A message fill finds unchanged
-// is not queued unless always is set. When the disk is full the files
-// queued so far are committed, freeing their originals' space, and fill is
-// tried again while that freed something: a file fails for want of space
-// only when its own copy does not fit. fill must write the whole message
-// each time it is called.
+// is not queued unless always is set. When the disk is full, the worker
+// waits until no other worker is writing (their copies may be holding the
+// space), commits every queued file (freeing the originals' space) and
+// tries once more alone: a file fails for want of space only when its own
+// copy does not fit. fill must write the whole message each time it is
+// called.
 func (p *processor) replace(target string, root *os.Root, meta *atomicfile.Metadata, always bool, fill func(*os.File) (inject.Result, error)) (inject.Result, *atomicfile.File, error) {
-	for {
-		var (
-			f   *atomicfile.File
-			res inject.Result
-			err error
-		)
-		ended := p.commit.Ended()
-		if root != nil {
-			f, err = p.commit.CreateIn(root, target)
-		} else {
-			f, err = p.commit.Create(target)
-		}
-		if err == nil {
-			if res, err = fill(f.File); err == nil {
-				if !res.Changed && !always {
-					f.Abort()
-					return res, nil, nil
-				}
-				f.SetMetadata(meta)
-				f.Queue()
-				return res, f, nil
-			}
-			f.Abort()
-		}
-		if !errors.Is(err, syscall.ENOSPC) {
-			return res, nil, err
-		}
-		if p.commit.Flush(); p.commit.Ended() == ended {
-			return res, nil, err
-		}
+	p.full.RLock()
+	res, f, err := p.try(target, root, meta, always, fill)
+	p.full.RUnlock()
+	if !errors.Is(err, syscall.ENOSPC) {
+		return res, f, err
 	}
+	p.full.Lock()
+	defer p.full.Unlock()
+	p.commit.Flush()
+	return p.try(target, root, meta, always, fill)
+}
+
+// try is one attempt of replace.
+func (p *processor) try(target string, root *os.Root, meta *atomicfile.Metadata, always bool, fill func(*os.File) (inject.Result, error)) (inject.Result, *atomicfile.File, error) {
+	var (
+		f   *atomicfile.File
+		err error
+	)
+	if root != nil {
+		f, err = p.commit.CreateIn(root, target)
+	} else {
+		f, err = p.commit.Create(target)
+	}
+	if err != nil {
+		return inject.Result{}, nil, err
+	}
+	res, err := fill(f.File)
+	if err != nil {
+		f.Abort()
+		return res, nil, err
+	}
+	if !res.Changed && !always {
+		f.Abort()
+		return res, nil, nil
+	}
+	f.SetMetadata(meta)
+	f.Queue()
+	return res, f, nil
 }
 
 // A prefixReader reads b, then reports io.EOF and sets past when asked

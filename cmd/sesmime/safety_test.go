@@ -571,6 +571,42 @@ func TestNearlyFullDisk(t *testing.T) {
 		}
 	}
 
+	// Copies that can never fit (300 KiB with 160 KiB free) beside ones
+	// that do: a worker whose small copy runs out of space while another
+	// worker's doomed copy holds the space tries again once that one has
+	// given it back, so only the large files fail.
+	for round := range 3 {
+		mixed := filepath.Join(t.TempDir(), "mixed")
+		os.Mkdir(mixed, 0o755)
+		msgs := map[string]string{}
+		var pages int64
+		for i := range 80 {
+			n := 8<<10 + (i*7919)%(40<<10)
+			if i%10 == 3 {
+				n = 300 << 10
+			}
+			msgs[fmt.Sprintf("m%02d.eml", i)] = marked(i, false) + strings.Repeat("x", n) + "\r\n"
+			pages += int64(n)/4096 + 1
+		}
+		size := fmt.Sprintf("size=%dk", pages*4+160)
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", size, "tmpfs", mixed).CombinedOutput(); err != nil {
+			t.Fatalf("mount tmpfs: %v: %s", err, out)
+		}
+		writeFiles(t, mixed, msgs)
+		_, _, errs := runT(t, "", "inject", "-i", "-r", "-j", "2", "--config-set", "news", mixed)
+		for name, msg := range msgs {
+			got := readFile(t, filepath.Join(mixed, name))
+			large := len(msg) > 300<<10
+			if want := rewritten(t, msg, "news"); large && got != msg || !large && got != want {
+				t.Errorf("round %d: %s (%d bytes): rewritten %v, want %v", round, name, len(msg), got == want, !large)
+			}
+		}
+		if t.Failed() {
+			t.Logf("stderr: %s", errs)
+		}
+		exec.Command("umount", mixed).Run()
+	}
+
 	// -o over the outputs of an earlier run: a file tried again after a
 	// commit freed space is read again from its start.
 	in := t.TempDir()
