@@ -200,31 +200,17 @@ type ruledRewriter struct {
 }
 
 func (rr *ruledRewriter) Rewrite(w io.Writer, r io.Reader) (inject.Result, error) {
-	sc, again, rw, _, err := rr.read(r, false)
-	defer sc.free()
-	if err != nil {
-		return inject.Result{}, err
-	}
-	return rw.Rewrite(w, again)
+	res, _, err := rr.with(r, false, func(rw *inject.Rewriter, again io.Reader) (inject.Result, error) { return rw.Rewrite(w, again) })
+	return res, err
 }
 
 func (rr *ruledRewriter) Check(r io.Reader) (inject.Result, error) {
-	sc, again, rw, _, err := rr.read(r, false)
-	defer sc.free()
-	if err != nil {
-		return inject.Result{}, err
-	}
-	return rw.Check(again)
+	res, _, err := rr.with(r, false, (*inject.Rewriter).Check)
+	return res, err
 }
 
 func (rr *ruledRewriter) explain(r io.Reader) (inject.Result, []string, error) {
-	sc, again, rw, lines, err := rr.read(r, true)
-	defer sc.free()
-	if err != nil {
-		return inject.Result{}, lines, err
-	}
-	res, err := rw.Check(again)
-	return res, lines, err
+	return rr.with(r, true, (*inject.Rewriter).Check)
 }
 
 func (rr *ruledRewriter) Bytes(msg []byte) ([]byte, inject.Result, error) {
@@ -261,16 +247,21 @@ func (sc *scratch) free() {
 	scratchPool.Put(sc)
 }
 
-// read reads the header block at the start of r and decides; again reads
-// r from its start until sc is freed.
-func (rr *ruledRewriter) read(r io.Reader, explain bool) (sc *scratch, again io.Reader, rw *inject.Rewriter, lines []string, err error) {
-	sc = scratchPool.Get().(*scratch)
+// with reads the header block at the start of r, decides, and calls do
+// with the decision's rewriter and a reader of r from its start.
+func (rr *ruledRewriter) with(r io.Reader, explain bool, do func(*inject.Rewriter, io.Reader) (inject.Result, error)) (inject.Result, []string, error) {
+	sc := scratchPool.Get().(*scratch)
+	defer sc.free()
 	sc.br.Reset(io.TeeReader(r, &sc.head))
 	if err := sc.h.Reset(sc.br, rr.base.Limits); err != nil {
-		return sc, nil, nil, nil, err
+		return inject.Result{}, nil, err
 	}
-	rw, lines, err = rr.decide(&sc.h, explain)
-	return sc, &replay{head: sc.head.Bytes(), r: r}, rw, lines, err
+	rw, lines, err := rr.decide(&sc.h, explain)
+	if err != nil {
+		return inject.Result{}, lines, err
+	}
+	res, err := do(rw, &replay{head: sc.head.Bytes(), r: r})
+	return res, lines, err
 }
 
 // A replay reads head, then r. Its WriteTo leaves the rest of r to
