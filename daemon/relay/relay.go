@@ -91,16 +91,11 @@ func New(ctx context.Context, cfg *Config, deps Deps) (*Relay, error) {
 		}
 		r.listeners = append(r.listeners, &listener{cfg: l, allow: allow, tls: tc})
 	}
-	def, err := defaultAction(c)
+	tags, err := parseTags(c.Tags)
 	if err != nil {
 		return nil, err
 	}
-	r.Rules, err = ops.LoadRules(c.Rules, func(s *rules.Set) (*rules.Set, error) {
-		if def == nil {
-			return s, nil
-		}
-		return s.WithDefault(*def)
-	})
+	r.Rules, err = ops.LoadRules(c.Rules, ops.Defaults(c.ConfigSet, tags))
 	if err != nil {
 		return nil, err
 	}
@@ -140,34 +135,18 @@ func New(ctx context.Context, cfg *Config, deps Deps) (*Relay, error) {
 	return r, nil
 }
 
-// defaultAction is what --config-set and --tag make of the default; nil
-// when neither is given.
-func defaultAction(c *Config) (*rules.Action, error) {
-	if c.ConfigSet == "" && len(c.Tags) == 0 {
-		return nil, nil
-	}
-	var a rules.Action
-	if c.Rules != "" {
-		s, err := rules.Load(c.Rules)
-		if err != nil {
-			return nil, err
+// parseTags reads --tag NAME=VALUE values; nil when there are none, so
+// the rules' own default tags stay.
+func parseTags(ts []string) ([]sesmime.Tag, error) {
+	var tags []sesmime.Tag
+	for _, t := range ts {
+		n, v, ok := strings.Cut(t, "=")
+		if !ok {
+			return nil, fmt.Errorf("tag %q: want NAME=VALUE", t)
 		}
-		a = s.Default()
+		tags = append(tags, sesmime.Tag{Name: n, Value: v})
 	}
-	if c.ConfigSet != "" {
-		a.ConfigurationSet = c.ConfigSet
-	}
-	if len(c.Tags) > 0 {
-		a.Tags = nil
-		for _, t := range c.Tags {
-			n, v, ok := strings.Cut(t, "=")
-			if !ok {
-				return nil, fmt.Errorf("tag %q: want NAME=VALUE", t)
-			}
-			a.Tags = append(a.Tags, sesmime.Tag{Name: n, Value: v})
-		}
-	}
-	return &a, nil
+	return tags, nil
 }
 
 // Start listens on every listener and serves in the background.

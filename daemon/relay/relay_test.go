@@ -1,6 +1,8 @@
 package relay
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -52,5 +54,37 @@ func TestAPIUpstreamBasic(t *testing.T) {
 			}
 			t.Logf("reply %q; request %+v", reply, reqs[0])
 		})
+	}
+}
+
+// TestReloadKeepsCommandLineDefaults: --tag (or --config-set) overrides
+// only its own key of the rules' [default], and a reload takes the file's
+// new default for the rest.
+func TestReloadKeepsCommandLineDefaults(t *testing.T) {
+	up := fakeSMTP(t)
+	cfg := smtpConfig(t, up)
+	cfg.Rules = filepath.Join(t.TempDir(), "rules.toml")
+	cfg.Tags = []string{"src=cli"}
+	write := func(cs string) {
+		if err := os.WriteFile(cfg.Rules, []byte("[default]\nconfig_set = \""+cs+"\"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("one")
+	r, _ := startRelay(t, cfg)
+	write("two")
+	if err := r.Rules.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := send(t, r.Addrs()[0], "a@example.com", []string{"b@example.org"}, simple); err != nil {
+		t.Fatal(err)
+	}
+	msgs := up.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("upstream got %d messages, want 1", len(msgs))
+	}
+	want := "X-SES-CONFIGURATION-SET: two\r\nX-SES-MESSAGE-TAGS: src=cli\r\n" + simple
+	if got := string(msgs[0].Data); got != want {
+		t.Errorf("after the reload upstream got %q, want %q", got, want)
 	}
 }
