@@ -480,8 +480,9 @@ repro6() {
 repro7() {
 	local w=$T/r7 ok=1 det="" out="" t0 t1 e err i
 	mkdir -p "$w/tree" "$w/o"
-	# -o's output lives on a small tmpfs, so a copy of /dev/zero cannot fill a disk.
-	mount -t tmpfs -o size=64m tmpfs "$w/o" && MOUNTS+=("$w/o")
+	# -o's output lives on a tmpfs (2 GiB, so the 4 GiB copy below is still
+	# under way when signalled), so a copy of /dev/zero cannot fill a disk.
+	mount -t tmpfs -o size=2g tmpfs "$w/o" && MOUNTS+=("$w/o")
 	mkfifo "$w/fifo.eml"
 	ln -s ../fifo.eml "$w/tree/pipe.eml"
 	ln -s /dev/zero "$w/tree/zero.eml"
