@@ -236,8 +236,7 @@ func (c *Committer) Commit(files []*File) []error {
 // Flush commits every file queued so far, on every file system, and
 // returns when they and every other commit in progress are renamed or
 // failed. A writer out of space flushes before it tries again, as a
-// committed file frees its original's space; when Ended did not change
-// meanwhile, nothing was freed.
+// committed file frees its original's space (and halves the batch limit).
 func (c *Committer) Flush() {
 	c.resize(false)
 	for _, s := range c.all() {
@@ -250,7 +249,8 @@ func (c *Committer) Flush() {
 	}
 }
 
-// Ended returns how many files have been committed or failed so far.
+// Ended returns how many files have been committed or failed so far
+// (what a caller can check Flush against).
 func (c *Committer) Ended() uint64 { return c.ended.Load() }
 
 func (c *Committer) all() []*fsys {
