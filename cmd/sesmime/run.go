@@ -428,6 +428,9 @@ func (r *reporter) outputError(o outcome) (msg, dir string) {
 		dir := filepath.Dir(out)
 		return dir + ": not writable (needed by " + flag + ")", dir
 	}
+	if temp && out == o.path {
+		return pe.Op + ": " + pe.Err.Error(), "" // the line starts with the path
+	}
 	if temp || c.outDir != "" {
 		return out + ": " + pe.Op + ": " + pe.Err.Error(), ""
 	}

@@ -607,6 +607,21 @@ func TestNearlyFullDisk(t *testing.T) {
 		exec.Command("umount", mixed).Run()
 	}
 
+	// A small file (rewritten in memory) whose copy does not fit fails
+	// with a line that names it once.
+	tiny := filepath.Join(t.TempDir(), "tiny")
+	os.Mkdir(tiny, 0o755)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", tiny).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v: %s", err, out)
+	}
+	small := filepath.Join(tiny, "a.eml")
+	writeFiles(t, tiny, map[string]string{"a.eml": marked(0, false) + strings.Repeat("x", 30<<10) + "\r\n"})
+	code, _, errs = runT(t, "", "inject", "-i", "--config-set", "news", small)
+	exec.Command("umount", tiny).Run()
+	if want := "sesmime: " + small + ": write: no space left on device\n"; code != 1 || errs != want {
+		t.Errorf("a copy that does not fit: exit %d, stderr %q; want 1, %q", code, errs, want)
+	}
+
 	// -o over the outputs of an earlier run: a file tried again after a
 	// commit freed space is read again from its start.
 	in := t.TempDir()
