@@ -61,6 +61,15 @@
 // rule matches on an envelope key, so a command that must guess that key
 // (from the header of a file) guesses only when it matters.
 //
+// # Rewriting
+//
+// A Rewriter reads a message's header once, asks a DecideFunc (Evaluate or
+// Split with the message's envelope) for its decision and rewrites the
+// message with it, keeping one inject.Rewriter per distinct decision. A
+// command that has messages but not their envelopes (sesmime inject
+// --rules on files) can decide on the addresses HeaderSender and
+// HeaderRecipients read from the header, which a sender can forge.
+//
 // # Limits
 //
 // A rules file is read whole; rules are matched in order, globs in time

@@ -5,6 +5,7 @@ import (
 	"log"
 	"net/netip"
 	"net/textproto"
+	"strings"
 
 	"github.com/sesmime/sesmime"
 	"github.com/sesmime/sesmime/rules"
@@ -69,6 +70,47 @@ config_set = "world"
 	// Output:
 	// eu [a@eu.example.com c@eu.example.com]
 	// world [b@example.net]
+}
+
+// A command that has messages but not their envelopes (files, a pipe)
+// takes the sender from each header, and rewrites each message as the
+// rules decide for it.
+func ExampleRewriter() {
+	set, err := rules.Parse("rules.toml", []byte(`
+[[rule]]
+mail_from = "*@news.example.com"
+config_set = "newsletters"
+
+[default]
+config_set = "transactional"
+`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	decide := func(h rules.Header) (*rules.Decision, error) {
+		from, _, err := rules.HeaderSender(h)
+		if err != nil {
+			return nil, err
+		}
+		return set.Evaluate(&rules.Envelope{MailFrom: from}, h)
+	}
+	rw := rules.NewRewriter(nil)
+	for _, msg := range []string{
+		"From: Editor <editor@news.example.com>\r\n\r\nbody\r\n",
+		"Return-Path: <>\r\nFrom: a@example.com\r\n\r\nbody\r\n",
+		"Subject: no sender\r\n\r\nbody\r\n",
+	} {
+		var out strings.Builder
+		if _, err := rw.Rewrite(&out, strings.NewReader(msg), decide); err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Printf("%q\n", out.String())
+	}
+	// Output:
+	// "X-SES-CONFIGURATION-SET: newsletters\r\nFrom: Editor <editor@news.example.com>\r\n\r\nbody\r\n"
+	// "X-SES-CONFIGURATION-SET: transactional\r\nReturn-Path: <>\r\nFrom: a@example.com\r\n\r\nbody\r\n"
+	// mail_from: no Return-Path, Sender or From field
 }
 
 func ExampleError() {

@@ -1,21 +1,15 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"mime"
-	"net/mail"
 	"net/netip"
 	"strings"
-	"sync"
 
 	"github.com/spf13/pflag"
 
 	"github.com/sesmime/sesmime/inject"
-	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/rules"
 )
 
@@ -182,136 +176,61 @@ func (c *config) newRewriter() (rewriter, error) {
 		}
 		return plainRewriter{rw}, nil
 	}
-	return &ruledRewriter{r: c.rules, base: c.opts}, nil
+	return &ruledRewriter{r: c.rules, rw: rules.NewRewriter(&c.opts)}, nil
 }
 
-// maxCached bounds the rewriters a ruledRewriter keeps, one per distinct
-// decision (tag_from_header can make one per message).
-const maxCached = 64
-
-// A ruledRewriter reads each message's header, asks the rules, and
-// rewrites the message with the rewriter of the decision.
+// A ruledRewriter rewrites each message as the rules decide for it.
 type ruledRewriter struct {
-	r    *ruleFlags
-	base inject.Options // the command line's AllowNoHeader, AllowBareCR, Limits
-
-	mu    sync.Mutex
-	cache map[string]*inject.Rewriter
+	r  *ruleFlags
+	rw *rules.Rewriter
 }
 
 func (rr *ruledRewriter) Rewrite(w io.Writer, r io.Reader) (inject.Result, error) {
-	res, _, err := rr.with(r, false, func(rw *inject.Rewriter, again io.Reader) (inject.Result, error) { return rw.Rewrite(w, again) })
-	return res, err
+	return rr.rw.Rewrite(w, r, rr.decide)
 }
 
-func (rr *ruledRewriter) Check(r io.Reader) (inject.Result, error) {
-	res, _, err := rr.with(r, false, (*inject.Rewriter).Check)
-	return res, err
+func (rr *ruledRewriter) Check(r io.Reader) (inject.Result, error) { return rr.rw.Check(r, rr.decide) }
+
+func (rr *ruledRewriter) Bytes(msg []byte) ([]byte, inject.Result, error) {
+	return rr.rw.Bytes(msg, rr.decide)
 }
 
 func (rr *ruledRewriter) explain(r io.Reader) (inject.Result, []string, error) {
-	return rr.with(r, true, (*inject.Rewriter).Check)
-}
-
-func (rr *ruledRewriter) Bytes(msg []byte) ([]byte, inject.Result, error) {
-	sc := scratchPool.Get().(*scratch)
-	defer sc.free()
-	sc.br.Reset(bytes.NewReader(msg))
-	if err := sc.h.Reset(sc.br, rr.base.Limits); err != nil {
-		return nil, inject.Result{}, err
-	}
-	rw, _, err := rr.decide(&sc.h, false)
-	if err != nil {
-		return nil, inject.Result{}, err
-	}
-	return rw.Bytes(msg)
-}
-
-// A scratch holds what reading one message's header for the rules takes,
-// reused from message to message.
-type scratch struct {
-	br   *bufio.Reader
-	head bytes.Buffer // the bytes br read
-	h    headerblock.Header
-}
-
-var scratchPool = sync.Pool{New: func() any { return &scratch{br: bufio.NewReader(nil)} }}
-
-// free returns sc to the pool once the message is done with.
-func (sc *scratch) free() {
-	sc.br.Reset(nil)
-	if sc.head.Cap() > 1<<20 {
-		sc.head = bytes.Buffer{} // do not keep a huge header's buffer
-	}
-	sc.head.Reset()
-	scratchPool.Put(sc)
-}
-
-// with reads the header block at the start of r, decides, and calls do
-// with the decision's rewriter and a reader of r from its start.
-func (rr *ruledRewriter) with(r io.Reader, explain bool, do func(*inject.Rewriter, io.Reader) (inject.Result, error)) (inject.Result, []string, error) {
-	sc := scratchPool.Get().(*scratch)
-	defer sc.free()
-	sc.br.Reset(io.TeeReader(r, &sc.head))
-	if err := sc.h.Reset(sc.br, rr.base.Limits); err != nil {
-		return inject.Result{}, nil, err
-	}
-	rw, lines, err := rr.decide(&sc.h, explain)
-	if err != nil {
-		return inject.Result{}, lines, err
-	}
-	res, err := do(rw, &replay{head: sc.head.Bytes(), r: r})
+	var lines []string
+	res, err := rr.rw.Check(r, func(h rules.Header) (d *rules.Decision, err error) {
+		d, lines, err = rr.r.decide(h, true)
+		return d, err
+	})
 	return res, lines, err
 }
 
-// A replay reads head, then r. Its WriteTo leaves the rest of r to
-// io.Copy, so a file's WriteTo (a kernel copy) still serves the body.
-type replay struct {
-	head []byte
-	r    io.Reader
+func (rr *ruledRewriter) decide(h rules.Header) (*rules.Decision, error) {
+	d, _, err := rr.r.decide(h, false)
+	return d, err
 }
 
-func (p *replay) Read(b []byte) (int, error) {
-	if len(p.head) == 0 {
-		return p.r.Read(b)
-	}
-	n := copy(b, p.head)
-	p.head = p.head[n:]
-	return n, nil
-}
-
-func (p *replay) WriteTo(w io.Writer) (int64, error) {
-	n, err := w.Write(p.head)
-	p.head = p.head[n:]
-	if err != nil {
-		return int64(n), err
-	}
-	m, err := io.Copy(w, p.r)
-	return int64(n) + m, err
-}
-
-// decide returns the rewriter the rules choose for a message with header
-// h and, when explain is set, the lines of its --dry-run report. A reject,
+// decide returns the decision of the rules for a message with header h
+// and, when explain is set, the lines of its --dry-run report. A reject,
 // or recipients that need different rewrites, is an error.
-func (rr *ruledRewriter) decide(h rules.Header, explain bool) (*inject.Rewriter, []string, error) {
-	env, lines, err := rr.r.envelope(h, explain)
+func (r *ruleFlags) decide(h rules.Header, explain bool) (*rules.Decision, []string, error) {
+	env, lines, err := r.envelope(h, explain)
 	if err != nil {
 		return nil, lines, err
 	}
 	var d *rules.Decision
 	if len(env.RcptTo) == 0 {
-		d, err = rr.r.set.Evaluate(env, h)
+		d, err = r.set.Evaluate(env, h)
 	} else {
 		var groups []rules.Group
-		groups, err = rr.r.set.Split(env, h)
+		groups, err = r.set.Split(env, h)
 		if err == nil && len(groups) > 1 {
 			if explain {
 				for _, g := range groups {
 					lines = append(lines, "recipients: "+angled(g.RcptTo))
-					lines = append(lines, g.Decision.Explain(rr.r.file)...)
+					lines = append(lines, g.Decision.Explain(r.file)...)
 				}
 			}
-			return nil, lines, mixedError(groups, rr.r.file)
+			return nil, lines, mixedError(groups, r.file)
 		}
 		if err == nil {
 			d = groups[0].Decision
@@ -321,36 +240,12 @@ func (rr *ruledRewriter) decide(h rules.Header, explain bool) (*inject.Rewriter,
 		return nil, lines, err
 	}
 	if explain {
-		lines = append(lines, d.Explain(rr.r.file)...)
+		lines = append(lines, d.Explain(r.file)...)
 	}
 	if d.Reject != "" {
-		return nil, lines, fmt.Errorf("rejected by %s: %s", ruleAt(d, rr.r.file), d.Reject)
+		return nil, lines, fmt.Errorf("rejected by %s: %s", ruleAt(d, r.file), d.Reject)
 	}
-	rw, err := rr.rewriter(d)
-	return rw, lines, err
-}
-
-// rewriter returns the cached rewriter for the decision d.
-func (rr *ruledRewriter) rewriter(d *rules.Decision) (*inject.Rewriter, error) {
-	o := d.Options()
-	o.AllowNoHeader, o.AllowBareCR, o.Limits = rr.base.AllowNoHeader, rr.base.AllowBareCR, rr.base.Limits
-	key := fmt.Sprintf("%q %q %d %q %v", o.ConfigurationSet, o.Tags, o.TagsMode, o.Headers, o.RemoveAllSES)
-	rr.mu.Lock()
-	defer rr.mu.Unlock()
-	if rw := rr.cache[key]; rw != nil {
-		return rw, nil
-	}
-	rw, err := inject.NewRewriter(o)
-	if err != nil {
-		return nil, err
-	}
-	if rr.cache == nil {
-		rr.cache = make(map[string]*inject.Rewriter)
-	}
-	if len(rr.cache) < maxCached {
-		rr.cache[key] = rw
-	}
-	return rw, nil
+	return d, lines, nil
 }
 
 // ruleAt names the rule of d with its place in the rules file.
@@ -395,9 +290,9 @@ func (r *ruleFlags) envelope(h rules.Header, explain bool) (*rules.Envelope, []s
 	case r.flagFrom:
 		say("mail_from: <%s> (--mail-from)", env.MailFrom)
 	case r.useFrom:
-		from, field, err := headerSender(h)
+		from, field, err := rules.HeaderSender(h)
 		if err != nil {
-			return nil, lines, err
+			return nil, lines, fmt.Errorf("%w (give --mail-from)", err)
 		}
 		env.MailFrom = from
 		say("mail_from: <%s> (from the %s field; --mail-from gives the true envelope)", from, field)
@@ -408,9 +303,9 @@ func (r *ruleFlags) envelope(h rules.Header, explain bool) (*rules.Envelope, []s
 	case r.flagRcpt:
 		say("rcpt_to: %s (--rcpt-to)", angled(env.RcptTo))
 	case r.useRcpt:
-		rcpts, err := headerRecipients(h)
+		rcpts, err := rules.HeaderRecipients(h)
 		if err != nil {
-			return nil, lines, err
+			return nil, lines, fmt.Errorf("%w (give --rcpt-to)", err)
 		}
 		env.RcptTo = rcpts
 		if len(rcpts) == 0 {
@@ -431,71 +326,4 @@ func (r *ruleFlags) envelope(h rules.Header, explain bool) (*rules.Envelope, []s
 		say("listener: %s", env.Listener)
 	}
 	return &env, lines, nil
-}
-
-// addrParser reads address fields; the display names are not used, so
-// an encoded word in a charset Go lacks is no error.
-var addrParser = mail.AddressParser{WordDecoder: &mime.WordDecoder{
-	CharsetReader: func(_ string, r io.Reader) (io.Reader, error) { return r, nil },
-}}
-
-// senderFields are where headerSender looks, in order: the first field
-// present decides.
-var senderFields = []string{"Return-Path", "Sender", "From"}
-
-// headerSender returns the envelope sender the header suggests: the
-// address of the first Return-Path field (the MAIL FROM a delivering
-// server recorded; <> is the null sender), else of the first Sender, else
-// of the first From, which must then hold one address. The field read is
-// returned too.
-func headerSender(h rules.Header) (addr, field string, err error) {
-	for _, f := range senderFields {
-		vs := h.Values(f)
-		if len(vs) == 0 {
-			continue
-		}
-		v := strings.TrimSpace(vs[0])
-		if f == "Return-Path" && strings.ReplaceAll(v, " ", "") == "<>" {
-			return "", f, nil
-		}
-		as, err := addrParser.ParseList(v)
-		if err != nil {
-			return "", f, fmt.Errorf("mail_from from the %s field: %v (give --mail-from)", f, err)
-		}
-		if len(as) != 1 {
-			return "", f, fmt.Errorf("mail_from from the %s field: %d addresses, want 1 (give --mail-from)", f, len(as))
-		}
-		return as[0].Address, f, nil
-	}
-	return "", "", errors.New("mail_from: no Return-Path, Sender or From field (give --mail-from)")
-}
-
-// recipientFields are the fields headerRecipients reads, every one of
-// each.
-var recipientFields = []string{"To", "Cc", "Bcc"}
-
-// headerRecipients returns the addresses of every To, Cc and Bcc field,
-// in order, each once (ASCII case ignored). An empty field (an empty Bcc)
-// has none.
-func headerRecipients(h rules.Header) ([]string, error) {
-	var rcpts []string
-	seen := map[string]bool{}
-	for _, f := range recipientFields {
-		for _, v := range h.Values(f) {
-			if strings.TrimSpace(v) == "" {
-				continue
-			}
-			as, err := addrParser.ParseList(v)
-			if err != nil {
-				return nil, fmt.Errorf("rcpt_to from the %s field: %v (give --rcpt-to)", f, err)
-			}
-			for _, a := range as {
-				if k := strings.ToLower(a.Address); !seen[k] {
-					seen[k] = true
-					rcpts = append(rcpts, a.Address)
-				}
-			}
-		}
-	}
-	return rcpts, nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"flag"
 	"fmt"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/parse"
 	"github.com/sesmime/sesmime/rules"
 )
@@ -138,64 +136,6 @@ func shellWords(args []string) string {
 	return strings.Join(ws, " ")
 }
 
-func readHeader(t *testing.T, msg string) *mimeheaders.Header {
-	t.Helper()
-	h, err := mimeheaders.Read(bufio.NewReader(strings.NewReader(msg)), mimeheaders.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
-}
-
-// TestHeaderEnvelope checks which fields stand in for an envelope a flag
-// does not give.
-func TestHeaderEnvelope(t *testing.T) {
-	cases := []struct {
-		name     string
-		header   string
-		from     string // the address, or "error"
-		field    string
-		rcpts    string // space-separated, or "error"
-		useRcpts bool
-	}{
-		{"return-path first", "From: a@x\nSender: s@x\nReturn-Path: <r@x>\nTo: t@x\n", "r@x", "Return-Path", "t@x", true},
-		{"sender before from", "From: a@x\nSender: S <s@x>\n", "s@x", "Sender", "", true},
-		{"from", "From: \"A, B\" <a@x>\n", "a@x", "From", "", true},
-		{"null return-path", "Return-Path: < >\nFrom: a@x\n", "", "Return-Path", "", true},
-		{"first return-path", "Return-Path: <one@x>\nReturn-Path: <two@x>\n", "one@x", "Return-Path", "", true},
-		{"two from addresses", "From: a@x, b@x\n", "error", "", "", false},
-		{"no sender field", "Subject: s\n", "error", "", "", false},
-		{"unparsable from", "From: <<\n", "error", "", "", false},
-		{"encoded name in unknown charset", "From: =?x-unknown?q?abc?= <a@x>\nTo: =?koi8-r?b?8s/T08nR?= <t@x>\n", "a@x", "From", "t@x", true},
-		{"every recipient field, once each", "To: a@x, b@x\nCc: B@X\nBcc: c@x\nTo: d@x\nResent-To: no@x\n", "error", "", "a@x b@x d@x c@x", true},
-		{"group and empty bcc", "To: friends: a@x, b@x;\nCc: undisclosed-recipients:;\nBcc:\n", "error", "", "a@x b@x", true},
-		{"folded to", "To: a@x,\n b@x\n", "error", "", "a@x b@x", true},
-		{"bad cc", "To: a@x\nCc: @@\n", "error", "", "error", true},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			h := readHeader(t, tc.header+"\nbody\n")
-			from, field, err := headerSender(h)
-			switch {
-			case tc.from == "error" && err == nil:
-				t.Errorf("headerSender = %q from %s, want an error", from, field)
-			case tc.from != "error" && (err != nil || from != tc.from || field != tc.field):
-				t.Errorf("headerSender = %q, %q, %v; want %q from %s", from, field, err, tc.from, tc.field)
-			}
-			if !tc.useRcpts {
-				return
-			}
-			rcpts, err := headerRecipients(h)
-			switch {
-			case tc.rcpts == "error" && err == nil:
-				t.Errorf("headerRecipients = %q, want an error", rcpts)
-			case tc.rcpts != "error" && (err != nil || strings.Join(rcpts, " ") != tc.rcpts):
-				t.Errorf("headerRecipients = %q, %v; want %q", rcpts, err, tc.rcpts)
-			}
-		})
-	}
-}
-
 func TestFlagAddr(t *testing.T) {
 	cases := []struct {
 		in   string
@@ -224,29 +164,6 @@ func TestFlagAddr(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("flagAddr(%q, %v) = %q, %v; want %q", tc.in, tc.null, got, err, tc.want)
 		}
-	}
-}
-
-// TestRulesCache checks that messages with equal decisions share one
-// rewriter, and that tag_from_header cannot grow the cache without bound.
-func TestRulesCache(t *testing.T) {
-	set, err := rules.Parse("r.toml", []byte("[default]\ntag_from_header = { c = \"X-C\" }\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rr := &ruledRewriter{r: &ruleFlags{file: "r.toml", set: set}}
-	for i := range 2 * maxCached {
-		msg := fmt.Sprintf("X-C: v%d\r\n\r\nbody\r\n", i%(maxCached+10))
-		out, _, err := rr.Bytes([]byte(msg))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := fmt.Sprintf("X-SES-MESSAGE-TAGS: c=v%d\r\n", i%(maxCached+10)) + msg; string(out) != want {
-			t.Fatalf("message %d: got %q, want %q", i, out, want)
-		}
-	}
-	if len(rr.cache) != maxCached {
-		t.Errorf("cache holds %d rewriters, want %d", len(rr.cache), maxCached)
 	}
 }
 
@@ -317,7 +234,7 @@ func BenchmarkRulesRewrite(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ruled := &ruledRewriter{r: &ruleFlags{file: "rules.toml", set: set, useFrom: true, useRcpt: true}}
+	ruled := &ruledRewriter{r: &ruleFlags{file: "rules.toml", set: set, useFrom: true, useRcpt: true}, rw: rules.NewRewriter(nil)}
 	c := &config{}
 	c.opts.ConfigurationSet = "eu"
 	c.opts.Tags = append(c.opts.Tags, parse.Tag{Name: "campaign", Value: "spring"})
