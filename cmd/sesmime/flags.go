@@ -15,6 +15,7 @@ import (
 	"github.com/sesmime/sesmime/inject"
 	"github.com/sesmime/sesmime/internal/sesfield"
 	"github.com/sesmime/sesmime/parse"
+	"github.com/sesmime/sesmime/rules"
 )
 
 // config is a parsed command line of inject, strip or check.
@@ -34,7 +35,8 @@ type config struct {
 	force     bool // strip --force
 	progress  string
 	json      bool
-	rules     *ruleFlags    // inject --rules and the envelope flags
+	rules     ruleFlags     // inject --rules and the envelope flags
+	rw        rewriter      // inject and strip: the run's
 	lintOpts  parse.Options // check
 
 	list      *listing  // what enumerate counts; made by its first call
@@ -462,13 +464,18 @@ func parseConfig(verb string, args []string) (*config, error) {
 	if verb == "check" {
 		return c, c.checkInputs()
 	}
-	if _, err := inject.NewRewriter(&c.opts); err != nil {
+	rw, err := inject.NewRewriter(&c.opts)
+	if err != nil {
 		return nil, &usageError{verb: verb, err: err}
+	}
+	c.rw = plainRewriter{rw}
+	if c.rules.set != nil {
+		c.rw = &ruledRewriter{r: &c.rules, rw: rules.NewRewriter(&c.opts)}
 	}
 	if err := c.check(); err != nil {
 		return nil, err
 	}
-	return c, nil
+	return c, c.checkPaths()
 }
 
 // checkInputs checks the PATH arguments and the flags that list files,

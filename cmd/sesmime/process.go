@@ -64,7 +64,7 @@ func (p *processor) process(j job) outcome {
 	case p.c.outDir != "":
 		o.res, o.file, o.err = p.toDir(j)
 	default:
-		o.res, o.err = p.toWriter(p.stdout, j.path)
+		o.res, o.err = p.toStdout(j.path)
 	}
 	return o
 }
@@ -85,21 +85,20 @@ func (p *processor) settle(batch []outcome) {
 	}
 }
 
-// finish ends the run's writes: a last barrier makes the renames durable.
-func (p *processor) finish() error { return p.commit.Close() }
-
-// toWriter rewrites the input path (or stdin) to w. A named input may be a
-// pipe or a device: the user asked for it, and output goes to stdout.
-func (p *processor) toWriter(w io.Writer, path string) (inject.Result, error) {
-	if path == "-" {
-		return p.rw.Rewrite(w, p.bodyReader(p.stdin))
+// toStdout rewrites the input path (or stdin) to stdout. A named input
+// may be a pipe or a device: the user asked for it, and output goes to
+// stdout.
+func (p *processor) toStdout(path string) (inject.Result, error) {
+	r := p.stdin
+	if path != "-" {
+		f, _, err := openInput(path, false, false)
+		if err != nil {
+			return inject.Result{}, err
+		}
+		defer f.Close()
+		r = f
 	}
-	f, _, err := openInput(path, false, false)
-	if err != nil {
-		return inject.Result{}, err
-	}
-	defer f.Close()
-	return p.rw.Rewrite(w, p.bodyReader(f))
+	return p.rw.Rewrite(p.stdout, p.bodyReader(r))
 }
 
 // bodyReader returns r, or for an *os.File a kcopy.Reader, whose WriteTo
@@ -137,26 +136,37 @@ func (p *processor) check(j job) (inject.Result, []string, error) {
 // walked says a directory listing already found path to be a regular file;
 // openRegular checks the open file in any case.
 func openInput(path string, regular, walked bool) (*os.File, fs.FileInfo, error) {
-	if !walked {
-		fi, err := os.Stat(path)
-		if err != nil {
-			return nil, nil, err
-		}
-		if fi.IsDir() {
-			return nil, nil, errIsDir
-		}
-		if !regular {
-			f, err := os.Open(path)
-			if err != nil {
-				return nil, nil, err
-			}
-			return f, fi, nil
-		}
-		if !fi.Mode().IsRegular() {
-			return nil, nil, notRegular(fi.Mode())
-		}
+	if walked {
+		return openRegular(path)
 	}
-	return openRegular(path)
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case fi.IsDir():
+		return nil, nil, errIsDir
+	case regular && !fi.Mode().IsRegular():
+		return nil, nil, notRegular(fi.Mode())
+	case regular:
+		return openRegular(path)
+	}
+	f, err := os.Open(path)
+	return f, fi, err
+}
+
+// openMeta opens path as openInput does a regular file and reads its
+// metadata, for a replacement to keep.
+func openMeta(path string, walked bool) (*os.File, fs.FileInfo, *atomicfile.Metadata, error) {
+	in, fi, err := openInput(path, true, walked)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	meta, err := atomicfile.ReadMetadata(in, fi)
+	if err != nil {
+		in.Close()
+		return nil, nil, nil, err
+	}
+	return in, fi, meta, nil
 }
 
 // statRegular returns f and its FileInfo if f is a regular file; otherwise
@@ -198,15 +208,11 @@ func (p *processor) inPlace(j job) (res inject.Result, af *atomicfile.File, err 
 			return res, nil, err
 		}
 	}
-	in, fi, err := openInput(real, true, j.regular)
+	in, fi, meta, err := openMeta(real, j.regular)
 	if err != nil {
 		return res, nil, err
 	}
 	defer in.Close()
-	meta, err := atomicfile.ReadMetadata(in, fi)
-	if err != nil {
-		return res, nil, err
-	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	n, err := readSmall(in, *bp, fi.Size())
@@ -219,7 +225,7 @@ func (p *processor) inPlace(j job) (res inject.Result, af *atomicfile.File, err 
 			return res, nil, err
 		}
 		res.Written = int64(len(out))
-		return p.replace(real, nil, meta, false, func(f *os.File) (inject.Result, error) {
+		return p.replace(real, meta, func(f *os.File) (inject.Result, error) {
 			_, err := f.Write(out)
 			return res, err
 		})
@@ -232,7 +238,7 @@ func (p *processor) inPlace(j job) (res inject.Result, af *atomicfile.File, err 
 	if res, err = p.rw.Check(pr); !pr.past && (err != nil || !res.Changed) {
 		return res, nil, err
 	}
-	return p.replace(real, nil, meta, false, func(f *os.File) (inject.Result, error) {
+	return p.replace(real, meta, func(f *os.File) (inject.Result, error) {
 		if _, err := in.Seek(int64(n), io.SeekStart); err != nil {
 			return inject.Result{}, err
 		}
@@ -240,17 +246,17 @@ func (p *processor) inPlace(j job) (res inject.Result, af *atomicfile.File, err 
 	})
 }
 
-// replace writes a new file for target (inside root when root is not nil)
-// with fill, gives it meta and queues it. A message fill finds unchanged
-// is not queued unless always is set. When the disk is full, the worker
+// replace writes a new file for target (with -o, inside p.root) with
+// fill, gives it meta and queues it. A message fill finds unchanged is
+// queued only with -o, which writes every file. When the disk is full, the worker
 // waits until no other worker is writing (their copies may be holding the
 // space), commits every queued file (freeing the originals' space) and
 // tries once more alone: a file fails for want of space only when its own
 // copy does not fit. fill must write the whole message each time it is
 // called.
-func (p *processor) replace(target string, root *os.Root, meta *atomicfile.Metadata, always bool, fill func(*os.File) (inject.Result, error)) (inject.Result, *atomicfile.File, error) {
+func (p *processor) replace(target string, meta *atomicfile.Metadata, fill func(*os.File) (inject.Result, error)) (inject.Result, *atomicfile.File, error) {
 	p.full.RLock()
-	res, f, err := p.try(target, root, meta, always, fill)
+	res, f, err := p.try(target, meta, fill)
 	p.full.RUnlock()
 	if !errors.Is(err, syscall.ENOSPC) {
 		return res, f, err
@@ -258,31 +264,23 @@ func (p *processor) replace(target string, root *os.Root, meta *atomicfile.Metad
 	p.full.Lock()
 	defer p.full.Unlock()
 	p.commit.Flush()
-	return p.try(target, root, meta, always, fill)
+	return p.try(target, meta, fill)
 }
 
 // try is one attempt of replace.
-func (p *processor) try(target string, root *os.Root, meta *atomicfile.Metadata, always bool, fill func(*os.File) (inject.Result, error)) (inject.Result, *atomicfile.File, error) {
-	var (
-		f   *atomicfile.File
-		err error
-	)
-	if root != nil {
-		f, err = p.commit.CreateIn(root, target)
-	} else {
-		f, err = p.commit.Create(target)
+func (p *processor) try(target string, meta *atomicfile.Metadata, fill func(*os.File) (inject.Result, error)) (inject.Result, *atomicfile.File, error) {
+	create := p.commit.Create
+	if p.root != nil {
+		create = func(name string) (*atomicfile.File, error) { return p.commit.CreateIn(p.root, name) }
 	}
+	f, err := create(target)
 	if err != nil {
 		return inject.Result{}, nil, err
 	}
 	res, err := fill(f.File)
-	if err != nil {
+	if err != nil || !res.Changed && p.root == nil {
 		f.Abort()
 		return res, nil, err
-	}
-	if !res.Changed && !always {
-		f.Abort()
-		return res, nil, nil
 	}
 	f.SetMetadata(meta)
 	f.Queue()
@@ -310,26 +308,21 @@ func (r *prefixReader) Read(p []byte) (int, error) {
 // when all of f fits. One read does when it returns size bytes, less than
 // asked for: a read of a regular file stops short only at its end.
 func readSmall(f io.Reader, buf []byte, size int64) (int, error) {
+	n := 0
 	if size >= 0 && size < int64(len(buf)) {
-		n, err := f.Read(buf[:size+1])
-		if err == nil && int64(n) == size {
-			return n, io.EOF
+		var err error
+		if n, err = f.Read(buf[:size+1]); err == nil && int64(n) == size {
+			err = io.EOF
 		}
 		if err != nil {
 			return n, err
 		}
-		m, err := io.ReadFull(f, buf[n:])
-		n += m
-		if err == io.ErrUnexpectedEOF {
-			err = io.EOF
-		}
-		return n, err
 	}
-	n, err := io.ReadFull(f, buf)
+	m, err := io.ReadFull(f, buf[n:])
 	if err == io.ErrUnexpectedEOF {
 		err = io.EOF
 	}
-	return n, err
+	return n + m, err
 }
 
 // toDir rewrites the input to its path under the output directory,
@@ -338,15 +331,11 @@ func readSmall(f io.Reader, buf []byte, size int64) (int, error) {
 // run leaves no partial file. It keeps the input's mode, ACL and user.*
 // attributes, and its owner when the process may give it (as root).
 func (p *processor) toDir(j job) (res inject.Result, af *atomicfile.File, err error) {
-	in, fi, err := openInput(j.path, true, j.regular)
+	in, fi, meta, err := openMeta(j.path, j.regular)
 	if err != nil {
 		return res, nil, err
 	}
 	defer in.Close()
-	meta, err := atomicfile.ReadMetadata(in, fi)
-	if err != nil {
-		return res, nil, err
-	}
 	if os.Geteuid() != 0 {
 		meta.UID, meta.GID = -1, -1
 		meta.Mode &^= fs.ModeSetuid | fs.ModeSetgid // as cp does for a new owner
@@ -370,7 +359,7 @@ func (p *processor) toDir(j job) (res inject.Result, af *atomicfile.File, err er
 	if ofi, err := p.root.Stat(j.out); err == nil && os.SameFile(ofi, fi) {
 		return res, nil, errors.New("output would overwrite the input (use -i to rewrite in place)")
 	}
-	return p.replace(j.out, p.root, meta, true, func(f *os.File) (inject.Result, error) {
+	return p.replace(j.out, meta, func(f *os.File) (inject.Result, error) {
 		if _, err := in.Seek(0, io.SeekStart); err != nil {
 			return inject.Result{}, err
 		}

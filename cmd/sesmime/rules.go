@@ -36,8 +36,7 @@ var envelopeFlags = []string{"mail-from", "rcpt-to", "auth-user", "client", "lis
 
 // addRuleFlags adds --rules and the envelope flags to inject's fs.
 func (c *config) addRuleFlags(fs *pflag.FlagSet) {
-	r := new(ruleFlags)
-	c.rules = r
+	r := &c.rules
 	fs.StringVar(&r.file, "rules", "", "choose each message's configuration set, tags and headers by the rules in `FILE` (see \"Rules\")")
 	fs.StringVar(&r.mailFrom, "mail-from", "", "with --rules: the envelope sender `ADDR`, \"\" or <> for the null sender (default: Return-Path, Sender or From)")
 	fs.StringArrayVar(&r.rcptTo, "rcpt-to", nil, "with --rules: an envelope recipient `ADDR` (repeatable; default: To, Cc and Bcc)")
@@ -51,7 +50,7 @@ func (c *config) addRuleFlags(fs *pflag.FlagSet) {
 // --tag, --tags-mode and --header replace those keys of the file's
 // [default], as they do for sesmime-relay and sesmime-milter.
 func (c *config) finishRules(fs *pflag.FlagSet) error {
-	r := c.rules
+	r := &c.rules
 	if r.file == "" {
 		if fs.Changed("rules") {
 			return usagef(c.verb, "--rules: empty FILE")
@@ -165,18 +164,6 @@ type plainRewriter struct{ *inject.Rewriter }
 func (p plainRewriter) explain(r io.Reader) (inject.Result, []string, error) {
 	res, err := p.Check(r)
 	return res, nil, err
-}
-
-// newRewriter returns the run's rewriter.
-func (c *config) newRewriter() (rewriter, error) {
-	if c.rules == nil || c.rules.set == nil {
-		rw, err := inject.NewRewriter(&c.opts)
-		if err != nil {
-			return nil, err
-		}
-		return plainRewriter{rw}, nil
-	}
-	return &ruledRewriter{r: c.rules, rw: rules.NewRewriter(&c.opts)}, nil
 }
 
 // A ruledRewriter rewrites each message as the rules decide for it.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sesmime/sesmime/inject"
 	"github.com/sesmime/sesmime/parse"
 	"github.com/sesmime/sesmime/rules"
 )
@@ -235,13 +236,11 @@ func BenchmarkRulesRewrite(b *testing.B) {
 		b.Fatal(err)
 	}
 	ruled := &ruledRewriter{r: &ruleFlags{file: "rules.toml", set: set, useFrom: true, useRcpt: true}, rw: rules.NewRewriter(nil)}
-	c := &config{}
-	c.opts.ConfigurationSet = "eu"
-	c.opts.Tags = append(c.opts.Tags, parse.Tag{Name: "campaign", Value: "spring"})
-	plain, err := c.newRewriter()
+	irw, err := inject.NewRewriter(&inject.Options{ConfigurationSet: "eu", Tags: []parse.Tag{{Name: "campaign", Value: "spring"}}})
 	if err != nil {
 		b.Fatal(err)
 	}
+	plain := plainRewriter{irw}
 	for _, rw := range []struct {
 		name string
 		rewriter

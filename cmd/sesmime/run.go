@@ -72,29 +72,20 @@ func runRewrite(ctx context.Context, verb string, args []string, stdin io.Reader
 	if err != nil {
 		return reportUsage(stderr, verb, err)
 	}
-	rw, err := c.newRewriter()
-	if err != nil {
-		return reportUsage(stderr, verb, err)
-	}
-	if err := c.checkPaths(); err != nil {
-		return reportUsage(stderr, verb, err)
-	}
 	ctx, stop := notifyContext(ctx, stderr, c.stdinMode() || c.toStdout() && !c.dryRun)
 	defer stop()
-	p := &processor{ctx: ctx, c: c, rw: rw, stdin: stdin, stdout: stdout}
+	p := &processor{ctx: ctx, c: c, rw: c.rw, stdin: stdin, stdout: stdout}
 	p.commit.Barrier = testBarrier
 	if c.outDir != "" && !c.dryRun {
-		if err := os.MkdirAll(c.outDir, 0o777); err != nil {
-			fmt.Fprintf(stderr, "sesmime: -o: %v\n", err)
-			return exitFailed
+		err := os.MkdirAll(c.outDir, 0o777)
+		if err == nil {
+			p.root, err = os.OpenRoot(c.outDir)
 		}
-		root, err := os.OpenRoot(c.outDir)
 		if err != nil {
 			fmt.Fprintf(stderr, "sesmime: -o: %v\n", err)
 			return exitFailed
 		}
-		defer root.Close()
-		p.root = root
+		defer p.root.Close()
 	}
 	return c.runJobs(ctx, p, stdin, stdout, stderr)
 }
@@ -220,7 +211,7 @@ func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, std
 	}
 	forEachOrdered(ctx, s, stdin, p.process, b, rep.report)
 	st := &rep.st
-	if err := p.finish(); err != nil {
+	if err := p.commit.Close(); err != nil { // the last barrier, for the renames
 		rep.line(stderr, "sesmime: finishing the run (final sync, removing temporary files): %v\n", err)
 		st.Failed++
 	}
