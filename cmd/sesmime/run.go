@@ -436,8 +436,9 @@ func (r *reporter) report(o outcome) {
 		return
 	}
 	r.bar.add(o.size)
-	rec := fileRecord{filePath: pathOf(o.path), Changed: o.res.Changed, Bytes: o.res.Written}
-	if r.c.dryRun && r.enc == nil {
+	text := r.enc == nil // the lines --json replaces
+	rec := fileRecord{filePath: pathOf(o.path)}
+	if r.c.dryRun && text {
 		for _, l := range o.explain {
 			r.line(r.stdout, "%s: %s\n", name, l) // --rules: how the rules decided
 		}
@@ -449,26 +450,27 @@ func (r *reporter) report(o outcome) {
 	case o.note != "":
 		r.st.Skipped++
 		rec.Skipped = o.note
-		if r.enc == nil {
+		if text {
 			r.line(r.stderr, "sesmime: %s: skipped: %s\n", name, o.note)
 		}
 	case o.err != nil:
 		r.st.Files++
 		r.st.Failed++
-		rec.Changed = false
-		rec.Bytes = 0
-		if msg, dir := r.outputError(o); msg != "" {
-			rec.errorFields = errorFields{Error: msg}
-			if dir == "" {
-				r.line(r.stderr, "sesmime: %s: %s\n", name, msg)
-			} else if !r.saidDir[dir] {
-				r.saidDir[dir] = true // one line for a directory, not one for each of its files
-				r.line(r.stderr, "sesmime: %s\n", msg)
-			}
-			break
-		}
 		rec.errorFields = errorOf(o.path, o.err)
-		r.line(r.stderr, "sesmime: %s: %s\n", name, describe(o.path, o.err))
+		line := name + ": " + describe(o.path, o.err)
+		if msg, dir := r.outputError(o); msg != "" {
+			rec.errorFields, line = errorFields{Error: msg}, name+": "+msg
+			if dir != "" { // one line for a directory, not one for each of its files
+				line = msg
+				if r.saidDir[dir] {
+					line = ""
+				}
+				r.saidDir[dir] = true
+			}
+		}
+		if line != "" {
+			r.line(r.stderr, "sesmime: %s\n", line)
+		}
 	default:
 		r.st.Files++
 		if o.res.Changed {
@@ -477,11 +479,10 @@ func (r *reporter) report(o outcome) {
 			r.st.Unchanged++
 		}
 		r.st.Bytes += o.res.Written
-		if r.enc == nil && !r.c.dryRun {
-			break // the changes are printed only by --dry-run and --json
-		}
-		rec.Changes = changeRecords(o.res.Changes)
-		if r.c.dryRun && r.enc == nil {
+		rec.Changed, rec.Bytes = o.res.Changed, o.res.Written
+		if !text {
+			rec.Changes = changeRecords(o.res.Changes)
+		} else if r.c.dryRun {
 			if len(o.res.Changes) == 0 {
 				r.line(r.stdout, "%s: unchanged\n", name)
 			}
@@ -490,7 +491,7 @@ func (r *reporter) report(o outcome) {
 			}
 		}
 	}
-	if r.enc != nil {
+	if !text {
 		r.enc.write(rec)
 	}
 	r.bar.setFiles(r.st.Files + r.st.Skipped)
