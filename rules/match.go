@@ -109,6 +109,21 @@ func (s *Set) Split(env *Envelope, h Header) ([]Group, error) {
 	return gs, nil
 }
 
+// Decide returns the decision for one copy of a message to every
+// recipient in env.RcptTo: Evaluate's when there are none, else the one
+// decision Split gives them all. When the recipients need different
+// decisions, d is nil and groups holds them, as Split returns them.
+func (s *Set) Decide(env *Envelope, h Header) (d *Decision, groups []Group, err error) {
+	if len(env.RcptTo) == 0 {
+		d, err = s.Evaluate(env, h)
+		return d, nil, err
+	}
+	if groups, err = s.Split(env, h); err != nil || len(groups) > 1 {
+		return nil, groups, err
+	}
+	return groups[0].Decision, groups, nil
+}
+
 // A Class names the rules that may still match a recipient of an envelope
 // whatever the header says. Two recipients of one envelope with equal
 // classes get equal decisions for every header, so a relay can compare

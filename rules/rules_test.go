@@ -333,3 +333,42 @@ func TestUses(t *testing.T) {
 		}
 	}
 }
+
+func TestDecide(t *testing.T) {
+	set, err := rules.Parse("x", []byte(`
+[[rule]]
+rcpt_to = "*@eu.example.com"
+config_set = "eu"
+
+[[rule]]
+mail_from = "news@*"
+config_set = "news"
+
+[default]
+config_set = "world"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		from   string
+		rcpts  []string
+		want   string // the decision's configuration set, or "" for none
+		groups int
+	}{
+		{"news@example.com", nil, "news", 0},
+		{"a@example.com", nil, "world", 0},
+		{"a@example.com", []string{"x@eu.example.com", "y@eu.example.com"}, "eu", 1},
+		{"a@example.com", []string{"x@eu.example.com", "y@example.net"}, "", 2},
+		{"news@example.com", []string{"y@example.net"}, "news", 1},
+	} {
+		d, gs, err := set.Decide(&rules.Envelope{MailFrom: tc.from, RcptTo: tc.rcpts}, nil)
+		got := ""
+		if d != nil {
+			got = d.ConfigurationSet
+		}
+		if err != nil || got != tc.want || len(gs) != tc.groups {
+			t.Errorf("Decide(%s to %v) = %q with %d groups, %v; want %q with %d", tc.from, tc.rcpts, got, len(gs), err, tc.want, tc.groups)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -468,14 +470,14 @@ func parseConfig(verb string, args []string) (*config, error) {
 	if err != nil {
 		return nil, &usageError{verb: verb, err: err}
 	}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	c.rw = plainRewriter{rw}
 	if c.rules.set != nil {
 		c.rw = &ruledRewriter{r: &c.rules, rw: rules.NewRewriter(&c.opts)}
 	}
-	if err := c.check(); err != nil {
-		return nil, err
-	}
-	return c, c.checkPaths()
+	return c, nil
 }
 
 // checkInputs checks the PATH arguments and the flags that list files,
@@ -496,25 +498,44 @@ func (c *config) checkInputs() error {
 	return nil
 }
 
-// check checks the file flags against each other.
+// check checks the file flags against each other and the PATH arguments:
+// output to stdout takes exactly one file, and -o must be able to mirror
+// every path.
 func (c *config) check() error {
 	v := c.verb
 	if err := c.checkInputs(); err != nil {
 		return err
 	}
-	if c.inPlace && c.outDir != "" {
+	toFile := c.toStdout() && !c.dryRun && !c.stdinMode() // one file to stdout
+	switch {
+	case c.inPlace && c.outDir != "":
 		return usagef(v, "-i and -o cannot be used together")
-	}
-	if c.stdinMode() {
-		if c.inPlace {
-			return usagef(v, "-i needs file PATHs; stdin is written to stdout")
-		}
-		if c.outDir != "" {
-			return usagef(v, "-o needs file PATHs; stdin is written to stdout")
-		}
-	}
-	if c.json && c.toStdout() && !c.dryRun {
+	case c.stdinMode() && c.inPlace:
+		return usagef(v, "-i needs file PATHs; stdin is written to stdout")
+	case c.stdinMode() && c.outDir != "":
+		return usagef(v, "-o needs file PATHs; stdin is written to stdout")
+	case c.json && c.toStdout() && !c.dryRun:
 		return usagef(v, "--json writes to stdout, where the message goes: add -i, -o DIR or --dry-run")
+	case toFile && (len(c.paths) != 1 || c.filesFrom != ""):
+		return usagef(v, "several inputs need -i (in place) or -o DIR")
+	}
+	if toFile {
+		if fi, err := os.Stat(c.paths[0]); err == nil && fi.IsDir() && c.recursive {
+			return usagef(v, "%s is a directory: it needs -i (in place) or -o DIR", c.paths[0])
+		}
+	}
+	for _, p := range c.paths {
+		if c.outDir == "" {
+			break
+		}
+		fi, err := os.Stat(p)
+		isDir := err == nil && fi.IsDir() && c.recursive
+		if !isDir && !filepath.IsAbs(p) && !filepath.IsLocal(p) {
+			return usagef(v, "-o cannot mirror %s, which leaves the current directory; name its directory with -r, or give it as an absolute path", p)
+		}
+		if isDir && contains(p, c.outDir) {
+			return usagef(v, "-o %s is inside the input directory %s", c.outDir, p)
+		}
 	}
 	return nil
 }

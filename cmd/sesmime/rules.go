@@ -204,27 +204,17 @@ func (r *ruleFlags) decide(h rules.Header, explain bool) (*rules.Decision, []str
 	if err != nil {
 		return nil, lines, err
 	}
-	var d *rules.Decision
-	if len(env.RcptTo) == 0 {
-		d, err = r.set.Evaluate(env, h)
-	} else {
-		var groups []rules.Group
-		groups, err = r.set.Split(env, h)
-		if err == nil && len(groups) > 1 {
-			if explain {
-				for _, g := range groups {
-					lines = append(lines, "recipients: "+angled(g.RcptTo))
-					lines = append(lines, g.Decision.Explain(r.file)...)
-				}
-			}
-			return nil, lines, mixedError(groups, r.file)
-		}
-		if err == nil {
-			d = groups[0].Decision
-		}
-	}
+	d, groups, err := r.set.Decide(env, h)
 	if err != nil {
 		return nil, lines, err
+	}
+	if d == nil {
+		for _, g := range groups {
+			if explain { // each group's decision
+				lines = append(append(lines, "recipients: "+angled(g.RcptTo)), g.Decision.Explain(r.file)...)
+			}
+		}
+		return nil, lines, mixedError(groups, r.file)
 	}
 	if explain {
 		lines = append(lines, d.Explain(r.file)...)

@@ -90,34 +90,6 @@ func runRewrite(ctx context.Context, verb string, args []string, stdin io.Reader
 	return c.runJobs(ctx, p, stdin, stdout, stderr)
 }
 
-// checkPaths checks the PATH arguments against the file flags: output to
-// stdout takes exactly one file, and -o must be able to mirror every path.
-func (c *config) checkPaths() error {
-	v := c.verb
-	if c.toStdout() && !c.dryRun && !c.stdinMode() {
-		if len(c.paths) != 1 || c.filesFrom != "" {
-			return usagef(v, "several inputs need -i (in place) or -o DIR")
-		}
-		if fi, err := os.Stat(c.paths[0]); err == nil && fi.IsDir() && c.recursive {
-			return usagef(v, "%s is a directory: it needs -i (in place) or -o DIR", c.paths[0])
-		}
-	}
-	if c.outDir == "" {
-		return nil
-	}
-	for _, p := range c.paths {
-		fi, err := os.Stat(p)
-		isDir := err == nil && fi.IsDir() && c.recursive
-		if !isDir && !filepath.IsAbs(p) && !filepath.IsLocal(p) {
-			return usagef(v, "-o cannot mirror %s, which leaves the current directory; name its directory with -r, or give it as an absolute path", p)
-		}
-		if isDir && contains(p, c.outDir) {
-			return usagef(v, "-o %s is inside the input directory %s", c.outDir, p)
-		}
-	}
-	return nil
-}
-
 // multi reports whether the run may cover more than one file: it then
 // prints a summary, and a progress bar when stderr is a terminal.
 func (c *config) multi() bool {
