@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -67,15 +66,8 @@ func (c *config) lint(stdin io.Reader, j job) checked {
 	return o
 }
 
-func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c, err := parseConfig("check", args)
-	if errors.Is(err, errHelp) {
-		printUsage(stdout, "check")
-		return exitOK
-	}
-	if err != nil {
-		return reportUsage(stderr, "check", err)
-	}
+// runCheck runs check over the inputs of c.
+func (c *config) runCheck(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) int {
 	s := c.begin(ctx, stdin, stderr)
 	errw := s.bar.lines(stderr) // lines above the bar
 	// An item is a finding, or with --json a file that failed or was

@@ -66,9 +66,6 @@ func (l *listing) skipped(exts []string, irregular int) string {
 // -r. It stops early when emit returns false. What the walk passes over
 // is counted in c.list.
 func (c *config) enumerate(stdin io.Reader, emit func(job) bool, wantSize bool) {
-	if c.list == nil {
-		c.list = new(listing)
-	}
 	if len(c.paths) == 0 && c.filesFrom == "" {
 		emit(job{path: "-"})
 		return

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -41,7 +40,7 @@ type config struct {
 	rw        rewriter      // inject and strip: the run's
 	lintOpts  parse.Options // check
 
-	list      *listing  // what enumerate counts; made by its first call
+	list      *listing  // what enumerate counts; made by begin
 	filesList io.Reader // --files-from - read ahead, for a second pass
 }
 
@@ -547,11 +546,3 @@ func (c *config) stdinMode() bool {
 
 // toStdout reports whether rewritten messages go to stdout.
 func (c *config) toStdout() bool { return !c.inPlace && c.outDir == "" }
-
-func runInject(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return runRewrite(ctx, "inject", args, stdin, stdout, stderr)
-}
-
-func runStrip(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return runRewrite(ctx, "strip", args, stdin, stdout, stderr)
-}

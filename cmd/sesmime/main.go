@@ -32,7 +32,7 @@ func main() {
 type verb struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int
+	run     func(ctx context.Context, verb string, args []string, stdin io.Reader, stdout, stderr io.Writer) int
 	usage   string // the help of a verb without flags; printUsage prints the others'
 }
 
@@ -41,9 +41,9 @@ var verbs []*verb
 
 func init() {
 	verbs = []*verb{
-		{name: "inject", summary: "set the configuration set, tags and custom tag headers", run: runInject},
-		{name: "strip", summary: "remove the configuration set, tags, headers or every X-SES-* field", run: runStrip},
-		{name: "check", summary: "report what SES would reject or silently ignore", run: runCheck},
+		{name: "inject", summary: "set the configuration set, tags and custom tag headers", run: runFiles},
+		{name: "strip", summary: "remove the configuration set, tags, headers or every X-SES-* field", run: runFiles},
+		{name: "check", summary: "report what SES would reject or silently ignore", run: runFiles},
 		{name: "version", summary: "print the version", run: runVersion,
 			usage: "usage: sesmime version\n\nPrint the version of sesmime.\n"},
 		{name: "help", summary: "show help for a verb", run: runHelp,
@@ -110,7 +110,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		return exitUsage
 	}
-	return v.run(ctx, args[1:], stdin, stdout, stderr)
+	return v.run(ctx, v.name, args[1:], stdin, stdout, stderr)
 }
 
 func printMainUsage(w io.Writer) {
@@ -133,7 +133,7 @@ Run 'sesmime help VERB' for the flags of a verb.
 `)
 }
 
-func runHelp(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+func runHelp(_ context.Context, _ string, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	switch len(args) {
 	case 0:
 		printMainUsage(stdout)
@@ -154,7 +154,7 @@ func runHelp(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Wr
 	return exitUsage
 }
 
-func runVersion(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+func runVersion(_ context.Context, _ string, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		fmt.Fprintln(stderr, "usage: sesmime version")
 		return exitUsage

@@ -62,8 +62,9 @@ func notifyContext(parent context.Context, stderr io.Writer, immediate bool) (co
 	}
 }
 
-// runRewrite runs inject or strip.
-func runRewrite(ctx context.Context, verb string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// runFiles runs inject, strip or check: it parses the command line, then
+// runs the verb over its inputs.
+func runFiles(ctx context.Context, verb string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c, err := parseConfig(verb, args)
 	if errors.Is(err, errHelp) {
 		printUsage(stdout, verb)
@@ -72,6 +73,15 @@ func runRewrite(ctx context.Context, verb string, args []string, stdin io.Reader
 	if err != nil {
 		return reportUsage(stderr, verb, err)
 	}
+	if verb == "check" {
+		return c.runCheck(ctx, stdin, stdout, stderr)
+	}
+	return c.runRewrite(ctx, stdin, stdout, stderr)
+}
+
+// runRewrite runs inject or strip: it lists the inputs, rewrites them with
+// c.jobs workers and reports each in input order.
+func (c *config) runRewrite(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := notifyContext(ctx, stderr, c.stdinMode() || c.toStdout() && !c.dryRun)
 	defer stop()
 	p := &processor{ctx: ctx, c: c, rw: c.rw, stdin: stdin, stdout: stdout}
@@ -87,7 +97,31 @@ func runRewrite(ctx context.Context, verb string, args []string, stdin io.Reader
 		}
 		defer p.root.Close()
 	}
-	return c.runJobs(ctx, p, stdin, stdout, stderr)
+	s := c.begin(ctx, stdin, stderr)
+	rep := &reporter{c: c, stdout: stdout, stderr: stderr, bar: s.bar, saidDir: map[string]bool{}}
+	if c.json {
+		rep.enc = newJSONOut(stdout)
+	}
+	var b *batching[outcome]
+	if (c.inPlace || c.outDir != "") && !c.dryRun {
+		b = &batching[outcome]{settle: p.settle, size: func(o outcome) int64 { return o.res.Written }, full: p.commit.Full}
+	}
+	forEachOrdered(ctx, s, stdin, p.process, b, rep.report)
+	st := &rep.st
+	if err := p.commit.Close(); err != nil { // the last barrier, for the renames
+		rep.line(stderr, "sesmime: finishing the run (final sync, removing temporary files): %v\n", err)
+		st.Failed++
+	}
+	st.Elapsed, st.Stopped = s.finish(ctx)
+	if c.json {
+		rep.enc.write(summaryRecord{st})
+	}
+	verb := "written"
+	if c.dryRun {
+		verb = "would be written"
+	}
+	summary := fmt.Sprintf("%s: %s changed, %s unchanged, %s failed; %s %s", plural(st.Files, "file"), itoa(st.Changed), itoa(st.Unchanged), itoa(st.Failed), plural(st.Bytes, "byte"), verb)
+	return s.end(ctx, stderr, st.Files, st.Skipped, summary, st.Failed > 0)
 }
 
 // multi reports whether the run may cover more than one file: it then
@@ -167,36 +201,6 @@ func (s *session) end(ctx context.Context, stderr io.Writer, files, skipped int,
 		return exitFailed
 	}
 	return exitOK
-}
-
-// runJobs lists the inputs, rewrites them with c.jobs workers and reports
-// each in input order.
-func (c *config) runJobs(ctx context.Context, p *processor, stdin io.Reader, stdout, stderr io.Writer) int {
-	s := c.begin(ctx, stdin, stderr)
-	rep := &reporter{c: c, stdout: stdout, stderr: stderr, bar: s.bar, saidDir: map[string]bool{}}
-	if c.json {
-		rep.enc = newJSONOut(stdout)
-	}
-	var b *batching[outcome]
-	if (c.inPlace || c.outDir != "") && !c.dryRun {
-		b = &batching[outcome]{settle: p.settle, size: func(o outcome) int64 { return o.res.Written }, full: p.commit.Full}
-	}
-	forEachOrdered(ctx, s, stdin, p.process, b, rep.report)
-	st := &rep.st
-	if err := p.commit.Close(); err != nil { // the last barrier, for the renames
-		rep.line(stderr, "sesmime: finishing the run (final sync, removing temporary files): %v\n", err)
-		st.Failed++
-	}
-	st.Elapsed, st.Stopped = s.finish(ctx)
-	if c.json {
-		rep.enc.write(summaryRecord{st})
-	}
-	verb := "written"
-	if c.dryRun {
-		verb = "would be written"
-	}
-	summary := fmt.Sprintf("%s: %s changed, %s unchanged, %s failed; %s %s", plural(st.Files, "file"), itoa(st.Changed), itoa(st.Unchanged), itoa(st.Failed), plural(st.Bytes, "byte"), verb)
-	return s.end(ctx, stderr, st.Files, st.Skipped, summary, st.Failed > 0)
 }
 
 // maxBatch bounds how many finished files a worker holds for one
