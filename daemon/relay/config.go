@@ -50,6 +50,10 @@ type Config struct {
 	ReadTimeout     Duration `toml:"read_timeout"`     // idle time while reading a command or data; 0: 5m
 	DataTimeout     Duration `toml:"data_timeout"`     // whole DATA transfer; 0: 10m
 	UpstreamTimeout Duration `toml:"upstream_timeout"` // one upstream call; 0: 2m (Postfix waits 10m after DATA)
+	// UpstreamIdle is how long an SMTP upstream connection a session has
+	// finished with is kept for later sessions; 0: 30s, negative: none is
+	// kept (one connection per session).
+	UpstreamIdle    Duration `toml:"upstream_idle"`
 	ShutdownTimeout Duration `toml:"shutdown_timeout"` // SIGTERM: time to finish what is in flight; 0: 30s
 
 	Metrics string `toml:"metrics"` // address for /metrics, /healthz, /readyz; "" for none
@@ -216,6 +220,9 @@ func (c *Config) withDefaults() (*Config, error) {
 	def(&d.DataTimeout, 10*time.Minute)
 	def(&d.UpstreamTimeout, 2*time.Minute)
 	def(&d.ShutdownTimeout, 30*time.Second)
+	if d.UpstreamIdle.Duration == 0 {
+		d.UpstreamIdle.Duration = 30 * time.Second
+	}
 	if d.UpstreamUser == "" {
 		d.UpstreamUser = os.Getenv("SESMIME_SMTP_USER")
 	}

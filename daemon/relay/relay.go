@@ -120,7 +120,7 @@ func New(ctx context.Context, cfg *Config, deps Deps) (*Relay, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.upstream = newSMTPUpstream(r.up.kind, r.up.host, c.UpstreamUser, c.UpstreamPassword, ca, c.UpstreamTimeout.Duration)
+		r.upstream = newSMTPUpstream(r.up.kind, r.up.host, c.UpstreamUser, c.UpstreamPassword, ca, c.UpstreamTimeout.Duration, c.UpstreamIdle.Duration)
 	}
 	if rateLimit > 0 {
 		burst := c.Burst
@@ -254,6 +254,7 @@ func (r *Relay) Shutdown(ctx context.Context) error {
 	}
 	r.mu.Unlock()
 	<-done
+	r.upstream.closeIdle()
 	close(errs)
 	for err := range errs {
 		if err != nil && !errors.Is(err, smtp.ErrServerClosed) {
@@ -273,6 +274,7 @@ func (r *Relay) Close() {
 	for _, s := range servers {
 		s.Close()
 	}
+	r.upstream.closeIdle()
 }
 
 // guardListener refuses clients outside the allow list and connections

@@ -89,6 +89,7 @@ func (u *apiUpstream) sendRate(ctx context.Context) (float64, error) {
 }
 
 func (u *apiUpstream) newConn() conn { return &apiConn{u: u} }
+func (u *apiUpstream) closeIdle()    {}
 
 type apiConn struct {
 	u     *apiUpstream

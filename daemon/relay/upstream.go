@@ -8,7 +8,9 @@ import (
 	"errors"
 	"net"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -19,6 +21,8 @@ import (
 // it (an SMTP connection kept across transactions, or nothing for an API).
 type upstream interface {
 	newConn() conn
+	// closeIdle ends the connections kept between sessions, at shutdown.
+	closeIdle()
 }
 
 type conn interface {
@@ -40,7 +44,10 @@ type sendOptions struct {
 	rcpts []string
 }
 
-// smtpUpstream sends to an SMTP server (SES's SMTP interface).
+// smtpUpstream sends to an SMTP server (SES's SMTP interface). It keeps
+// up to maxIdle greeted and authenticated connections that sessions have
+// finished with, each for at most idleFor, so that a client's next session
+// need not dial, greet and authenticate again.
 type smtpUpstream struct {
 	kind     string
 	addr     string
@@ -49,25 +56,111 @@ type smtpUpstream struct {
 	password string
 	timeout  time.Duration
 	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	idleFor time.Duration // <= 0: none kept
+	mu      sync.Mutex
+	idle    []idleClient // oldest first
+	sweep   *time.Timer  // closes expired connections; nil when idle is empty
+	closed  bool
 }
 
-func newSMTPUpstream(kind, addr, user, password string, ca *x509.CertPool, timeout time.Duration) *smtpUpstream {
+// maxIdle bounds the connections kept open with nothing to send.
+const maxIdle = 16
+
+type idleClient struct {
+	c     *smtp.Client
+	since time.Time
+}
+
+func newSMTPUpstream(kind, addr, user, password string, ca *x509.CertPool, timeout, idleFor time.Duration) *smtpUpstream {
 	host, _, _ := net.SplitHostPort(addr)
 	d := &net.Dialer{Timeout: 30 * time.Second}
 	return &smtpUpstream{
 		kind: kind, addr: addr, user: user, password: password, timeout: timeout,
-		tls:  &tls.Config{ServerName: host, RootCAs: ca, MinVersion: tls.VersionTLS12},
-		dial: d.DialContext,
+		tls:     &tls.Config{ServerName: host, RootCAs: ca, MinVersion: tls.VersionTLS12},
+		dial:    d.DialContext,
+		idleFor: idleFor,
 	}
 }
 
 func (u *smtpUpstream) newConn() conn { return &smtpConn{u: u} }
 
+// take returns the most recently kept connection, or nil.
+func (u *smtpUpstream) take() *smtp.Client {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	n := len(u.idle)
+	if n == 0 {
+		return nil
+	}
+	c := u.idle[n-1].c
+	u.idle = u.idle[:n-1]
+	return c
+}
+
+// put keeps c for a later session, or says QUIT when it may not.
+func (u *smtpUpstream) put(c *smtp.Client) {
+	u.mu.Lock()
+	if u.closed || u.idleFor <= 0 || len(u.idle) >= maxIdle {
+		u.mu.Unlock()
+		quit(c)
+		return
+	}
+	u.idle = append(u.idle, idleClient{c, time.Now()})
+	if u.sweep == nil {
+		u.sweep = time.AfterFunc(u.idleFor, u.expire)
+	}
+	u.mu.Unlock()
+}
+
+// expire says QUIT on the connections kept for idleFor or longer.
+func (u *smtpUpstream) expire() {
+	u.mu.Lock()
+	cut := time.Now().Add(-u.idleFor)
+	i := 0
+	for i < len(u.idle) && !u.idle[i].since.After(cut) {
+		i++
+	}
+	old := slices.Clone(u.idle[:i])
+	u.idle = slices.Delete(u.idle, 0, i)
+	if len(u.idle) > 0 && !u.closed {
+		u.sweep.Reset(time.Until(u.idle[0].since.Add(u.idleFor)))
+	} else {
+		u.sweep = nil
+	}
+	u.mu.Unlock()
+	for _, ic := range old {
+		quit(ic.c)
+	}
+}
+
+// closeIdle says QUIT on every kept connection and keeps none from now on.
+func (u *smtpUpstream) closeIdle() {
+	u.mu.Lock()
+	u.closed = true
+	old := u.idle
+	u.idle = nil
+	if u.sweep != nil {
+		u.sweep.Stop()
+		u.sweep = nil
+	}
+	u.mu.Unlock()
+	for _, ic := range old {
+		quit(ic.c)
+	}
+}
+
+func quit(c *smtp.Client) {
+	c.Quit()
+	c.Close()
+}
+
 type smtpConn struct {
-	u     *smtpUpstream
-	c     *smtp.Client
-	rcpts []string
-	open  bool // a transaction is open upstream
+	u      *smtpUpstream
+	c      *smtp.Client
+	rcpts  []string
+	open   bool // a transaction is open upstream
+	reused bool // c carried a transaction before (this session's or another's)
 }
 
 // errUpstreamDown is a network, TLS or credential failure: 451 4.4.1.
@@ -79,11 +172,20 @@ type upstreamError struct {
 func (e *upstreamError) Error() string { return e.what + ": " + e.err.Error() }
 func (e *upstreamError) Unwrap() error { return e.err }
 
-func (s *smtpConn) connect(ctx context.Context) error {
+// connect makes sure s has a connection: its own, a kept one or, with
+// fresh or none kept, a new one.
+func (s *smtpConn) connect(ctx context.Context, fresh bool) error {
 	if s.c != nil {
 		return nil
 	}
 	u := s.u
+	if !fresh {
+		if c := u.take(); c != nil {
+			s.c, s.reused = c, true
+			return nil
+		}
+	}
+	s.reused = false
 	nc, err := u.dial(ctx, "tcp", u.addr)
 	if err != nil {
 		return &upstreamError{"connect", err}
@@ -144,9 +246,13 @@ func (s *smtpConn) drop() {
 	s.open = false
 }
 
+// mail opens the upstream transaction. MAIL is the first command a kept
+// connection carries, so when it fails there (a network error, or a 4xx
+// that may be the notice of an idle timeout sent before it) nothing is
+// open upstream and it is tried once more on a new connection.
 func (s *smtpConn) mail(ctx context.Context, from string, opts *smtp.MailOptions) error {
 	for attempt := 0; ; attempt++ {
-		if err := s.connect(ctx); err != nil {
+		if err := s.connect(ctx, attempt > 0); err != nil {
 			return err
 		}
 		err := s.c.Mail(from, opts)
@@ -156,10 +262,9 @@ func (s *smtpConn) mail(ctx context.Context, from string, opts *smtp.MailOptions
 			return nil
 		}
 		var se *smtp.SMTPError
-		if errors.As(err, &se) && se.Code != 421 {
+		if errors.As(err, &se) && se.Code != 421 && !(s.reused && se.Code < 500) {
 			return err
 		}
-		// A kept connection may have timed out upstream: dial once more.
 		s.drop()
 		if attempt > 0 {
 			return classifySMTP("MAIL", err)
@@ -170,6 +275,7 @@ func (s *smtpConn) mail(ctx context.Context, from string, opts *smtp.MailOptions
 func (s *smtpConn) rcpt(ctx context.Context, to string) error {
 	if err := s.c.Rcpt(to, nil); err != nil {
 		if isSMTPError(err) {
+			s.dropOn421(err)
 			return err
 		}
 		s.drop()
@@ -187,7 +293,9 @@ func (s *smtpConn) send(ctx context.Context, msg []byte, _ sendOptions) (string,
 	w, err := s.c.Data()
 	if err != nil {
 		if isSMTPError(err) {
-			s.c.Reset()
+			if s.dropOn421(err); s.c != nil && s.c.Reset() != nil {
+				s.drop()
+			}
 			return "", err
 		}
 		s.drop()
@@ -195,7 +303,11 @@ func (s *smtpConn) send(ctx context.Context, msg []byte, _ sendOptions) (string,
 	}
 	c := s.c
 	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
+	defer func() {
+		if !stop() && s.c == c {
+			s.drop() // closed by the deadline: not to be kept
+		}
+	}()
 	if _, err := w.Write(msg); err != nil {
 		s.drop()
 		return "", classifySMTP("DATA", err)
@@ -203,6 +315,7 @@ func (s *smtpConn) send(ctx context.Context, msg []byte, _ sendOptions) (string,
 	resp, err := w.CloseWithResponse()
 	if err != nil {
 		if isSMTPError(err) {
+			s.dropOn421(err)
 			return "", err
 		}
 		// Whether the upstream has the message is unknown: the client
@@ -231,12 +344,31 @@ func (s *smtpConn) reset() {
 	s.open = false
 }
 
-func (s *smtpConn) close() {
-	if s.c != nil {
-		s.c.Quit()
-		s.c.Close()
-		s.c = nil
+// dropOn421 forgets the connection when the upstream said it closes it.
+func (s *smtpConn) dropOn421(err error) {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) && se.Code == 421 {
+		s.drop()
 	}
+}
+
+// close ends the session's use of the connection: it is kept for another
+// session, ended with QUIT if none may be kept, or closed if it is in a
+// state nobody should inherit.
+func (s *smtpConn) close() {
+	c := s.c
+	if c == nil {
+		return
+	}
+	s.c = nil
+	if s.open {
+		s.open = false
+		if err := c.Reset(); err != nil {
+			c.Close()
+			return
+		}
+	}
+	s.u.put(c)
 }
 
 func isSMTPError(err error) bool {

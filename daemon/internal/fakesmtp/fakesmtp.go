@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net"
 	"os"
@@ -63,12 +64,46 @@ type Server struct {
 	// (a load test keeps a digest, not every message).
 	Keep func(data []byte) []byte
 
-	srv *smtp.Server
-	l   net.Listener
-	mu  sync.Mutex
-	msg []Message
-	n   int
-	cur map[*session]bool
+	srv   *smtp.Server
+	l     net.Listener
+	mu    sync.Mutex
+	msg   []Message
+	n     int
+	cur   map[*trackedConn]bool // open connections
+	conns int                   // connections accepted
+	live  map[*session]bool     // sessions not logged out
+}
+
+// trackedListener counts connections (a go-smtp session is not one: it
+// starts again after STARTTLS).
+type trackedListener struct {
+	net.Listener
+	s *Server
+}
+
+func (l trackedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, s: l.s}
+	l.s.mu.Lock()
+	l.s.cur[tc] = true
+	l.s.conns++
+	l.s.mu.Unlock()
+	return tc, nil
+}
+
+type trackedConn struct {
+	net.Conn
+	s *Server
+}
+
+func (c *trackedConn) Close() error {
+	c.s.mu.Lock()
+	delete(c.s.cur, c)
+	c.s.mu.Unlock()
+	return c.Conn.Close()
 }
 
 // ErrReset as a Respond result drops the connection instead of replying.
@@ -76,15 +111,20 @@ var ErrReset = &smtp.SMTPError{Code: 0, Message: "reset"}
 
 // New starts a server with a certificate from Cert.
 func New(c *Cert) (*Server, error) {
-	s := &Server{User: "AKIAFAKE", Password: "fake-smtp-password", cur: map[*session]bool{}}
+	s := &Server{User: "AKIAFAKE", Password: "fake-smtp-password", cur: map[*trackedConn]bool{}, live: map[*session]bool{}}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	s.Addr = l.Addr().String()
+	l = trackedListener{l, s}
 	s.l = l
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(conn *smtp.Conn) (smtp.Session, error) {
-		return &session{s: s, c: conn}, nil
+		ss := &session{s: s, c: conn}
+		s.mu.Lock()
+		s.live[ss] = true
+		s.mu.Unlock()
+		return ss, nil
 	}))
 	s.srv.Domain = "email-smtp.fake.amazonaws.com"
 	s.srv.TLSConfig = c.ServerTLS()
@@ -106,6 +146,32 @@ func (nopLogger) Println(...any)        {}
 func (s *Server) Close() {
 	s.l.Close()
 	s.srv.Close()
+}
+
+// Connections returns how many connections the server has accepted and
+// how many of them are open.
+func (s *Server) Connections() (accepted, open int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns, len(s.cur)
+}
+
+// Hangup closes every open connection, as a server restarting or timing
+// out idle clients does; a non-empty reply (such as "421 4.4.2 Timeout")
+// is written to each first.
+func (s *Server) Hangup(reply string) {
+	s.mu.Lock()
+	open := slices.Collect(maps.Keys(s.cur))
+	live := slices.Collect(maps.Keys(s.live))
+	s.mu.Unlock()
+	if reply != "" {
+		for _, ss := range live {
+			io.WriteString(ss.c.Conn(), reply+"\r\n") // through TLS after STARTTLS
+		}
+	}
+	for _, c := range open {
+		c.Close()
+	}
 }
 
 // Messages returns the accepted messages in order.
@@ -195,8 +261,13 @@ func (ss *session) Data(r io.Reader) error {
 	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "Ok " + id}
 }
 
-func (ss *session) Reset()        { ss.from, ss.rcpts = "", nil }
-func (ss *session) Logout() error { return nil }
+func (ss *session) Reset() { ss.from, ss.rcpts = "", nil }
+func (ss *session) Logout() error {
+	ss.s.mu.Lock()
+	delete(ss.s.live, ss)
+	ss.s.mu.Unlock()
+	return nil
+}
 
 // A Cert is a self-signed certificate for 127.0.0.1 and localhost, and its
 // files.
