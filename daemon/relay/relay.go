@@ -399,6 +399,7 @@ type session struct {
 	rcpts []string
 	class rules.Class
 	size  int64
+	buf   *[]byte // from chunkPool, while a message is read into it
 }
 
 func (r *Relay) newSession(l *listener, c *smtp.Conn) (smtp.Session, error) {
@@ -578,7 +579,13 @@ func (s *session) Data(r io.Reader) error {
 
 func (s *session) data(r io.Reader, rec *ops.Record) *smtp.SMTPError {
 	msg, held, reply := s.read(r)
-	defer func() { s.r.mem.give(held) }() // held grows below: read it at return
+	defer func() {
+		s.r.mem.give(held) // held grows below: read it at return
+		if s.buf != nil {
+			chunkPool.Put(s.buf) // nothing holds msg once the upstream has it
+			s.buf = nil
+		}
+	}()
 	if reply != nil {
 		s.up.reset()
 		return reply
@@ -647,6 +654,12 @@ func (s *session) data(r io.Reader, rec *ops.Record) *smtp.SMTPError {
 	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: msgText}
 }
 
+// firstChunk is the buffer a message is read into first, from chunkPool
+// (most messages fit), unless MAIL's SIZE= says it is larger.
+const firstChunk = 32 << 10
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, firstChunk); return &b }}
+
 // read takes the whole message into memory within the memory budget,
 // refreshing the read deadline as data arrives (go-smtp's ReadTimeout
 // counts from the DATA command) and bounding the whole transfer by
@@ -656,15 +669,21 @@ func (s *session) read(r io.Reader) ([]byte, int64, *smtp.SMTPError) {
 	idle, total := s.r.cfg.ReadTimeout.Duration, s.r.cfg.DataTimeout.Duration
 	end := time.Now().Add(total)
 	var held int64
-	chunk := int64(32 << 10)
-	if s.size > 0 && s.size < s.r.cfg.MaxMessageBytes {
+	chunk := int64(firstChunk)
+	if s.size >= firstChunk && s.size < s.r.cfg.MaxMessageBytes {
 		chunk = s.size + 1
 	}
 	if !s.r.mem.take(chunk) {
 		return nil, 0, errNoMemory
 	}
 	held = chunk
-	buf := make([]byte, 0, chunk)
+	var buf []byte
+	if chunk == firstChunk {
+		s.buf = chunkPool.Get().(*[]byte)
+		buf = (*s.buf)[:0]
+	} else {
+		buf = make([]byte, 0, chunk)
+	}
 	for {
 		dl := time.Now().Add(idle)
 		if dl.After(end) {
