@@ -391,18 +391,23 @@ func classifySMTP(what string, err error) error {
 // not directly follow a CR that began a line ending: a bare LF becomes CRLF
 // and CR CR LF becomes CR CR CR LF. A bare CR before another byte passes.
 func checkLineEndings(msg []byte) (int, bool) {
-	cr := false // the writer's "after CR" state
-	for i, c := range msg {
-		switch {
-		case cr:
-			cr = false
-		case c == '\r':
-			cr = true
-		case c == '\n':
+	// The writer's "after CR" state alternates along a run of CRs, so an
+	// LF passes unchanged exactly when an odd number of CRs precede it.
+	for off := 0; ; {
+		i := bytes.IndexByte(msg[off:], '\n')
+		if i < 0 {
+			return 0, true
+		}
+		i += off
+		j := i
+		for j > 0 && msg[j-1] == '\r' {
+			j--
+		}
+		if (i-j)%2 == 0 {
 			return i, false
 		}
+		off = i + 1
 	}
-	return 0, true
 }
 
 // normalizeLineEndings turns every bare LF into CRLF and every run of CRs
