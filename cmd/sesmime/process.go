@@ -195,12 +195,12 @@ const smallFile = 64 << 10
 // bufPool holds the read buffers.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, smallFile); return &b }}
 
-// inPlace rewrites the input, reading it once through one descriptor, to
-// a new file in its directory that replaces it once durable (see
-// atomicfile), with its owner, mode and extended attributes. Nothing is
-// written when the message would not change. On any error the original is
-// untouched. A symbolic link named by the user stays a link: its target is
-// rewritten. The returned file waits, queued, for its batch.
+// inPlace rewrites the input to a new file in its directory that replaces
+// it once durable (see atomicfile), with its owner, mode and extended
+// attributes. Nothing is written when the message would not change. On any
+// error the original is untouched. A symbolic link named by the user stays
+// a link: its target is rewritten. The returned file waits, queued, for its
+// batch.
 func (p *processor) inPlace(j job) (res inject.Result, af *atomicfile.File, err error) {
 	real := j.path
 	if !j.regular {
@@ -213,32 +213,40 @@ func (p *processor) inPlace(j job) (res inject.Result, af *atomicfile.File, err 
 		return res, nil, err
 	}
 	defer in.Close()
+	return p.rewrite(in, fi, real, meta)
+}
+
+// rewrite rewrites the open input in to a new file for target (see
+// replace), reading it once through its one descriptor: a file of up to
+// smallFile bytes whole, to rewrite in memory, a larger one streamed after
+// its first smallFile bytes. Except with -o, which writes every file, a
+// message that would not change is left alone, without copying its body
+// when its header ends within what was read.
+func (p *processor) rewrite(in *os.File, fi fs.FileInfo, target string, meta *atomicfile.Metadata) (inject.Result, *atomicfile.File, error) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	n, err := readSmall(in, *bp, fi.Size())
 	head := (*bp)[:n]
 	switch {
 	case err == io.EOF:
-		// Read whole: rewrite in memory.
 		out, res, err := p.rw.Bytes(head)
-		if err != nil || !res.Changed {
+		if err != nil || !res.Changed && p.root == nil {
 			return res, nil, err
 		}
-		res.Written = int64(len(out))
-		return p.replace(real, meta, func(f *os.File) (inject.Result, error) {
+		return p.replace(target, meta, func(f *os.File) (inject.Result, error) {
 			_, err := f.Write(out)
 			return res, err
 		})
 	case err != nil:
-		return res, nil, err
+		return inject.Result{}, nil, err
 	}
-	// A message that would not change is left alone without copying its
-	// body, when its header ends within what was read.
-	pr := &prefixReader{b: head}
-	if res, err = p.rw.Check(pr); !pr.past && (err != nil || !res.Changed) {
-		return res, nil, err
+	if p.root == nil {
+		pr := &prefixReader{b: head}
+		if res, err := p.rw.Check(pr); !pr.past && (err != nil || !res.Changed) {
+			return res, nil, err
+		}
 	}
-	return p.replace(real, meta, func(f *os.File) (inject.Result, error) {
+	return p.replace(target, meta, func(f *os.File) (inject.Result, error) {
 		if _, err := in.Seek(int64(n), io.SeekStart); err != nil {
 			return inject.Result{}, err
 		}
@@ -327,8 +335,8 @@ func readSmall(f io.Reader, buf []byte, size int64) (int, error) {
 
 // toDir rewrites the input to its path under the output directory,
 // through an os.Root, so neither ".." nor a symbolic link can lead the
-// writes outside it. The output is written as -i writes, so an interrupted
-// run leaves no partial file. It keeps the input's mode, ACL and user.*
+// writes outside it. The output is read and written as -i does, so an
+// interrupted run leaves no partial file. It keeps the input's mode, ACL and user.*
 // attributes, and its owner when the process may give it (as root).
 func (p *processor) toDir(j job) (res inject.Result, af *atomicfile.File, err error) {
 	in, fi, meta, err := openMeta(j.path, j.regular)
@@ -359,10 +367,5 @@ func (p *processor) toDir(j job) (res inject.Result, af *atomicfile.File, err er
 	if ofi, err := p.root.Stat(j.out); err == nil && os.SameFile(ofi, fi) {
 		return res, nil, errors.New("output would overwrite the input (use -i to rewrite in place)")
 	}
-	return p.replace(j.out, meta, func(f *os.File) (inject.Result, error) {
-		if _, err := in.Seek(0, io.SeekStart); err != nil {
-			return inject.Result{}, err
-		}
-		return p.rw.Rewrite(f, p.bodyReader(in))
-	})
+	return p.rewrite(in, fi, j.out, meta)
 }

@@ -225,7 +225,7 @@ type batching[T any] struct {
 // b.settle in batches before they are reported: when b.full says so, when
 // no next input is ready yet, and before it stops (also after a signal). A
 // batch settles in the background while the worker fills the next.
-func forEachOrdered[T any](ctx context.Context, s *session, stdin io.Reader, do func(job) T, b *batching[T], report func(T)) {
+func forEachOrdered[T interface{ order() int }](ctx context.Context, s *session, stdin io.Reader, do func(job) T, b *batching[T], report func(T)) {
 	c := s.c
 	if !s.multi {
 		// One input: no workers, which would only cost start-up time.
@@ -239,12 +239,8 @@ func forEachOrdered[T any](ctx context.Context, s *session, stdin io.Reader, do 
 		}, false)
 		return
 	}
-	type result struct {
-		seq int
-		v   T
-	}
 	jobs := make(chan job, maxBatch)
-	results := make(chan result, maxBatch)
+	results := make(chan T, maxBatch)
 	// window bounds how far the workers may run ahead of the report, which
 	// is in input order: a slow file holds back at most this many outcomes.
 	window := make(chan struct{}, 64+4*c.jobs+2*maxBatch*c.jobs)
@@ -273,7 +269,6 @@ func forEachOrdered[T any](ctx context.Context, s *session, stdin io.Reader, do 
 	for range c.jobs {
 		wg.Go(func() {
 			var (
-				seqs  []int
 				held  []T
 				bytes int64     // of held
 				first time.Time // when held[0] was added
@@ -286,13 +281,13 @@ func forEachOrdered[T any](ctx context.Context, s *session, stdin io.Reader, do 
 				if len(held) == 0 {
 					return
 				}
-				hs, ss := held, seqs
-				seqs, held, bytes = nil, nil, 0
+				hs := held
+				held, bytes = nil, 0
 				settling <- struct{}{}
 				bwg.Go(func() {
 					b.settle(hs)
-					for i, v := range hs {
-						results <- result{ss[i], v}
+					for _, v := range hs {
+						results <- v
 					}
 					<-settling
 				})
@@ -321,13 +316,13 @@ func forEachOrdered[T any](ctx context.Context, s *session, stdin io.Reader, do 
 				// own error) before the worker looks at ctx again.
 				v := do(j)
 				if b == nil {
-					results <- result{j.seq, v}
+					results <- v
 					continue
 				}
 				if len(held) == 0 {
 					first = time.Now()
 				}
-				seqs, held, bytes = append(seqs, j.seq), append(held, v), bytes+b.size(v)
+				held, bytes = append(held, v), bytes+b.size(v)
 				if b.full(len(held), bytes, time.Since(first)) {
 					flush()
 				}
@@ -341,8 +336,8 @@ func forEachOrdered[T any](ctx context.Context, s *session, stdin io.Reader, do 
 
 	pending := make(map[int]T)
 	next := 0
-	for r := range results {
-		pending[r.seq] = r.v
+	for v := range results {
+		pending[v.order()] = v
 		for {
 			v, ok := pending[next]
 			if !ok {
