@@ -58,11 +58,9 @@ func (c *config) lint(stdin io.Reader, j job) checked {
 		r = f
 	}
 	in, err := parse.Lint(r, &c.lintOpts)
-	if err != nil {
-		o.err = err
-		return o
+	if o.err = err; err == nil {
+		o.findings = in.Findings
 	}
-	o.findings = in.Findings
 	return o
 }
 

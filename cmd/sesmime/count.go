@@ -20,7 +20,7 @@ type tally struct {
 	known        atomic.Bool // the count is complete
 	spool        *spool      // the --files-from list, read once
 	stop         context.CancelFunc
-	wg           sync.WaitGroup
+	done         chan struct{} // closed when the count has ended
 }
 
 // countAhead starts counting the inputs of c. A --files-from list is read
@@ -28,7 +28,7 @@ type tally struct {
 // output) serves both and the run starts before the list ends. The count
 // is given to bar when complete.
 func (c *config) countAhead(ctx context.Context, stdin io.Reader, bar *progress) *tally {
-	t := new(tally)
+	t := &tally{done: make(chan struct{})}
 	// The count goes on after a signal, so the summary can say how many
 	// files were not reached; finish bounds the wait for it.
 	ctx, t.stop = context.WithCancel(context.WithoutCancel(ctx))
@@ -39,6 +39,7 @@ func (c *config) countAhead(ctx context.Context, stdin io.Reader, bar *progress)
 		if c.filesFrom != "-" {
 			f, err := os.Open(c.filesFrom)
 			if err != nil {
+				close(t.done)
 				return t // enumerate reports it
 			}
 			r = f
@@ -54,7 +55,8 @@ func (c *config) countAhead(ctx context.Context, stdin io.Reader, bar *progress)
 		c.filesList = &spoolReader{s: sp}
 		cc.filesList = &spoolReader{s: sp}
 	}
-	t.wg.Go(func() {
+	go func() {
+		defer close(t.done)
 		cc.enumerate(nil, func(j job) bool {
 			if ctx.Err() != nil {
 				return false
@@ -67,7 +69,7 @@ func (c *config) countAhead(ctx context.Context, stdin io.Reader, bar *progress)
 			t.known.Store(true)
 			bar.setTotal(t.files.Load(), t.bytes.Load())
 		}
-	})
+	}()
 	return t
 }
 
@@ -80,13 +82,8 @@ func (t *tally) finish() {
 	if t.spool != nil {
 		t.spool.close() // a count waiting for more of the list stops
 	}
-	done := make(chan struct{})
-	go func() {
-		t.wg.Wait()
-		close(done)
-	}()
 	select {
-	case <-done:
+	case <-t.done:
 	case <-time.After(maxCountWait):
 	}
 	t.stop()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -171,23 +172,16 @@ func versionString() string {
 	if !ok {
 		return "(unknown)"
 	}
-	v := bi.Main.Version
-	if v == "" {
-		v = "(devel)"
-	}
-	var rev, dirty string
+	v := cmp.Or(bi.Main.Version, "(devel)")
+	vcs := map[string]string{}
 	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "-dirty"
-			}
-		}
+		vcs[s.Key] = s.Value
 	}
-	if rev != "" {
-		v += " " + rev[:min(12, len(rev))] + dirty
+	if rev := vcs["vcs.revision"]; rev != "" {
+		v += " " + rev[:min(12, len(rev))]
+		if vcs["vcs.modified"] == "true" {
+			v += "-dirty"
+		}
 	}
 	return strings.TrimSpace(v + " " + bi.GoVersion)
 }
