@@ -80,7 +80,7 @@ func (j *jobsValue) Set(s string) error {
 	return nil
 }
 
-// choiceValue is a string flag that takes one of a few words.
+// choiceValue is a string flag that takes one of a few words, at least two.
 type choiceValue struct {
 	v     *string
 	words []string
@@ -95,15 +95,8 @@ func (c choiceValue) Set(s string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("want %s", orList(c.words))
-}
-
-// orList joins words as "a, b or c".
-func orList(words []string) string {
-	if len(words) < 2 {
-		return strings.Join(words, "")
-	}
-	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+	last := len(c.words) - 1
+	return fmt.Errorf("want %s or %s", strings.Join(c.words[:last], ", "), c.words[last])
 }
 
 // listFlags adds the flags that say which files a run reads, shared by
@@ -130,23 +123,6 @@ func (c *config) fileFlags(fs *pflag.FlagSet, exts *[]string) {
 	fs.BoolVar(&c.json, "json", false, "write one JSON object per file and a summary object to stdout")
 	fs.BoolVar(&c.opts.AllowNoHeader, "allow-no-header", false, "rewrite a message without a header block: the fields, an empty line, then all of it as body")
 	fs.BoolVar(&c.opts.AllowBareCR, "allow-bare-cr", false, "take a CR without LF in the header for data, not refuse it")
-}
-
-// flagUsages returns the flag list of the help, ending in a newline.
-func flagUsages(fs *pflag.FlagSet) string {
-	u := fs.FlagUsages()
-	if !strings.HasSuffix(u, "\n") {
-		u += "\n"
-	}
-	return u
-}
-
-func newFlagSet(verb string) *pflag.FlagSet {
-	fs := pflag.NewFlagSet("sesmime "+verb, pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	fs.SortFlags = false
-	return fs
 }
 
 // parseFlags parses args with fs, allowing flags after PATH arguments;
@@ -303,14 +279,17 @@ Flags:
 func printUsage(w io.Writer, verb string) {
 	fs, _ := new(config).flagSet(verb)
 	fmt.Fprint(w, map[string]string{"inject": injectUsage + filesUsage, "strip": stripUsage + filesUsage, "check": checkUsage}[verb])
-	fmt.Fprint(w, flagUsages(fs))
+	fmt.Fprint(w, fs.FlagUsages()) // a line for each flag
 }
 
 // flagSet returns the flag set of verb, writing into c. The returned
 // function completes c once fs has parsed.
 func (c *config) flagSet(verb string) (*pflag.FlagSet, func() error) {
 	c.verb = verb
-	fs := newFlagSet(verb)
+	fs := pflag.NewFlagSet("sesmime "+verb, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.SortFlags = false
 	exts := new([]string)
 	var more func() error // checks and completes what the verb's own flags say
 	switch verb {
@@ -390,11 +369,8 @@ func (c *config) flagSet(verb string) (*pflag.FlagSet, func() error) {
 		c.listFlags(fs, exts, "check")
 		fs.BoolVar(&c.json, "json", false, "write one JSON object per finding or unreadable file, and a summary object, to stdout")
 		more = func() error {
-			a, ok := map[string]parse.API{"smtp": parse.SMTP, "v1": parse.V1, "v2": parse.V2}[strings.ToLower(api)]
-			if !ok {
-				return usagef(verb, "--api %q: want v1, v2 or smtp", api)
-			}
-			c.lintOpts.API = a
+			// choiceValue allows only these.
+			c.lintOpts.API = map[string]parse.API{"smtp": parse.SMTP, "v1": parse.V1, "v2": parse.V2}[api]
 			for _, h := range headers {
 				if h == "" || strings.ContainsAny(h, ": \t\r\n") {
 					return usagef(verb, "--header %q: want a field NAME", h)
