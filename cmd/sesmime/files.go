@@ -111,11 +111,7 @@ func (c *config) enumerate(stdin io.Reader, emit func(job) bool, wantSize bool) 
 	})
 	for sc.Scan() {
 		// Names are taken verbatim: a CR or a space is part of the name.
-		p := sc.Text()
-		if p == "" {
-			continue
-		}
-		if !c.add(p, emit, wantSize) {
+		if p := sc.Text(); p != "" && !c.add(p, emit, wantSize) {
 			return
 		}
 	}

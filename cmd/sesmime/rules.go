@@ -71,14 +71,13 @@ func (c *config) finishRules(fs *pflag.FlagSet) error {
 			return usagef(c.verb, "--mail-from %q: %v", r.mailFrom, err)
 		}
 	}
-	if r.flagRcpt = len(r.rcptTo) > 0; r.flagRcpt {
-		for _, a := range r.rcptTo {
-			addr, err := flagAddr(a, false)
-			if err != nil {
-				return usagef(c.verb, "--rcpt-to %q: %v", a, err)
-			}
-			r.env.RcptTo = append(r.env.RcptTo, addr)
+	r.flagRcpt = len(r.rcptTo) > 0
+	for _, a := range r.rcptTo {
+		addr, err := flagAddr(a, false)
+		if err != nil {
+			return usagef(c.verb, "--rcpt-to %q: %v", a, err)
 		}
+		r.env.RcptTo = append(r.env.RcptTo, addr)
 	}
 	r.env.AuthUser, r.env.Listener = r.authUser, r.listener
 	if r.client != "" {
@@ -87,10 +86,8 @@ func (c *config) finishRules(fs *pflag.FlagSet) error {
 		}
 	}
 	r.useFrom, r.useRcpt = set.Uses("mail_from"), set.Uses("rcpt_to")
-	if r.set, err = c.flagsAsDefault(fs, set); err != nil {
-		return err
-	}
-	return nil
+	r.set, err = c.flagsAsDefault(fs, set)
+	return err
 }
 
 // flagAddr returns the address of an envelope flag: without spaces and
