@@ -1,8 +1,6 @@
 package relay
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -24,7 +22,6 @@ import (
 	"github.com/sesmime/sesmime/awsses"
 	"github.com/sesmime/sesmime/daemon/internal/ops"
 	replytext "github.com/sesmime/sesmime/daemon/internal/reply"
-	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/rules"
 )
 
@@ -42,6 +39,7 @@ type Relay struct {
 	up       upstreamURL
 	upstream upstream
 	Rules    *ops.Rules
+	rewriter *rules.Rewriter // one inject.Rewriter per decision, kept
 	users    *Users
 	limiter  *rate.Limiter
 	mem      *budget
@@ -130,6 +128,7 @@ func New(ctx context.Context, cfg *Config, deps Deps) (*Relay, error) {
 		r.limiter = rate.NewLimiter(rate.Limit(rateLimit), burst)
 	}
 	r.mem = &budget{limit: c.MemoryLimit}
+	r.rewriter = rules.NewRewriter(nil)
 	r.conns = make(chan struct{}, c.MaxConnections)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	return r, nil
@@ -595,31 +594,35 @@ func (s *session) data(r io.Reader, rec *ops.Record) *smtp.SMTPError {
 	if smtpUp && s.r.cfg.NormalizeLineEndings {
 		msg = normalizeLineEndings(msg)
 	}
-	h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)), mimeheaders.Limits{})
-	if err != nil {
-		s.up.reset()
-		rec.Error = err.Error()
-		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message header refused: " + replytext.Line(err.Error())}
+	var d *rules.Decision
+	decided := false
+	out, _, err := s.r.rewriter.Bytes(msg, func(h rules.Header) (*rules.Decision, error) {
+		decided = true
+		var err error
+		d, err = s.set.Evaluate(s.env(), h)
+		return d, err
+	})
+	if d != nil {
+		rec.Rule, rec.ConfigSet = d.Rule, d.ConfigurationSet
+		for _, t := range d.Tags {
+			rec.Tags = append(rec.Tags, t.String())
+		}
 	}
-	d, err := s.set.Evaluate(s.env(), h)
-	if err != nil {
-		s.up.reset()
-		rec.Error = err.Error()
-		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: replytext.Line(err.Error())}
-	}
-	rec.Rule, rec.ConfigSet = d.Rule, d.ConfigurationSet
-	for _, t := range d.Tags {
-		rec.Tags = append(rec.Tags, t.String())
-	}
-	if d.Reject != "" {
+	switch {
+	case err == nil:
+	case d != nil && d.Reject != "":
 		s.up.reset()
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: d.Reject}
-	}
-	out, err := sesmime.RewriteBytes(msg, d.Options())
-	if err != nil {
+	default:
 		s.up.reset()
 		rec.Error = err.Error()
-		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message refused: " + replytext.Line(err.Error())}
+		what := "Message refused: " // by the rewrite
+		if !decided {
+			what = "Message header refused: "
+		} else if d == nil {
+			what = "" // the rules' own error says what
+		}
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: what + replytext.Line(err.Error())}
 	}
 	if s.r.mem.take(int64(len(out))) {
 		held += int64(len(out))
