@@ -151,7 +151,10 @@ func parseTags(ts []string) ([]sesmime.Tag, error) {
 // Start listens on every listener and serves in the background.
 func (r *Relay) Start() error {
 	for _, l := range r.listeners {
-		nl, err := net.Listen("tcp", l.cfg.Addr)
+		// No TCP keepalive on clients (four setsockopt calls a
+		// connection): read_timeout already ends a silent one.
+		lc := net.ListenConfig{KeepAlive: -1}
+		nl, err := lc.Listen(context.Background(), "tcp", l.cfg.Addr)
 		if err != nil {
 			r.Close()
 			return err

@@ -186,10 +186,11 @@ func (s *smtpConn) connect(ctx context.Context, fresh bool) error {
 		}
 	}
 	s.reused = false
-	nc, err := u.dial(ctx, "tcp", u.addr)
+	raw, err := u.dial(ctx, "tcp", u.addr)
 	if err != nil {
 		return &upstreamError{"connect", err}
 	}
+	nc := net.Conn(&batchConn{Conn: raw})
 	nc.SetDeadline(time.Now().Add(u.timeout))
 	var c *smtp.Client
 	switch u.kind {
@@ -438,4 +439,53 @@ func normalizeLineEndings(msg []byte) []byte {
 		b.WriteByte(c)
 	}
 	return b.Bytes()
+}
+
+// maxBatch bounds what a batchConn holds.
+const maxBatch = 64 << 10
+
+// A batchConn holds what the SMTP client writes until it next reads: the
+// client reads a reply after each command and after a message's data, so
+// a message of up to maxBatch bytes leaves in one write instead of one per
+// 4 KiB of the client's buffer. A write error is returned by that write
+// or by the read that follows. Close does not touch the buffer: it may
+// come from another goroutine to end a stuck write.
+type batchConn struct {
+	net.Conn
+	buf []byte
+	err error
+}
+
+func (c *batchConn) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	if len(c.buf)+len(p) > maxBatch {
+		if err := c.flush(); err != nil {
+			return 0, err
+		}
+		if len(p) >= maxBatch {
+			n, err := c.Conn.Write(p)
+			c.err = err
+			return n, err
+		}
+	}
+	c.buf = append(c.buf, p...)
+	return len(p), nil
+}
+
+func (c *batchConn) Read(p []byte) (int, error) {
+	if err := c.flush(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *batchConn) flush() error {
+	if c.err != nil || len(c.buf) == 0 {
+		return c.err
+	}
+	_, c.err = c.Conn.Write(c.buf)
+	c.buf = c.buf[:0]
+	return c.err
 }
