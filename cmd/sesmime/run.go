@@ -227,18 +227,6 @@ type batching[T any] struct {
 // batch settles in the background while the worker fills the next.
 func forEachOrdered[T interface{ order() int }](ctx context.Context, s *session, stdin io.Reader, do func(job) T, b *batching[T], report func(T)) {
 	c := s.c
-	if !s.multi {
-		// One input: no workers, which would only cost start-up time.
-		c.enumerate(stdin, func(j job) bool {
-			v := []T{do(j)}
-			if b != nil {
-				b.settle(v)
-			}
-			report(v[0])
-			return true
-		}, false)
-		return
-	}
 	jobs := make(chan job, maxBatch)
 	results := make(chan T, maxBatch)
 	// window bounds how far the workers may run ahead of the report, which
