@@ -127,9 +127,9 @@ func (c *config) runCheck(ctx context.Context, stdin io.Reader, stdout, stderr i
 	if c.json {
 		out := newJSONOut(stdout)
 		for _, it := range all {
-			out.write(it.rec)
+			out.Encode(it.rec)
 		}
-		out.write(summaryRecord{&st})
+		out.Encode(summaryRecord{&st})
 	} else {
 		for _, it := range all {
 			r := it.rec.(findingRecord)

@@ -19,17 +19,12 @@ import (
 // "path_bytes" (base64), with "path" holding it with U+FFFD for the
 // invalid bytes. Line numbers are fields ("line"), never inside a string.
 
-// A jsonOut writes --json records, one object a line.
-type jsonOut struct{ enc *json.Encoder }
-
-func newJSONOut(w io.Writer) *jsonOut {
+// newJSONOut returns the encoder of --json records, one object a line.
+func newJSONOut(w io.Writer) *json.Encoder {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	return &jsonOut{enc}
+	return enc
 }
-
-// write prints v on a line.
-func (j *jsonOut) write(v any) error { return j.enc.Encode(v) }
 
 // filePath is the "path" (and "path_bytes") of a record.
 type filePath struct {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -114,7 +115,7 @@ func (c *config) runRewrite(ctx context.Context, stdin io.Reader, stdout, stderr
 	}
 	st.Elapsed, st.Stopped = s.finish(ctx)
 	if c.json {
-		rep.enc.write(summaryRecord{st})
+		rep.enc.Encode(summaryRecord{st})
 	}
 	verb := "written"
 	if c.dryRun {
@@ -349,7 +350,7 @@ type reporter struct {
 	c       *config
 	stdout  io.Writer
 	stderr  io.Writer
-	enc     *jsonOut
+	enc     *json.Encoder
 	bar     *progress
 	st      stats
 	saidDir map[string]bool // directories reported not writable
@@ -451,7 +452,7 @@ func (r *reporter) report(o outcome) {
 		}
 	}
 	if !text {
-		r.enc.write(rec)
+		r.enc.Encode(rec)
 	}
 	r.bar.setFiles(r.st.Files + r.st.Skipped)
 }
