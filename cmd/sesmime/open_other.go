@@ -2,16 +2,6 @@
 
 package main
 
-import (
-	"io/fs"
-	"os"
-)
-
-// openRegular opens path for reading and checks that it is a regular file.
-func openRegular(path string) (*os.File, fs.FileInfo, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	return statRegular(f)
-}
+// openFlags are added to every open of an input that must be a regular
+// file; see open_unix.go.
+const openFlags = 0

@@ -136,22 +136,39 @@ func (p *processor) check(j job) (inject.Result, []string, error) {
 // walked says a directory listing already found path to be a regular file;
 // openRegular checks the open file in any case.
 func openInput(path string, regular, walked bool) (*os.File, fs.FileInfo, error) {
-	if walked {
-		return openRegular(path)
+	if !walked {
+		fi, err := os.Stat(path)
+		switch {
+		case err != nil:
+			return nil, nil, err
+		case fi.IsDir():
+			return nil, nil, errIsDir
+		case !regular:
+			f, err := os.Open(path)
+			return f, fi, err
+		case !fi.Mode().IsRegular():
+			return nil, nil, notRegular(fi.Mode())
+		}
 	}
-	fi, err := os.Stat(path)
-	switch {
-	case err != nil:
+	return openRegular(path)
+}
+
+// openRegular opens path for reading (with openFlags) and checks that it
+// is a regular file.
+func openRegular(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|openFlags, 0)
+	if err != nil {
 		return nil, nil, err
-	case fi.IsDir():
-		return nil, nil, errIsDir
-	case regular && !fi.Mode().IsRegular():
-		return nil, nil, notRegular(fi.Mode())
-	case regular:
-		return openRegular(path)
 	}
-	f, err := os.Open(path)
-	return f, fi, err
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = notRegular(fi.Mode())
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
 }
 
 // openMeta opens path as openInput does a regular file and reads its
@@ -167,20 +184,6 @@ func openMeta(path string, walked bool) (*os.File, fs.FileInfo, *atomicfile.Meta
 		return nil, nil, nil, err
 	}
 	return in, fi, meta, nil
-}
-
-// statRegular returns f and its FileInfo if f is a regular file; otherwise
-// it closes f and says why.
-func statRegular(f *os.File) (*os.File, fs.FileInfo, error) {
-	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = notRegular(fi.Mode())
-	}
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return f, fi, nil
 }
 
 func notRegular(m fs.FileMode) error {
