@@ -164,6 +164,9 @@ func runVersion(_ context.Context, _ string, args []string, _ io.Reader, stdout,
 	return exitOK
 }
 
+// versionString returns version, else the main module's version that go
+// build stamps from version control (a pseudo-version, +dirty for
+// uncommitted changes) and the Go version.
 func versionString() string {
 	if version != "" {
 		return version
@@ -172,18 +175,7 @@ func versionString() string {
 	if !ok {
 		return "(unknown)"
 	}
-	v := cmp.Or(bi.Main.Version, "(devel)")
-	vcs := map[string]string{}
-	for _, s := range bi.Settings {
-		vcs[s.Key] = s.Value
-	}
-	if rev := vcs["vcs.revision"]; rev != "" {
-		v += " " + rev[:min(12, len(rev))]
-		if vcs["vcs.modified"] == "true" {
-			v += "-dirty"
-		}
-	}
-	return strings.TrimSpace(v + " " + bi.GoVersion)
+	return cmp.Or(bi.Main.Version, "(devel)") + " " + bi.GoVersion
 }
 
 // usageError is a bad command line: run prints it and exits 2.
