@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -98,25 +97,20 @@ func (c *config) enumerate(stdin io.Reader, emit func(job) bool, wantSize bool) 
 	if c.null {
 		sep = 0
 	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
-		if i := bytes.IndexByte(data, sep); i >= 0 {
-			return i + 1, data[:i], nil
-		}
-		if atEOF && len(data) > 0 {
-			return len(data), data, nil
-		}
-		return 0, nil, nil
-	})
-	for sc.Scan() {
+	br := bufio.NewReader(r)
+	for {
 		// Names are taken verbatim: a CR or a space is part of the name.
-		if p := sc.Text(); p != "" && !c.add(p, emit, wantSize) {
+		p, err := br.ReadString(sep)
+		p = strings.TrimSuffix(p, string(sep))
+		if p != "" && !c.add(p, emit, wantSize) {
 			return
 		}
-	}
-	if err := sc.Err(); err != nil {
-		emit(job{path: c.filesFrom, err: fmt.Errorf("--files-from: %w", err)})
+		if err != nil {
+			if err != io.EOF {
+				emit(job{path: c.filesFrom, err: fmt.Errorf("--files-from: %w", err)})
+			}
+			return
+		}
 	}
 }
 
