@@ -56,25 +56,18 @@ type progress struct {
 // is drawn when --progress is always, or auto with a terminal stderr and a
 // run that may cover several files.
 func (c *config) newProgress(stderr io.Writer, multi bool) *progress {
-	switch {
-	case c.progress == "always":
-		return newProgress(stderr, !isTerminal(stderr))
-	case c.progress == "auto" && multi && isTerminal(stderr):
-		return newProgress(stderr, false)
+	if c.progress == "always" || c.progress == "auto" && multi && isTerminal(stderr) {
+		return newProgress(stderr)
 	}
 	return nil
 }
 
-// newProgress starts a bar on w, or returns nil when w is not a terminal
-// and force is false. force draws it even when w is not a terminal
-// (--progress always), 80 columns wide, redrawn in place with "\r" and
-// escape sequences.
-func newProgress(w io.Writer, force bool) *progress {
+// newProgress starts a bar on w, redrawn in place with "\r" and escape
+// sequences, as wide as w when it is a terminal, else 80 columns.
+func newProgress(w io.Writer) *progress {
 	pr := &progress{out: w, fd: -1, clock: now, stop: make(chan struct{}), stopped: make(chan struct{})}
 	if isTerminal(w) {
 		pr.fd = int(w.(*os.File).Fd())
-	} else if !force {
-		return nil
 	}
 	pr.start = pr.clock()
 	pr.totalFiles.Store(-1)

@@ -86,9 +86,6 @@ func TestProgressNil(t *testing.T) {
 		t.Errorf("nil lines(w) = %v, want w", w)
 	}
 	pr.finish()
-	if pr := newProgress(&buf, false); pr != nil {
-		t.Errorf("newProgress(buffer, false) = %v, want nil", pr)
-	}
 }
 
 // screen plays out on a terminal what was written to it and returns its
@@ -121,7 +118,7 @@ func screen(t *testing.T, out string) []string {
 
 func TestProgressLinesAboveBar(t *testing.T) {
 	var tty bytes.Buffer // the terminal, with --progress always
-	pr := newProgress(&tty, true)
+	pr := newProgress(&tty)
 	if w := pr.lines(io.Discard); w != io.Discard {
 		t.Errorf("lines(other writer) = %v, want it unchanged", w)
 	}
