@@ -119,7 +119,7 @@ func (c *config) runCheck(ctx context.Context, stdin io.Reader, stdout, stderr i
 		}
 		s.bar.setFiles(st.Files + st.Skipped)
 	}
-	forEachOrdered(ctx, s, stdin, func(j job) checked { return c.lint(stdin, j) }, nil, report)
+	forEachOrdered(ctx, s, func(j job) checked { return c.lint(stdin, j) }, nil, report)
 	st.Elapsed, st.Stopped = s.finish(ctx)
 	slices.SortStableFunc(all, func(a, b item) int {
 		return cmp.Or(strings.Compare(a.name, b.name), cmp.Compare(a.line, b.line))

@@ -23,41 +23,43 @@ type tally struct {
 	done         chan struct{} // closed when the count has ended
 }
 
-// countAhead starts counting the inputs of c. A --files-from list is read
-// once, into a spool both passes read from, so a pipe (stdin, find's
-// output) serves both and the run starts before the list ends. The count
-// is given to bar when complete.
-func (c *config) countAhead(ctx context.Context, stdin io.Reader, bar *progress) *tally {
-	t := &tally{done: make(chan struct{})}
+// openList starts reading the --files-from list, once, into a spool that
+// the run and its count read at their own pace, so a pipe (stdin, find's
+// output) serves both and the run starts before the list ends.
+func (c *config) openList(stdin io.Reader) {
+	if c.filesFrom == "" {
+		return
+	}
+	r := stdin
+	if c.filesFrom != "-" {
+		f, err := os.Open(c.filesFrom)
+		if err != nil {
+			c.listErr = err // enumerate reports it
+			return
+		}
+		r = f
+	}
+	c.spool = newSpool()
+	go func() {
+		c.spool.fill(r)
+		if r != stdin {
+			r.(*os.File).Close()
+		}
+	}()
+}
+
+// countAhead starts counting the inputs of c. The count is given to bar
+// when complete.
+func (c *config) countAhead(ctx context.Context, bar *progress) *tally {
+	t := &tally{done: make(chan struct{}), spool: c.spool}
 	// The count goes on after a signal, so the summary can say how many
 	// files were not reached; finish bounds the wait for it.
 	ctx, t.stop = context.WithCancel(context.WithoutCancel(ctx))
 	cc := *c
 	cc.list = new(listing)
-	if c.filesFrom != "" {
-		r := stdin
-		if c.filesFrom != "-" {
-			f, err := os.Open(c.filesFrom)
-			if err != nil {
-				close(t.done)
-				return t // enumerate reports it
-			}
-			r = f
-		}
-		sp := newSpool()
-		t.spool = sp
-		go func() {
-			sp.fill(r)
-			if f, ok := r.(*os.File); ok && f != stdin {
-				f.Close()
-			}
-		}()
-		c.filesList = &spoolReader{s: sp}
-		cc.filesList = &spoolReader{s: sp}
-	}
 	go func() {
 		defer close(t.done)
-		cc.enumerate(nil, func(j job) bool {
+		cc.enumerate(func(j job) bool {
 			if ctx.Err() != nil {
 				return false
 			}

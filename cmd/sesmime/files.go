@@ -67,7 +67,7 @@ func (l *listing) skipped(exts []string, irregular int) string {
 // arguments, then the names in --files-from. Directories are walked with
 // -r. It stops early when emit returns false. What the walk passes over
 // is counted in c.list.
-func (c *config) enumerate(stdin io.Reader, emit func(job) bool, wantSize bool) {
+func (c *config) enumerate(emit func(job) bool, wantSize bool) {
 	if len(c.paths) == 0 && c.filesFrom == "" {
 		emit(job{path: "-"})
 		return
@@ -80,24 +80,15 @@ func (c *config) enumerate(stdin io.Reader, emit func(job) bool, wantSize bool) 
 	if c.filesFrom == "" {
 		return
 	}
-	r := c.filesList
-	if r == nil && c.filesFrom == "-" {
-		r = stdin
-	}
-	if r == nil {
-		f, err := os.Open(c.filesFrom)
-		if err != nil {
-			emit(job{path: c.filesFrom, err: fmt.Errorf("--files-from: %w", err)})
-			return
-		}
-		defer f.Close()
-		r = f
+	if c.listErr != nil {
+		emit(job{path: c.filesFrom, err: fmt.Errorf("--files-from: %w", c.listErr)})
+		return
 	}
 	sep := byte('\n')
 	if c.null {
 		sep = 0
 	}
-	br := bufio.NewReader(r)
+	br := bufio.NewReader(&spoolReader{s: c.spool})
 	for {
 		// Names are taken verbatim: a CR or a space is part of the name.
 		p, err := br.ReadString(sep)

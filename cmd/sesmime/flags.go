@@ -40,8 +40,9 @@ type config struct {
 	rw        rewriter      // inject and strip: the run's
 	lintOpts  parse.Options // check
 
-	list      *listing  // what enumerate counts; made by begin
-	filesList io.Reader // --files-from - read ahead, for a second pass
+	list    *listing // what enumerate counts; made by begin
+	spool   *spool   // the --files-from list as read so far; see openList
+	listErr error    // opening the --files-from list failed
 }
 
 // plural returns "1 file", "2 files", "1,024 files": n and the noun, with

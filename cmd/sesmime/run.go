@@ -107,7 +107,7 @@ func (c *config) runRewrite(ctx context.Context, stdin io.Reader, stdout, stderr
 	if (c.inPlace || c.outDir != "") && !c.dryRun {
 		b = &batching[outcome]{settle: p.settle, size: func(o outcome) int64 { return o.res.Written }, full: p.commit.Full}
 	}
-	forEachOrdered(ctx, s, stdin, p.process, b, rep.report)
+	forEachOrdered(ctx, s, p.process, b, rep.report)
 	st := &rep.st
 	if err := p.commit.Close(); err != nil { // the last barrier, for the renames
 		rep.line(stderr, "sesmime: finishing the run (final sync, removing temporary files): %v\n", err)
@@ -165,8 +165,9 @@ func (c *config) begin(ctx context.Context, stdin io.Reader, stderr io.Writer) *
 	s := &session{c: c, start: now(), multi: c.multi()}
 	s.bar = c.newProgress(stderr, s.multi)
 	c.list = new(listing)
+	c.openList(stdin)
 	if s.multi {
-		s.count = c.countAhead(ctx, stdin, s.bar)
+		s.count = c.countAhead(ctx, s.bar)
 	}
 	return s
 }
@@ -226,7 +227,7 @@ type batching[T any] struct {
 // b.settle in batches before they are reported: when b.full says so, when
 // no next input is ready yet, and before it stops (also after a signal). A
 // batch settles in the background while the worker fills the next.
-func forEachOrdered[T interface{ order() int }](ctx context.Context, s *session, stdin io.Reader, do func(job) T, b *batching[T], report func(T)) {
+func forEachOrdered[T interface{ order() int }](ctx context.Context, s *session, do func(job) T, b *batching[T], report func(T)) {
 	c := s.c
 	jobs := make(chan job, maxBatch)
 	results := make(chan T, maxBatch)
@@ -238,7 +239,7 @@ func forEachOrdered[T interface{ order() int }](ctx context.Context, s *session,
 		// On a signal this goroutine may stay blocked reading --files-from;
 		// the run does not wait for it.
 		defer close(jobs)
-		c.enumerate(stdin, func(j job) bool {
+		c.enumerate(func(j job) bool {
 			select {
 			case window <- struct{}{}:
 			case <-ctx.Done():
