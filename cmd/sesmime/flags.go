@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -154,8 +153,8 @@ func parseFlags(fs *pflag.FlagSet, args []string) ([]string, error) {
 // flagError returns err from pflag in sesmime's words, with a suggestion
 // for an unknown flag.
 func flagError(fs *pflag.FlagSet, err error) error {
-	msg := err.Error()
-	if name, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
+	if ne, ok := errors.AsType[*pflag.NotExistError](err); ok && ne.GetSpecifiedShortnames() == "" {
+		name := ne.GetSpecifiedName()
 		var names []string
 		fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
 		if s := suggest(name, names); s != "" {
@@ -163,16 +162,14 @@ func flagError(fs *pflag.FlagSet, err error) error {
 		}
 		return fmt.Errorf("unknown flag --%s", name)
 	}
-	// Compiled here, on the error path, so a run does not pay for it.
-	invalidArgRE := regexp.MustCompile(`^invalid argument (".*") for "(?:-., )?--([^"]+)" flag: (.*)$`)
-	if m := invalidArgRE.FindStringSubmatch(msg); m != nil {
-		why := m[3]
-		if strings.HasPrefix(why, "strconv.ParseBool") {
+	if ie, ok := errors.AsType[*pflag.InvalidValueError](err); ok {
+		why := ie.Unwrap().Error()
+		if ne, ok := errors.AsType[*strconv.NumError](ie.Unwrap()); ok && ne.Func == "ParseBool" {
 			why = "want true or false"
 		}
-		return fmt.Errorf("--%s %s: %s", m[2], m[1], why)
+		return fmt.Errorf("--%s %q: %s", ie.GetFlag().Name, ie.GetValue(), why)
 	}
-	return errors.New(msg)
+	return err
 }
 
 // suggest returns the name in names closest to s, or "" when none is
