@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -23,25 +25,32 @@ type tally struct {
 	done         chan struct{} // closed when the count has ended
 }
 
-// openList starts reading the --files-from list, once, into a spool that
-// the run and its count read at their own pace, so a pipe (stdin, find's
-// output) serves both and the run starts before the list ends.
+// openList starts reading the names of the --files-from list, once, into
+// c.spool, which the run and its count take from at their own pace, so a
+// pipe (stdin, find's output) serves both and the run starts before the
+// list ends.
 func (c *config) openList(stdin io.Reader) {
 	if c.filesFrom == "" {
 		return
 	}
+	s := new(spool)
+	s.more.L = &s.mu
+	c.spool = s
 	r := stdin
 	if c.filesFrom != "-" {
 		f, err := os.Open(c.filesFrom)
 		if err != nil {
-			c.listErr = err // enumerate reports it
+			s.err = err // enumerate reports it
 			return
 		}
 		r = f
 	}
-	c.spool = newSpool()
+	sep := byte('\n')
+	if c.null {
+		sep = 0
+	}
 	go func() {
-		c.spool.fill(r)
+		s.fill(r, sep)
 		if r != stdin {
 			r.(*os.File).Close()
 		}
@@ -96,38 +105,50 @@ func (t *tally) finish() {
 // within a second.
 const maxCountWait = 250 * time.Millisecond
 
-// A spool holds what has been read of a --files-from list, for two
-// readers at their own pace.
+// A spool holds the names of a --files-from list read so far.
 type spool struct {
-	mu   sync.Mutex
-	cond *sync.Cond
-	data []byte
-	err  error // io.EOF or the read error, once the list has ended
+	mu    sync.Mutex
+	more  sync.Cond // broadcast when names or err change
+	names []string
+	err   error // what ended the list: io.EOF, a read error, or context.Canceled from close
 }
 
-func newSpool() *spool {
-	s := new(spool)
-	s.cond = sync.NewCond(&s.mu)
-	return s
-}
-
-// fill reads r to its end into s.
-func (s *spool) fill(r io.Reader) {
-	buf := make([]byte, 64<<10)
+// fill reads the names in r, each ending in sep (the last one may not),
+// into s until r or s ends.
+func (s *spool) fill(r io.Reader, sep byte) {
+	br := bufio.NewReader(r)
 	for {
-		n, err := r.Read(buf)
+		// Names are taken verbatim: a CR or a space is part of the name.
+		name, err := br.ReadString(sep)
+		name = strings.TrimSuffix(name, string(sep))
 		s.mu.Lock()
-		s.data = append(s.data, buf[:n]...)
+		if name != "" {
+			s.names = append(s.names, name)
+		}
 		if err != nil && s.err == nil {
 			s.err = err
 		}
 		done := s.err != nil
-		s.cond.Broadcast()
+		s.more.Broadcast()
 		s.mu.Unlock()
 		if done {
 			return
 		}
 	}
+}
+
+// name returns name i of the list, waiting for it, or the error that
+// ended the list before it.
+func (s *spool) name(i int) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i >= len(s.names) && s.err == nil {
+		s.more.Wait()
+	}
+	if i < len(s.names) {
+		return s.names[i], nil
+	}
+	return "", s.err
 }
 
 // close ends the spool for its readers; fill's later reads are dropped.
@@ -136,7 +157,7 @@ func (s *spool) close() {
 	if s.err == nil {
 		s.err = context.Canceled
 	}
-	s.cond.Broadcast()
+	s.more.Broadcast()
 	s.mu.Unlock()
 }
 
@@ -148,28 +169,6 @@ func (s *spool) cut() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.err == context.Canceled
-}
-
-// A spoolReader reads a spool from the start, waiting for more until the
-// list has ended.
-type spoolReader struct {
-	s   *spool
-	off int
-}
-
-func (r *spoolReader) Read(p []byte) (int, error) {
-	s := r.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for r.off == len(s.data) && s.err == nil {
-		s.cond.Wait()
-	}
-	if r.off < len(s.data) {
-		n := copy(p, s.data[r.off:])
-		r.off += n
-		return n, nil
-	}
-	return 0, s.err
 }
 
 // total returns the number of inputs counted, and whether the count is

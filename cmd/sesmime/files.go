@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -80,26 +79,16 @@ func (c *config) enumerate(emit func(job) bool, wantSize bool) {
 	if c.filesFrom == "" {
 		return
 	}
-	if c.listErr != nil {
-		emit(job{path: c.filesFrom, err: fmt.Errorf("--files-from: %w", c.listErr)})
-		return
-	}
-	sep := byte('\n')
-	if c.null {
-		sep = 0
-	}
-	br := bufio.NewReader(&spoolReader{s: c.spool})
-	for {
-		// Names are taken verbatim: a CR or a space is part of the name.
-		p, err := br.ReadString(sep)
-		p = strings.TrimSuffix(p, string(sep))
-		if p != "" && !c.add(p, emit, wantSize) {
+	for i := 0; ; i++ {
+		p, err := c.spool.name(i)
+		if err == io.EOF {
 			return
 		}
 		if err != nil {
-			if err != io.EOF {
-				emit(job{path: c.filesFrom, err: fmt.Errorf("--files-from: %w", err)})
-			}
+			emit(job{path: c.filesFrom, err: fmt.Errorf("--files-from: %w", err)})
+			return
+		}
+		if !c.add(p, emit, wantSize) {
 			return
 		}
 	}

@@ -39,9 +39,8 @@ type config struct {
 	rw        rewriter      // inject and strip: the run's
 	lintOpts  parse.Options // check
 
-	list    *listing // what enumerate counts; made by begin
-	spool   *spool   // the --files-from list as read so far; see openList
-	listErr error    // opening the --files-from list failed
+	list  *listing // what enumerate counts; made by begin
+	spool *spool   // the --files-from names read so far; see openList
 }
 
 // plural returns "1 file", "2 files", "1,024 files": n and the noun, with
