@@ -141,9 +141,6 @@ func parseFlags(fs *pflag.FlagSet, args []string) ([]string, error) {
 		}
 	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return nil, errHelp
-		}
 		return nil, flagError(fs, err)
 	}
 	return fs.Args(), nil
@@ -305,35 +302,35 @@ func (c *config) flagSet(verb string) (*pflag.FlagSet, func() error) {
 			for _, t := range tags {
 				name, value, ok := strings.Cut(t, "=")
 				if !ok {
-					return usagef(verb, "--tag %q: want NAME=VALUE", t)
+					return fmt.Errorf("--tag %q: want NAME=VALUE", t)
 				}
 				if strings.Contains(value, ",") && strings.Contains(value, "=") {
-					return usagef(verb, "--tag %q: one tag per --tag; repeat --tag for each (--tag %s --tag ...)", t, strings.SplitN(t, ",", 2)[0])
+					return fmt.Errorf("--tag %q: one tag per --tag; repeat --tag for each (--tag %s --tag ...)", t, strings.SplitN(t, ",", 2)[0])
 				}
 				c.opts.Tags = append(c.opts.Tags, parse.Tag{Name: name, Value: value})
 			}
 			for _, h := range headers {
 				name, value, ok := strings.Cut(h, ":")
 				if !ok {
-					return usagef(verb, "--header %q: want 'NAME: VALUE'", h)
+					return fmt.Errorf("--header %q: want 'NAME: VALUE'", h)
 				}
 				name = strings.TrimSpace(name)
 				switch {
 				case strings.EqualFold(name, sesfield.ConfigurationSet):
-					return usagef(verb, "--header %q: use --config-set to set %s", h, sesfield.ConfigurationSet)
+					return fmt.Errorf("--header %q: use --config-set to set %s", h, sesfield.ConfigurationSet)
 				case strings.EqualFold(name, sesfield.Tags):
-					return usagef(verb, "--header %q: use --tag NAME=VALUE (once per tag) to set %s", h, sesfield.Tags)
+					return fmt.Errorf("--header %q: use --tag NAME=VALUE (once per tag) to set %s", h, sesfield.Tags)
 				}
 				c.opts.Headers = append(c.opts.Headers, parse.TagHeader{Name: name, Value: strings.Trim(value, " \t")})
 			}
 			if c.opts.ConfigurationSet == "" && fs.Changed("config-set") {
-				return &usageError{verb: verb, err: fmt.Errorf("--config-set: %w", parse.ValidateConfigurationSet(""))}
+				return fmt.Errorf("--config-set: %w", parse.ValidateConfigurationSet(""))
 			}
 			if err := c.finishRules(fs); err != nil || c.rules.set != nil {
 				return err
 			}
 			if c.opts.ConfigurationSet == "" && len(c.opts.Tags) == 0 && len(c.opts.Headers) == 0 {
-				return usagef(verb, "nothing to inject: give --config-set, --tag, --header or --rules")
+				return fmt.Errorf("nothing to inject: give --config-set, --tag, --header or --rules")
 			}
 			return nil
 		}
@@ -348,13 +345,13 @@ func (c *config) flagSet(verb string) (*pflag.FlagSet, func() error) {
 		more = func() error {
 			for _, h := range headers {
 				if !c.force && sesfield.Reserved(h) && !hasSESPrefix(h) {
-					return usagef(verb, "--header %q: refusing to remove an address, structural or unique field; add --force to remove it anyway", h)
+					return fmt.Errorf("--header %q: refusing to remove an address, structural or unique field; add --force to remove it anyway", h)
 				}
 			}
 			c.opts.RemoveHeaders = headers
 			o := &c.opts
 			if !o.RemoveConfigurationSet && !o.RemoveTags && !o.RemoveAllSES && len(o.RemoveHeaders) == 0 {
-				return usagef(verb, "nothing to strip: give --config-set, --tags, --header or --all-ses")
+				return fmt.Errorf("nothing to strip: give --config-set, --tags, --header or --all-ses")
 			}
 			return nil
 		}
@@ -370,7 +367,7 @@ func (c *config) flagSet(verb string) (*pflag.FlagSet, func() error) {
 			c.lintOpts.API = map[string]parse.API{"smtp": parse.SMTP, "v1": parse.V1, "v2": parse.V2}[api]
 			for _, h := range headers {
 				if h == "" || strings.ContainsAny(h, ": \t\r\n") {
-					return usagef(verb, "--header %q: want a field NAME", h)
+					return fmt.Errorf("--header %q: want a field NAME", h)
 				}
 			}
 			c.lintOpts.Headers = headers
@@ -397,14 +394,14 @@ func hasSESPrefix(name string) bool {
 func (c *config) setExts(exts []string) error {
 	for _, e := range exts {
 		if e == "" {
-			return usagef(c.verb, "empty --ext")
+			return fmt.Errorf("empty --ext")
 		}
 		if e == "*" {
 			c.allFiles = true
 			continue
 		}
 		if strings.ContainsAny(e, "*?[/") {
-			return usagef(c.verb, "--ext %q: want a name ending such as .eml, or '*' for every file", e)
+			return fmt.Errorf("--ext %q: want a name ending such as .eml, or '*' for every file", e)
 		}
 		if !strings.HasPrefix(e, ".") {
 			e = "." + e
@@ -426,10 +423,7 @@ func parseConfig(verb string, args []string) (*config, error) {
 	fs, finish := c.flagSet(verb)
 	paths, err := parseFlags(fs, args)
 	if err != nil {
-		if errors.Is(err, errHelp) {
-			return nil, errHelp
-		}
-		return nil, &usageError{verb: verb, err: err}
+		return nil, err
 	}
 	c.paths = paths
 	if err := finish(); err != nil {
@@ -440,7 +434,7 @@ func parseConfig(verb string, args []string) (*config, error) {
 	}
 	rw, err := inject.NewRewriter(&c.opts)
 	if err != nil {
-		return nil, &usageError{verb: verb, err: err}
+		return nil, err
 	}
 	if err := c.check(); err != nil {
 		return nil, err
@@ -455,16 +449,15 @@ func parseConfig(verb string, args []string) (*config, error) {
 // checkInputs checks the PATH arguments and the flags that list files,
 // which every verb shares.
 func (c *config) checkInputs() error {
-	v := c.verb
 	if c.null && c.filesFrom == "" {
-		return usagef(v, "-0 goes with --files-from")
+		return fmt.Errorf("-0 goes with --files-from")
 	}
 	for _, p := range c.paths {
 		if p == "" {
-			return usagef(v, "empty PATH")
+			return fmt.Errorf("empty PATH")
 		}
 		if p == "-" && (len(c.paths) > 1 || c.filesFrom != "") {
-			return usagef(v, "stdin (-) must be the only input")
+			return fmt.Errorf("stdin (-) must be the only input")
 		}
 	}
 	return nil
@@ -474,26 +467,25 @@ func (c *config) checkInputs() error {
 // output to stdout takes exactly one file, and -o must be able to mirror
 // every path.
 func (c *config) check() error {
-	v := c.verb
 	if err := c.checkInputs(); err != nil {
 		return err
 	}
 	toFile := c.toStdout() && !c.dryRun && !c.stdinMode() // one file to stdout
 	switch {
 	case c.inPlace && c.outDir != "":
-		return usagef(v, "-i and -o cannot be used together")
+		return fmt.Errorf("-i and -o cannot be used together")
 	case c.stdinMode() && c.inPlace:
-		return usagef(v, "-i needs file PATHs; stdin is written to stdout")
+		return fmt.Errorf("-i needs file PATHs; stdin is written to stdout")
 	case c.stdinMode() && c.outDir != "":
-		return usagef(v, "-o needs file PATHs; stdin is written to stdout")
+		return fmt.Errorf("-o needs file PATHs; stdin is written to stdout")
 	case c.json && c.toStdout() && !c.dryRun:
-		return usagef(v, "--json writes to stdout, where the message goes: add -i, -o DIR or --dry-run")
+		return fmt.Errorf("--json writes to stdout, where the message goes: add -i, -o DIR or --dry-run")
 	case toFile && (len(c.paths) != 1 || c.filesFrom != ""):
-		return usagef(v, "several inputs need -i (in place) or -o DIR")
+		return fmt.Errorf("several inputs need -i (in place) or -o DIR")
 	}
 	if toFile {
 		if fi, err := os.Stat(c.paths[0]); err == nil && fi.IsDir() && c.recursive {
-			return usagef(v, "%s is a directory: it needs -i (in place) or -o DIR", c.paths[0])
+			return fmt.Errorf("%s is a directory: it needs -i (in place) or -o DIR", c.paths[0])
 		}
 	}
 	for _, p := range c.paths {
@@ -503,10 +495,10 @@ func (c *config) check() error {
 		fi, err := os.Stat(p)
 		isDir := err == nil && fi.IsDir() && c.recursive
 		if !isDir && !filepath.IsAbs(p) && !filepath.IsLocal(p) {
-			return usagef(v, "-o cannot mirror %s, which leaves the current directory; name its directory with -r, or give it as an absolute path", p)
+			return fmt.Errorf("-o cannot mirror %s, which leaves the current directory; name its directory with -r, or give it as an absolute path", p)
 		}
 		if isDir && contains(p, c.outDir) {
-			return usagef(v, "-o %s is inside the input directory %s", c.outDir, p)
+			return fmt.Errorf("-o %s is inside the input directory %s", c.outDir, p)
 		}
 	}
 	return nil

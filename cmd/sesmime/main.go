@@ -177,24 +177,3 @@ func versionString() string {
 	}
 	return cmp.Or(bi.Main.Version, "(devel)") + " " + bi.GoVersion
 }
-
-// usageError is a bad command line: run prints it and exits 2.
-type usageError struct {
-	verb string
-	err  error
-}
-
-func (e *usageError) Error() string { return e.err.Error() }
-
-func usagef(verb, format string, args ...any) error {
-	return &usageError{verb: verb, err: fmt.Errorf(format, args...)}
-}
-
-// reportUsage prints a usage error and returns exitUsage.
-func reportUsage(stderr io.Writer, verb string, err error) int {
-	fmt.Fprintf(stderr, "sesmime %s: %v\nRun 'sesmime help %s' for usage.\n", verb, err, verb)
-	return exitUsage
-}
-
-// errHelp is returned by parseFlags for -h and --help.
-var errHelp = errors.New("help requested")

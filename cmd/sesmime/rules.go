@@ -53,36 +53,36 @@ func (c *config) finishRules(fs *pflag.FlagSet) error {
 	r := &c.rules
 	if r.file == "" {
 		if fs.Changed("rules") {
-			return usagef(c.verb, "--rules: empty FILE")
+			return fmt.Errorf("--rules: empty FILE")
 		}
 		for _, n := range envelopeFlags {
 			if fs.Changed(n) {
-				return usagef(c.verb, "--%s goes with --rules", n)
+				return fmt.Errorf("--%s goes with --rules", n)
 			}
 		}
 		return nil
 	}
 	set, err := rules.Load(r.file)
 	if err != nil {
-		return &usageError{verb: c.verb, err: fmt.Errorf("--rules: %w", err)}
+		return fmt.Errorf("--rules: %w", err)
 	}
 	if r.flagFrom = fs.Changed("mail-from"); r.flagFrom {
 		if r.env.MailFrom, err = flagAddr(r.mailFrom, true); err != nil {
-			return usagef(c.verb, "--mail-from %q: %v", r.mailFrom, err)
+			return fmt.Errorf("--mail-from %q: %v", r.mailFrom, err)
 		}
 	}
 	r.flagRcpt = len(r.rcptTo) > 0
 	for _, a := range r.rcptTo {
 		addr, err := flagAddr(a, false)
 		if err != nil {
-			return usagef(c.verb, "--rcpt-to %q: %v", a, err)
+			return fmt.Errorf("--rcpt-to %q: %v", a, err)
 		}
 		r.env.RcptTo = append(r.env.RcptTo, addr)
 	}
 	r.env.AuthUser, r.env.Listener = r.authUser, r.listener
 	if r.client != "" {
 		if r.env.Client, err = netip.ParseAddr(r.client); err != nil {
-			return usagef(c.verb, "--client %q: want an IP address", r.client)
+			return fmt.Errorf("--client %q: want an IP address", r.client)
 		}
 	}
 	r.useFrom, r.useRcpt = set.Uses("mail_from"), set.Uses("rcpt_to")
@@ -116,7 +116,7 @@ func (c *config) flagsAsDefault(fs *pflag.FlagSet, set *rules.Set) (*rules.Set, 
 	}
 	a := set.Default()
 	if a.Reject != "" {
-		return nil, usagef(c.verb, "--rules %s: its [default] rejects every message no rule matches; --config-set, --tag, --tags-mode and --header would change that [default]", c.rules.file)
+		return nil, fmt.Errorf("--rules %s: its [default] rejects every message no rule matches; --config-set, --tag, --tags-mode and --header would change that [default]", c.rules.file)
 	}
 	if fs.Changed("config-set") {
 		a.ConfigurationSet = o.ConfigurationSet
@@ -126,7 +126,7 @@ func (c *config) flagsAsDefault(fs *pflag.FlagSet, set *rules.Set) (*rules.Set, 
 		for _, t := range o.Tags {
 			for _, ft := range a.TagFromHeader {
 				if t.Name == ft.Tag {
-					return nil, usagef(c.verb, "--tag %s: the [default] of %s sets tag %s from the %s field", t, c.rules.file, t.Name, ft.Field)
+					return nil, fmt.Errorf("--tag %s: the [default] of %s sets tag %s from the %s field", t, c.rules.file, t.Name, ft.Field)
 				}
 			}
 		}
@@ -139,7 +139,7 @@ func (c *config) flagsAsDefault(fs *pflag.FlagSet, set *rules.Set) (*rules.Set, 
 	}
 	s, err := set.WithDefault(a)
 	if err != nil {
-		return nil, &usageError{verb: c.verb, err: err}
+		return nil, err
 	}
 	return s, nil
 }

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/sesmime/sesmime/inject"
@@ -63,16 +64,17 @@ func notifyContext(parent context.Context, stderr io.Writer, immediate bool) (co
 	}
 }
 
-// runFiles runs inject, strip or check: it parses the command line, then
-// runs the verb over its inputs.
+// runFiles runs inject, strip or check: it parses the command line (an
+// error there is a usage error), then runs the verb over its inputs.
 func runFiles(ctx context.Context, verb string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c, err := parseConfig(verb, args)
-	if errors.Is(err, errHelp) {
+	if errors.Is(err, pflag.ErrHelp) {
 		printUsage(stdout, verb)
 		return exitOK
 	}
 	if err != nil {
-		return reportUsage(stderr, verb, err)
+		fmt.Fprintf(stderr, "sesmime %s: %v\nRun 'sesmime help %s' for usage.\n", verb, err, verb)
+		return exitUsage
 	}
 	if verb == "check" {
 		return c.runCheck(ctx, stdin, stdout, stderr)
