@@ -21,14 +21,14 @@ import (
 
 // ruleFlags are inject's --rules and envelope flags.
 type ruleFlags struct {
-	file                       string
-	mailFrom                   string
-	rcptTo                     []string
-	authUser, client, listener string
-	set                        *rules.Set     // loaded by finishRules; nil without --rules
-	env                        rules.Envelope // the keys given by flags
-	flagFrom, flagRcpt         bool           // MailFrom, RcptTo came from flags
-	useFrom, useRcpt           bool           // the rules match on them
+	file               string
+	mailFrom           string
+	rcptTo             []string
+	client             string
+	set                *rules.Set     // loaded by finishRules; nil without --rules
+	env                rules.Envelope // the keys given by flags; --auth-user and --listener set theirs directly
+	flagFrom, flagRcpt bool           // MailFrom, RcptTo came from flags
+	useFrom, useRcpt   bool           // the rules match on them
 }
 
 // envelopeFlags are the flags that only go with --rules.
@@ -40,9 +40,9 @@ func (c *config) addRuleFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&r.file, "rules", "", "choose each message's configuration set, tags and headers by the rules in `FILE` (see \"Rules\")")
 	fs.StringVar(&r.mailFrom, "mail-from", "", "with --rules: the envelope sender `ADDR`, \"\" or <> for the null sender (default: Return-Path, Sender or From)")
 	fs.StringArrayVar(&r.rcptTo, "rcpt-to", nil, "with --rules: an envelope recipient `ADDR` (repeatable; default: To, Cc and Bcc)")
-	fs.StringVar(&r.authUser, "auth-user", "", "with --rules: the SMTP AUTH `USER` (default: none, which no auth_user matches)")
+	fs.StringVar(&r.env.AuthUser, "auth-user", "", "with --rules: the SMTP AUTH `USER` (default: none, which no auth_user matches)")
 	fs.StringVar(&r.client, "client", "", "with --rules: the client's `IP` address (default: none, which no client matches)")
-	fs.StringVar(&r.listener, "listener", "", "with --rules: the listener `NAME` (default: empty, which only a listener glob such as \"*\" matches)")
+	fs.StringVar(&r.env.Listener, "listener", "", "with --rules: the listener `NAME` (default: empty, which only a listener glob such as \"*\" matches)")
 }
 
 // finishRules loads --rules and checks the envelope flags, once fs has
@@ -79,7 +79,6 @@ func (c *config) finishRules(fs *pflag.FlagSet) error {
 		}
 		r.env.RcptTo = append(r.env.RcptTo, addr)
 	}
-	r.env.AuthUser, r.env.Listener = r.authUser, r.listener
 	if r.client != "" {
 		if r.env.Client, err = netip.ParseAddr(r.client); err != nil {
 			return fmt.Errorf("--client %q: want an IP address", r.client)
