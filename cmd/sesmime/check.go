@@ -33,35 +33,24 @@ could not be read, 2 on a usage error.
 Flags:
 `
 
-// A checked is the result of checking one input.
-type checked struct {
-	job
-	findings []parse.Finding
-	err      error
-}
-
-// lint checks one input. It reads the file, never writes it; like -i and
-// -o it takes regular files only, so a named pipe cannot block the run.
-func (c *config) lint(stdin io.Reader, j job) checked {
-	o := checked{job: j, err: j.err}
-	if j.err != nil || j.note != "" {
-		return o
-	}
-	r := stdin
+// lint checks the input of j. It reads the file, never writes it; like
+// -i and -o it takes regular files only, so a named pipe cannot block the
+// run.
+func (p *processor) lint(j job) ([]parse.Finding, error) {
+	r := p.stdin
 	if j.path != "-" {
 		f, _, err := openInput(j.path, true, j.regular)
 		if err != nil {
-			o.err = err
-			return o
+			return nil, err
 		}
 		defer f.Close()
 		r = f
 	}
-	in, err := parse.Lint(r, &c.lintOpts)
-	if o.err = err; err == nil {
-		o.findings = in.Findings
+	in, err := parse.Lint(r, &p.c.lintOpts)
+	if err != nil {
+		return nil, err
 	}
-	return o
+	return in.Findings, nil
 }
 
 // runCheck runs check over the inputs of c.
@@ -79,7 +68,7 @@ func (c *config) runCheck(ctx context.Context, stdin io.Reader, stdout, stderr i
 		all []item
 		st  checkStats
 	)
-	report := func(o checked) {
+	report := func(o outcome) {
 		name := o.path
 		if name == "-" {
 			name = "<stdin>"
@@ -119,7 +108,8 @@ func (c *config) runCheck(ctx context.Context, stdin io.Reader, stdout, stderr i
 		}
 		s.bar.setFiles(st.Files + st.Skipped)
 	}
-	forEachOrdered(ctx, s, func(j job) checked { return c.lint(stdin, j) }, nil, report)
+	p := &processor{ctx: ctx, c: c, stdin: stdin}
+	forEachOrdered(ctx, s, p.process, nil, report)
 	st.Elapsed, st.Stopped = s.finish(ctx)
 	slices.SortStableFunc(all, func(a, b item) int {
 		return cmp.Or(strings.Compare(a.name, b.name), cmp.Compare(a.line, b.line))

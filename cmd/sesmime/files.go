@@ -24,9 +24,6 @@ type job struct {
 	err     error  // the input could not be listed
 }
 
-// order returns the place of j in input order.
-func (j job) order() int { return j.seq }
-
 // errIsDir is the error for a directory named without -r.
 var errIsDir = errors.New("is a directory (use -r to recurse)")
 

@@ -16,6 +16,7 @@ import (
 	"github.com/sesmime/sesmime/inject"
 	"github.com/sesmime/sesmime/internal/atomicfile"
 	"github.com/sesmime/sesmime/internal/kcopy"
+	"github.com/sesmime/sesmime/parse"
 )
 
 // tempPrefix starts the name of every temporary file sesmime writes.
@@ -31,7 +32,8 @@ type outcome struct {
 	err  error
 	file *atomicfile.File // written and queued, waiting for its batch (processor.settle)
 	// explain says how --rules decided, for --dry-run.
-	explain []string
+	explain  []string
+	findings []parse.Finding // check's
 }
 
 // A processor rewrites one input as the run's mode says.
@@ -54,6 +56,8 @@ func (p *processor) process(j job) outcome {
 		return o
 	}
 	switch {
+	case p.c.verb == "check":
+		o.findings, o.err = p.lint(j)
 	case p.c.dryRun:
 		o.res, o.explain, o.err = p.check(j)
 	case p.c.inPlace:

@@ -105,9 +105,9 @@ func (c *config) runRewrite(ctx context.Context, stdin io.Reader, stdout, stderr
 	if c.json {
 		rep.enc = newJSONOut(stdout)
 	}
-	var b *batching[outcome]
+	var b *batching
 	if (c.inPlace || c.outDir != "") && !c.dryRun {
-		b = &batching[outcome]{settle: p.settle, size: func(o outcome) int64 { return o.res.Written }, full: p.commit.Full}
+		b = &batching{settle: p.settle, full: p.commit.Full}
 	}
 	forEachOrdered(ctx, s, p.process, b, rep.report)
 	st := &rep.st
@@ -211,12 +211,11 @@ func (s *session) end(ctx context.Context, stderr io.Writer, files, skipped int,
 // settle call (one sync of their file systems, then the renames).
 const maxBatch = atomicfile.MaxBatch
 
-// batching says how a worker's results are settled in batches.
-type batching[T any] struct {
-	settle func([]T)     // commits a batch
-	size   func(T) int64 // the bytes a result holds
-	// full reports whether n results of bytes in all, the first held age
-	// ago, make a batch.
+// batching says how a worker's outcomes are settled in batches.
+type batching struct {
+	settle func([]outcome) // commits a batch
+	// full reports whether n outcomes of bytes in all (written), the
+	// first held age ago, make a batch.
 	full func(n int, bytes int64, age time.Duration) bool
 }
 
@@ -229,10 +228,10 @@ type batching[T any] struct {
 // b.settle in batches before they are reported: when b.full says so, when
 // no next input is ready yet, and before it stops (also after a signal). A
 // batch settles in the background while the worker fills the next.
-func forEachOrdered[T interface{ order() int }](ctx context.Context, s *session, do func(job) T, b *batching[T], report func(T)) {
+func forEachOrdered(ctx context.Context, s *session, do func(job) outcome, b *batching, report func(outcome)) {
 	c := s.c
 	jobs := make(chan job, maxBatch)
-	results := make(chan T, maxBatch)
+	results := make(chan outcome, maxBatch)
 	// window bounds how far the workers may run ahead of the report, which
 	// is in input order: a slow file holds back at most this many outcomes.
 	window := make(chan struct{}, 64+4*c.jobs+2*maxBatch*c.jobs)
@@ -261,7 +260,7 @@ func forEachOrdered[T interface{ order() int }](ctx context.Context, s *session,
 	for range c.jobs {
 		wg.Go(func() {
 			var (
-				held  []T
+				held  []outcome
 				bytes int64     // of held
 				first time.Time // when held[0] was added
 				// A batch is settled in the background while the worker
@@ -314,7 +313,7 @@ func forEachOrdered[T interface{ order() int }](ctx context.Context, s *session,
 				if len(held) == 0 {
 					first = time.Now()
 				}
-				held, bytes = append(held, v), bytes+b.size(v)
+				held, bytes = append(held, v), bytes+v.res.Written
 				if b.full(len(held), bytes, time.Since(first)) {
 					flush()
 				}
@@ -326,10 +325,10 @@ func forEachOrdered[T interface{ order() int }](ctx context.Context, s *session,
 		close(results)
 	}()
 
-	pending := make(map[int]T)
+	pending := make(map[int]outcome)
 	next := 0
 	for v := range results {
-		pending[v.order()] = v
+		pending[v.seq] = v
 		for {
 			v, ok := pending[next]
 			if !ok {
