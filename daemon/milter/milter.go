@@ -133,6 +133,7 @@ type Outcome struct {
 // A Server is a milter server applying the rules to every message.
 type Server struct {
 	cfg Config
+	rw  *rules.Rewriter // the rewriter of each decision, shared by sessions
 	srv *dj.Server
 }
 
@@ -141,7 +142,7 @@ func NewServer(cfg *Config) (*Server, error) {
 	if cfg == nil || cfg.Rules == nil {
 		return nil, errors.New("milter: Config.Rules is required")
 	}
-	s := &Server{cfg: *cfg}
+	s := &Server{cfg: *cfg, rw: rules.NewRewriter(&inject.Options{Limits: cfg.Limits})}
 	if s.cfg.Timeout <= 0 {
 		s.cfg.Timeout = 10 * time.Second
 	}
@@ -447,29 +448,19 @@ func (s *Server) decide(env *rules.Envelope, fields []Field, tooBig, leading boo
 	if err != nil {
 		return decision{err: err}
 	}
-	set := s.cfg.Rules()
-	groups, err := set.Split(env, hd)
-	if err != nil {
-		return decision{err: err}
-	}
-	var d *rules.Decision
+	d, groups, err := s.cfg.Rules().Decide(env, hd)
 	switch {
-	case len(groups) == 0: // no recipients: the message as a whole
-		d, err = set.Evaluate(env, hd)
-		if err != nil {
-			return decision{err: err}
-		}
-	case len(groups) > 1 && s.cfg.Mixed == RejectMixed:
+	case err != nil:
+		return decision{err: err}
+	case d == nil && s.cfg.Mixed == RejectMixed:
 		return decision{d: groups[0].Decision, code: 550, reply: mixedReply(groups)}
-	default:
+	case d == nil:
 		d = groups[0].Decision
 	}
 	if d.Reject != "" {
 		return decision{d: d, code: 550, reply: "5.7.1 " + d.Reject}
 	}
-	opts := d.Options()
-	opts.Limits = s.cfg.Limits
-	rw, err := inject.NewRewriter(opts)
+	rw, err := s.rw.For(d)
 	if err != nil {
 		return decision{d: d, err: err}
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sesmime/sesmime"
 	"github.com/sesmime/sesmime/daemon/internal/ops"
 	"github.com/sesmime/sesmime/daemon/milter"
@@ -81,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		return fail(err)
 	}
 	log := ops.NewLog(stdout)
-	m := ops.NewMetrics("sesmime_milter")
+	m := newMetrics()
 	var health ops.Health
 	srv, err := milter.NewServer(&milter.Config{
 		Rules:   rs.Get,
@@ -141,6 +142,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	}
 	log.Event("shutdown", "stopped")
 	return 0
+}
+
+// newMetrics returns the shared collectors without those a milter never
+// sets: it sees no body and has no upstream, rate limit or message in
+// flight between its callbacks.
+func newMetrics() *ops.Metrics {
+	m := ops.NewMetrics("sesmime_milter")
+	for _, c := range []prometheus.Collector{m.Bytes, m.Latency, m.Throttles, m.InFlight} {
+		m.Registry.Unregister(c)
+	}
+	return m
 }
 
 // record is o as the shared log and metrics take it.

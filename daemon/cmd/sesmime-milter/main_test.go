@@ -13,6 +13,7 @@ import (
 	"time"
 
 	dj "github.com/d--j/go-milter"
+	"github.com/sesmime/sesmime/daemon/internal/ops"
 )
 
 type syncBuf struct {
@@ -140,5 +141,32 @@ func TestUsage(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"--listen", "inet:127.0.0.1:0", "--config-set", "bad name"}, &out, &errb, nil); code != 1 || !strings.Contains(errb.String(), "bad name") {
 		t.Errorf("invalid --config-set: exit %d, %s", code, errb.String())
+	}
+}
+
+// TestMetricsExported checks that /metrics offers what the milter sets
+// and none of the relay's collectors it never sets.
+func TestMetricsExported(t *testing.T) {
+	m := newMetrics()
+	m.Observe(&ops.Record{Result: ops.Accepted, Code: "250", Rule: "default", Bytes: 10})
+	mfs, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, mf := range mfs {
+		got[mf.GetName()] = true
+	}
+	for name, want := range map[string]bool{
+		"sesmime_milter_messages_total":      true,
+		"sesmime_milter_rule_hits_total":     true,
+		"sesmime_milter_message_bytes_total": false,
+		"sesmime_milter_upstream_seconds":    false,
+		"sesmime_milter_in_flight":           false,
+		"sesmime_milter_throttles_total":     false,
+	} {
+		if got[name] != want {
+			t.Errorf("%s exported: %v, want %v", name, got[name], want)
+		}
 	}
 }
