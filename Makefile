@@ -36,7 +36,7 @@ bench-relay:
 
 # -fuzz takes one package and one target at a time; FUZZTIME per target.
 fuzz:
-	GO=$(GO) scripts/fuzz.sh ./internal/headerblock ./parse ./inject
+	GO=$(GO) scripts/fuzz.sh ./internal/headerblock ./parse ./inject ./daemon/relay
 
 lint:
 	@test -z "$$(gofmt -l . | grep -v testdata/)" || { gofmt -l . | grep -v testdata/; exit 1; }
