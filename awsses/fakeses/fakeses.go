@@ -92,17 +92,22 @@ type Server struct {
 	// MaxSendRate and Max24HourSend are the send quota GetSendQuota and
 	// GetAccount report; 0 means 14 and 50000.
 	MaxSendRate, Max24HourSend float64
+	// Discard, if set, keeps no request (Requests returns none): only
+	// Sent counts them, so a long benchmark run holds no messages.
+	Discard bool
 
-	srv *httptest.Server
-	mu  sync.Mutex
-	req []Request
-	bad []string
+	srv  *httptest.Server
+	mu   sync.Mutex
+	req  []Request
+	n    int
+	sent map[string]int
+	bad  []string
 }
 
 // New starts a server; Close stops it.
 func New() *Server {
 	s := &Server{}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = httptest.NewServer(s)
 	s.URL = s.srv.URL
 	return s
 }
@@ -115,6 +120,19 @@ func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.req)
+}
+
+// Sent returns how many send requests were answered with a MessageId,
+// per access key of their signature, so that several clients of one
+// server (say, the relays of a benchmark) are counted apart.
+func (s *Server) Sent() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.sent))
+	for k, v := range s.sent {
+		out[k] = v
+	}
+	return out
 }
 
 // Problems returns what the server found wrong with requests that do not
@@ -135,7 +153,9 @@ func (s *Server) problem(w http.ResponseWriter, format string, args ...any) {
 
 var authRE = regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$`)
 
-func (s *Server) serve(w http.ResponseWriter, hr *http.Request) {
+// ServeHTTP answers one request as the endpoint at URL does, for serving
+// the fake from another listener (a TLS one, say).
+func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	var r Request
 	m := authRE.FindStringSubmatch(hr.Header.Get("Authorization"))
 	if m == nil {
@@ -170,8 +190,11 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request) {
 	r.SESFields = sesFields(r.Raw)
 
 	s.mu.Lock()
-	s.req = append(s.req, r)
-	n := len(s.req)
+	s.n++
+	n := s.n
+	if !s.Discard {
+		s.req = append(s.req, r)
+	}
 	respond := s.Respond
 	s.mu.Unlock()
 
@@ -184,6 +207,14 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request) {
 	}
 	if invalid != "" {
 		fault = Invalid
+	}
+	if fault == OK {
+		s.mu.Lock()
+		if s.sent == nil {
+			s.sent = map[string]int{}
+		}
+		s.sent[r.AccessKey]++
+		s.mu.Unlock()
 	}
 	id := fmt.Sprintf("0100019a-fake-%06d", n)
 	reqID := fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
