@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test golden bench bench-cli bench-milter bench-relay fuzz lint build
+.PHONY: test golden bench bench-cli bench-milter bench-relay bench-peers fuzz lint build
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/sesmime ./cmd/sesmime
@@ -33,6 +33,13 @@ bench-milter:
 # sesmime-relay against smtp-source -> smtp-sink in the same run: bench/relay.sh.
 bench-relay:
 	bench/relay.sh
+
+# sesmime-relay against blueimp/aws-smtp-relay and mcrute/ses-smtpd-proxy on
+# the fake SES API: bench/peers.sh. PEERS_DIR holds the peers' binaries
+# (how to build them: bench/README.md, "Peers").
+bench-peers:
+	@if [ -z "$(PEERS_DIR)" ]; then echo "bench-peers: skipped: PEERS_DIR is unset (the directory with aws-smtp-relay and ses-smtpd-proxy; see bench/README.md, Peers)"; \
+	else PEERS_DIR="$(PEERS_DIR)" bench/peers.sh; fi
 
 # -fuzz takes one package and one target at a time; FUZZTIME per target.
 fuzz:
