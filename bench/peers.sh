@@ -15,7 +15,10 @@
 # concurrent sessions, N SIZE-byte messages per run, one message per
 # connection; the relays' order rotates from round to round. Prints one
 # line per run, then medians, per-round ratios sesmime-relay/peer (median,
-# min to max) and each relay's peak RSS (VmHWM) over the whole run.
+# min to max), each relay's CPU time per message (user + system, from
+# /proc/PID/stat around each run: on a shared machine the rate mixes in
+# the harness and the neighbours, the CPU time is the relay's own) and its
+# peak RSS (VmHWM) over the whole run.
 set -eu
 ROUNDS=${ROUNDS:-5}
 N=${N:-2000}
@@ -81,20 +84,27 @@ check() {
     exit 1
   fi
 }
+# cpu NAME: the relay's user+system CPU so far, in clock ticks.
+CLK=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' "/proc/$(field "$1" 4)/stat"; }
+# percpu KIND NAME ROUND TICKS0: the relay's CPU per message of that run, in us.
+percpu() { echo "cpu-$1-$2 $3 $(echo "($(cpu "$2") - $4) * 1000000 / $CLK / $N" | bc -l)" >> "$tmp/results"; }
 src() { # name: smtp-source, msgs/s
-  before=$(sent "$(field "$1" 3)")
+  before=$(sent "$(field "$1" 3)") c0=$(cpu "$1")
   s=$(date +%s.%N)
   smtp-source -s "$SESSIONS" -m "$N" -l "$SIZE" -f bench@example.com -t sink@example.org "127.0.0.1:$(field "$1" 2)" >/dev/null
   e=$(date +%s.%N)
   check "$1" "$before"
+  percpu src "$1" "$ROUND" "$c0"
   r=$(echo "$N / ($e - $s)" | bc -l)
   printf 'src-%s %s %.2f\n' "$1" "$ROUND" "$r" >> "$tmp/results"
   printf 'round %s smtp-source %-8s %6.0f msg/s\n' "$ROUND" "$1" "$r"
 }
 load() { # name: smtpload, msgs/s p50 p99 (ms)
-  before=$(sent "$(field "$1" 3)")
+  before=$(sent "$(field "$1" 3)") c0=$(cpu "$1")
   out=$("$tmp/smtpload" -sessions "$SESSIONS" -size "$SIZE" -n "$N" -addr "$1=127.0.0.1:$(field "$1" 2)")
   check "$1" "$before"
+  percpu load "$1" "$ROUND" "$c0"
   echo "$out" | awk -v r="$ROUND" '{for(i=1;i<=NF;i++){split($i,kv,"=");v[kv[1]]=kv[2]} print "load-" v["target"], r, v["rate"], v["p50_ms"], v["p99_ms"]}' >> "$tmp/results"
   echo "$out" | sed "s/^/round $ROUND smtpload /"
 }
@@ -117,17 +127,18 @@ paired() { awk -v b="$1" -v p="$2" -v c="$3" '$1==b{f[$2]=$c} $1==p{r[$2]=$c} EN
 echo
 echo "$SESSIONS sessions, $SIZE-byte messages, $N per run, every relay over HTTPS through the fake's proxy:"
 echo
-echo "| relay | smtp-source msg/s | smtpload msg/s | smtpload p50 / p99 (ms) | peak RSS |"
-echo "|---|---|---|---|---|"
+echo "| relay | smtp-source msg/s | smtpload msg/s | smtpload p50 / p99 (ms) | relay CPU per message (us), smtp-source / smtpload | peak RSS |"
+echo "|---|---|---|---|---|---|"
 for n in $NAMES; do
-  printf '| %s | %s | %s | %s / %s | %s kB |\n' "$(name "$n")" "$(med "src-$n" 3)" "$(med "load-$n" 3)" \
-    "$(med "load-$n" 4)" "$(med "load-$n" 5)" "$(rss "$(field "$n" 4)")"
+  printf '| %s | %s | %s | %s / %s | %s / %s | %s kB |\n' "$(name "$n")" "$(med "src-$n" 3)" "$(med "load-$n" 3)" \
+    "$(med "load-$n" 4)" "$(med "load-$n" 5)" "$(med "cpu-src-$n" 3)" "$(med "cpu-load-$n" 3)" "$(rss "$(field "$n" 4)")"
 done
 echo
-echo "| ratio (per round) | smtp-source | smtpload |"
-echo "|---|---|---|"
+echo "| per round | msg/s ratio, smtp-source | msg/s ratio, smtpload | CPU per message, peer / sesmime-relay, smtpload |"
+echo "|---|---|---|---|"
 for s in v2 v1; do for p in blueimp mcrute; do
-  printf '| %s / %s | %s | %s |\n' "$(name "$s")" "$(name "$p")" "$(paired "src-$p" "src-$s" 3)" "$(paired "load-$p" "load-$s" 3)"
+  printf '| %s / %s | %s | %s | %s |\n' "$(name "$s")" "$(name "$p")" "$(paired "src-$p" "src-$s" 3)" "$(paired "load-$p" "load-$s" 3)" \
+    "$(paired "cpu-load-$s" "cpu-load-$p" 3)"
 done; done
 echo
 echo "(medians over $ROUNDS rounds; ratios: median (min–max) of the per-round values; every run's $N"
