@@ -25,6 +25,7 @@ N=${N:-2000}
 SESSIONS=${SESSIONS:-16}
 SIZE=${SIZE:-10240}
 : "${PEERS_DIR:?set PEERS_DIR to the directory of the peer binaries (bench/README.md, Peers)}"
+[ -d "$PEERS_DIR" ] || { echo "peers.sh: PEERS_DIR $PEERS_DIR is not a directory" >&2; exit 2; }
 PEERS_DIR=$(cd "$PEERS_DIR" && pwd)
 for b in aws-smtp-relay ses-smtpd-proxy; do
   [ -x "$PEERS_DIR/$b" ] || { echo "peers.sh: no executable $PEERS_DIR/$b" >&2; exit 2; }
