@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -178,18 +177,6 @@ func (t *tally) total() (int, bool) {
 		return 0, false
 	}
 	return int(t.files.Load()), true
-}
-
-// signalName returns the conventional name of the signal that stopped a
-// run: SIGINT, SIGTERM.
-func signalName(s os.Signal) string {
-	switch s {
-	case os.Interrupt:
-		return "SIGINT"
-	case syscall.SIGTERM:
-		return "SIGTERM"
-	}
-	return s.String()
 }
 
 // stopSummary is the line that ends a run stopped by ctx's signal after

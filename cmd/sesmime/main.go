@@ -69,19 +69,27 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // interrupted is the cancel cause of a run stopped by a signal.
-type interrupted struct{ sig os.Signal }
+type interrupted struct{ sig syscall.Signal }
 
-func (i interrupted) Error() string { return "stopped by " + signalName(i.sig) }
-
-// exitCode returns the exit code for a run stopped by ctx.
-func exitCode(ctx context.Context) int {
-	var in interrupted
-	if errors.As(context.Cause(ctx), &in) {
-		if s, ok := in.sig.(syscall.Signal); ok {
-			return exitSignal0 + int(s)
-		}
+// Error names the signal as a shell user knows it: "stopped by SIGINT".
+func (i interrupted) Error() string {
+	switch i.sig {
+	case syscall.SIGINT:
+		return "stopped by SIGINT"
+	case syscall.SIGTERM:
+		return "stopped by SIGTERM"
 	}
-	return exitSignal0 + int(syscall.SIGINT)
+	return "stopped by " + i.sig.String()
+}
+
+// exitCode returns the exit code for a run stopped by ctx: 128 plus the
+// number of its signal, SIGINT when the cause is none.
+func exitCode(ctx context.Context) int {
+	in, ok := errors.AsType[interrupted](context.Cause(ctx))
+	if !ok {
+		in.sig = syscall.SIGINT
+	}
+	return exitSignal0 + int(in.sig)
 }
 
 // runContext is run with the cancellation context given, for tests.

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -562,7 +563,7 @@ func TestCancelledRun(t *testing.T) {
 	writeFiles(t, dir, map[string]string{"a.eml": msgA, "b.eml": msgB})
 	chdir(t, dir)
 	ctx, cancel := context.WithCancelCause(context.Background())
-	cancel(interrupted{os.Interrupt})
+	cancel(interrupted{syscall.SIGINT})
 	var out, errb bytes.Buffer
 	code := runContext(ctx, []string{"inject", "-i", "--config-set", "n", "a.eml", "b.eml"}, strings.NewReader(""), &out, &errb)
 	if code == 0 || code == 1 || code == 2 {

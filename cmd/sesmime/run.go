@@ -43,15 +43,16 @@ func notifyContext(parent context.Context, stderr io.Writer, immediate bool) (co
 		for again := immediate; ; again = true {
 			select {
 			case s := <-sigs:
+				sig := s.(syscall.Signal) // os.Interrupt is SIGINT
 				if again {
 					msg := "the output is incomplete"
 					if !immediate {
 						msg = "exiting at once (" + tempPrefix + "*.tmp files may be left)"
 					}
-					fmt.Fprintf(stderr, "sesmime: %v; %s\n", interrupted{s}, msg)
-					os.Exit(exitSignal0 + int(s.(syscall.Signal)))
+					fmt.Fprintf(stderr, "sesmime: %v; %s\n", interrupted{sig}, msg)
+					os.Exit(exitSignal0 + int(sig))
 				}
-				cancel(interrupted{s})
+				cancel(interrupted{sig})
 			case <-done:
 				return
 			}
