@@ -33,8 +33,7 @@ const defaultWidth = 80
 // finish draws it a last time and ends its line.
 type progress struct {
 	out   io.Writer
-	fd    int              // out's terminal, for its width; -1 when out is none
-	clock func() time.Time // now, when the bar started
+	fd    int // out's terminal, for its width; -1 when out is none
 	start time.Time
 
 	totalFiles atomic.Int64 // files in the run, -1 until counted
@@ -48,7 +47,6 @@ type progress struct {
 
 	mu       sync.Mutex // guards out and what follows
 	pending  []byte     // the start of a line written through lines, without its newline yet
-	buf      []byte     // the bytes of the write being made
 	finished bool       // the last frame is drawn; lines go straight to out
 }
 
@@ -65,11 +63,10 @@ func (c *config) newProgress(stderr io.Writer, multi bool) *progress {
 // newProgress starts a bar on w, redrawn in place with "\r" and escape
 // sequences, as wide as w when it is a terminal, else 80 columns.
 func newProgress(w io.Writer) *progress {
-	pr := &progress{out: w, fd: -1, clock: now, stop: make(chan struct{}), stopped: make(chan struct{})}
+	pr := &progress{out: w, fd: -1, start: now(), stop: make(chan struct{}), stopped: make(chan struct{})}
 	if isTerminal(w) {
 		pr.fd = int(w.(*os.File).Fd())
 	}
-	pr.start = pr.clock()
 	pr.totalFiles.Store(-1)
 	go pr.loop()
 	return pr
@@ -86,8 +83,7 @@ func (pr *progress) loop() {
 			return
 		case <-t.C:
 			pr.mu.Lock()
-			pr.buf = pr.appendFrame(pr.buf[:0], false)
-			pr.out.Write(pr.buf)
+			pr.out.Write(pr.appendFrame(nil))
 			pr.mu.Unlock()
 		}
 	}
@@ -95,10 +91,10 @@ func (pr *progress) loop() {
 
 // appendFrame appends to b the bar's line as it stands, starting with a
 // carriage return and ending with an erase to the end of the line, so that
-// it overwrites the previous one; last ends the line too. The carriage
+// it overwrites the previous one. The carriage
 // return comes first because after the terminal has echoed ^C the cursor
 // is no longer in the first column.
-func (pr *progress) appendFrame(b []byte, last bool) []byte {
+func (pr *progress) appendFrame(b []byte) []byte {
 	width := defaultWidth
 	if pr.fd >= 0 {
 		if w, _, err := term.GetSize(pr.fd); err == nil && w > 0 {
@@ -110,15 +106,11 @@ func (pr *progress) appendFrame(b []byte, last bool) []byte {
 		totalFiles: pr.totalFiles.Load(),
 		done:       pr.done.Load(),
 		total:      pr.total.Load(),
-		elapsed:    pr.clock().Sub(pr.start),
+		elapsed:    now().Sub(pr.start),
 	}
 	b = append(b, '\r')
 	b = appendBar(b, st, width)
-	b = append(b, "\x1b[K"...)
-	if last {
-		b = append(b, '\n')
-	}
-	return b
+	return append(b, "\x1b[K"...)
 }
 
 // barStats is what the bar shows.
@@ -266,11 +258,11 @@ func (lw lineWriter) Write(p []byte) (int, error) {
 	if i < 0 {
 		return len(p), nil
 	}
-	b := append(pr.buf[:0], "\r\x1b[K"...)
+	b := []byte("\r\x1b[K")
 	b = append(b, pr.pending[:i+1]...)
-	pr.buf = pr.appendFrame(b, false)
+	b = pr.appendFrame(b)
 	pr.pending = pr.pending[:copy(pr.pending, pr.pending[i+1:])]
-	if _, err := pr.out.Write(pr.buf); err != nil {
+	if _, err := pr.out.Write(b); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -288,15 +280,14 @@ func (pr *progress) finish() {
 		<-pr.stopped
 		pr.mu.Lock()
 		defer pr.mu.Unlock()
-		b := pr.buf[:0]
+		var b []byte
 		if len(pr.pending) > 0 {
 			b = append(b, "\r\x1b[K"...)
 			b = append(b, pr.pending...)
 			b = append(b, '\n')
 			pr.pending = nil
 		}
-		pr.buf = pr.appendFrame(b, true)
-		pr.out.Write(pr.buf)
+		pr.out.Write(append(pr.appendFrame(b), '\n'))
 		pr.finished = true
 	})
 }
