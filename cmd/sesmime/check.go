@@ -56,7 +56,7 @@ func (p *processor) lint(j job) ([]parse.Finding, error) {
 // runCheck runs check over the inputs of c.
 func (c *config) runCheck(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) int {
 	s := c.begin(ctx, stdin, stderr)
-	errw := s.bar.lines(stderr) // lines above the bar
+	errw := s.bar.Lines(stderr) // lines above the bar
 	// An item is a finding, or with --json a file that failed or was
 	// skipped; they are printed sorted by path, then line.
 	type item struct {
@@ -73,7 +73,7 @@ func (c *config) runCheck(ctx context.Context, stdin io.Reader, stdout, stderr i
 		if name == "-" {
 			name = "<stdin>"
 		}
-		s.bar.add(o.size)
+		s.bar.Add(o.size)
 		switch {
 		case o.note != "":
 			st.Skipped++
@@ -106,7 +106,7 @@ func (c *config) runCheck(ctx context.Context, stdin io.Reader, stdout, stderr i
 				all = append(all, item{name, f.Line, findingRecord{filePath: pathOf(name), Line: f.Line, Code: f.Code, Severity: sev, Message: f.Message}})
 			}
 		}
-		s.bar.setFiles(st.Files + st.Skipped)
+		s.bar.SetFiles(st.Files + st.Skipped)
 	}
 	p := &processor{ctx: ctx, c: c, stdin: stdin}
 	forEachOrdered(ctx, s, p.process, nil, report)

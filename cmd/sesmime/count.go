@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sesmime/sesmime/internal/progress"
 )
 
 // A tally counts the inputs of a run ahead of the run, in a pass of its
@@ -58,7 +60,7 @@ func (c *config) openList(stdin io.Reader) {
 
 // countAhead starts counting the inputs of c. The count is given to bar
 // when complete.
-func (c *config) countAhead(ctx context.Context, bar *progress) *tally {
+func (c *config) countAhead(ctx context.Context, bar *progress.Bar) *tally {
 	t := &tally{done: make(chan struct{}), spool: c.spool}
 	// The count goes on after a signal, so the summary can say how many
 	// files were not reached; finish bounds the wait for it.
@@ -77,7 +79,7 @@ func (c *config) countAhead(ctx context.Context, bar *progress) *tally {
 		}, bar != nil)
 		if ctx.Err() == nil && !t.spool.cut() {
 			t.known.Store(true)
-			bar.setTotal(t.files.Load(), t.bytes.Load())
+			bar.SetTotal(t.files.Load(), t.bytes.Load())
 		}
 	}()
 	return t

@@ -757,8 +757,9 @@ func TestProgressTotal(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("code %d, stderr %q", code, errs)
 	}
-	lines := screen(t, errs)
-	if bar := lines[0]; !strings.HasPrefix(bar, "30/30 files 100% [") {
+	// The last frame starts after the last "\r" and ends in an erase.
+	bar, _, _ := strings.Cut(errs[strings.LastIndex(errs, "\r")+1:], "\x1b[K")
+	if !strings.HasPrefix(bar, "30/30 files 100% [") {
 		t.Errorf("final bar %q, want 30/30 files 100%%", bar)
 	}
 }

@@ -19,10 +19,10 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 
 	"github.com/sesmime/sesmime/inject"
 	"github.com/sesmime/sesmime/internal/atomicfile"
+	"github.com/sesmime/sesmime/internal/progress"
 )
 
 // now is the clock of the summary; tests may swap it.
@@ -128,6 +128,16 @@ func (c *config) runRewrite(ctx context.Context, stdin io.Reader, stdout, stderr
 	return s.end(ctx, stderr, st.Files, st.Skipped, summary, st.Failed > 0)
 }
 
+// newProgress returns the progress bar of a run on stderr, or nil: the bar
+// is drawn when --progress is always, or auto with a terminal stderr and a
+// run that may cover several files.
+func (c *config) newProgress(stderr io.Writer, multi bool) *progress.Bar {
+	if c.progress == "always" || c.progress == "auto" && multi && progress.IsTerminal(stderr) {
+		return progress.New(stderr)
+	}
+	return nil
+}
+
 // multi reports whether the run may cover more than one file: it then
 // prints a summary, and a progress bar when stderr is a terminal.
 func (c *config) multi() bool {
@@ -159,7 +169,7 @@ type session struct {
 	c     *config
 	start time.Time
 	multi bool // the run may cover several files
-	bar   *progress
+	bar   *progress.Bar
 	count *tally
 }
 
@@ -179,7 +189,7 @@ func (c *config) begin(ctx context.Context, stdin io.Reader, stderr io.Writer) *
 // whether the run was stopped.
 func (s *session) finish(ctx context.Context) (float64, bool) {
 	s.count.finish()
-	s.bar.finish()
+	s.bar.Finish()
 	return now().Sub(s.start).Seconds(), ctx.Err() != nil
 }
 
@@ -354,7 +364,7 @@ type reporter struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	enc     *json.Encoder
-	bar     *progress
+	bar     *progress.Bar
 	st      stats
 	saidDir map[string]bool // directories reported not writable
 }
@@ -398,7 +408,7 @@ func (r *reporter) report(o outcome) {
 		r.line(r.stderr, "sesmime: %s: %v; left as it was\n", name, in)
 		return
 	}
-	r.bar.add(o.size)
+	r.bar.Add(o.size)
 	text := r.enc == nil // the lines --json replaces
 	rec := fileRecord{filePath: pathOf(o.path)}
 	if r.c.dryRun && text {
@@ -457,7 +467,7 @@ func (r *reporter) report(o outcome) {
 	if !text {
 		r.enc.Encode(rec)
 	}
-	r.bar.setFiles(r.st.Files + r.st.Skipped)
+	r.bar.SetFiles(r.st.Files + r.st.Skipped)
 }
 
 // shown returns the input path as a message names it: "<stdin>" for "-",
@@ -492,7 +502,7 @@ func describeChange(ch inject.Change) string {
 // line prints a line, above the progress bar when it goes to the bar's
 // writer.
 func (r *reporter) line(w io.Writer, format string, args ...any) {
-	fmt.Fprintf(r.bar.lines(w), format, args...)
+	fmt.Fprintf(r.bar.Lines(w), format, args...)
 }
 
 // describe returns the text of err for the file path: the error as it
@@ -503,9 +513,4 @@ func describe(path string, err error) string {
 		return pe.Op + ": " + pe.Err.Error()
 	}
 	return err.Error()
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }

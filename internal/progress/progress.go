@@ -1,4 +1,4 @@
-package main
+package progress
 
 import (
 	"bytes"
@@ -17,21 +17,17 @@ import (
 const refresh = 100 * time.Millisecond
 
 // defaultWidth is the width of a bar whose writer reports no size: a
-// pseudo-terminal nobody sized, or a non-terminal with --progress always.
+// pseudo-terminal nobody sized, or a writer that is no terminal.
 const defaultWidth = 80
 
-// progress is the progress bar of a run over several files, drawn on
-// stderr: files and bytes done, rate, elapsed time and ETA. It is written
-// here rather than taken from a library: the bar libraries (mpb/v8 and
-// before it progressbar/v3) pulled regexp, Unicode width tables and worse
-// into every start of the command, and start-up time is measured. Every
-// method is safe for concurrent use, and a no-op on a nil *progress, the run
-// without a bar.
+// A Bar is the progress bar of a run over several files: files and bytes
+// done, rate, elapsed time and ETA. Every method is safe for concurrent
+// use, and a no-op on a nil *Bar, the run without a bar.
 //
 // One goroutine redraws the bar in place ("\r", the line, "\x1b[K") every
-// refresh; lines printed through lines clear it, go above it and redraw it;
-// finish draws it a last time and ends its line.
-type progress struct {
+// refresh; lines printed through Lines clear it, go above it and redraw it;
+// Finish draws it a last time and ends its line.
+type Bar struct {
 	out   io.Writer
 	fd    int // out's terminal, for its width; -1 when out is none
 	start time.Time
@@ -41,30 +37,20 @@ type progress struct {
 	done       atomic.Int64 // bytes done
 	files      atomic.Int64 // files reported so far
 
-	stop    chan struct{} // closed by finish
+	stop    chan struct{} // closed by Finish
 	stopped chan struct{} // closed when the redrawing goroutine is gone
-	once    sync.Once     // finish
+	once    sync.Once     // Finish
 
 	mu       sync.Mutex // guards out and what follows
-	pending  []byte     // the start of a line written through lines, without its newline yet
+	pending  []byte     // the start of a line written through Lines, without its newline yet
 	finished bool       // the last frame is drawn; lines go straight to out
 }
 
-// newProgress returns the progress bar of a run on stderr, or nil: the bar
-// is drawn when --progress is always, or auto with a terminal stderr and a
-// run that may cover several files.
-func (c *config) newProgress(stderr io.Writer, multi bool) *progress {
-	if c.progress == "always" || c.progress == "auto" && multi && isTerminal(stderr) {
-		return newProgress(stderr)
-	}
-	return nil
-}
-
-// newProgress starts a bar on w, redrawn in place with "\r" and escape
-// sequences, as wide as w when it is a terminal, else 80 columns.
-func newProgress(w io.Writer) *progress {
-	pr := &progress{out: w, fd: -1, start: now(), stop: make(chan struct{}), stopped: make(chan struct{})}
-	if isTerminal(w) {
+// New starts a bar on w, redrawn in place with "\r" and escape sequences,
+// as wide as w when it is a terminal, else 80 columns.
+func New(w io.Writer) *Bar {
+	pr := &Bar{out: w, fd: -1, start: time.Now(), stop: make(chan struct{}), stopped: make(chan struct{})}
+	if IsTerminal(w) {
 		pr.fd = int(w.(*os.File).Fd())
 	}
 	pr.totalFiles.Store(-1)
@@ -72,8 +58,8 @@ func newProgress(w io.Writer) *progress {
 	return pr
 }
 
-// loop redraws the bar every refresh until finish.
-func (pr *progress) loop() {
+// loop redraws the bar every refresh until Finish.
+func (pr *Bar) loop() {
 	defer close(pr.stopped)
 	t := time.NewTicker(refresh)
 	defer t.Stop()
@@ -94,7 +80,7 @@ func (pr *progress) loop() {
 // it overwrites the previous one. The carriage
 // return comes first because after the terminal has echoed ^C the cursor
 // is no longer in the first column.
-func (pr *progress) appendFrame(b []byte) []byte {
+func (pr *Bar) appendFrame(b []byte) []byte {
 	width := defaultWidth
 	if pr.fd >= 0 {
 		if w, _, err := term.GetSize(pr.fd); err == nil && w > 0 {
@@ -106,7 +92,7 @@ func (pr *progress) appendFrame(b []byte) []byte {
 		totalFiles: pr.totalFiles.Load(),
 		done:       pr.done.Load(),
 		total:      pr.total.Load(),
-		elapsed:    now().Sub(pr.start),
+		elapsed:    time.Since(pr.start),
 	}
 	b = append(b, '\r')
 	b = appendBar(b, st, width)
@@ -124,7 +110,7 @@ type barStats struct {
 
 // appendBar appends to b the text of a bar showing st in at most width-1
 // columns (a line that fills the last column wraps on some terminals).
-// Once the run's total is known (it is counted ahead of the run):
+// Once the run's total is known (SetTotal):
 //
 //	2/5 files  40% [=====>--------] 1.2 MB / 3.0 MB, 600.0 kB/s, 2s, ETA 3s
 //
@@ -205,8 +191,8 @@ func appendSize(b []byte, n int64) []byte {
 	return fmt.Appendf(b, "%.1f %s", f, sizeUnits[u])
 }
 
-// setTotal sets the size of the run, once counted: files and bytes.
-func (pr *progress) setTotal(files, bytes int64) {
+// SetTotal sets the size of the run, once counted: files and bytes.
+func (pr *Bar) SetTotal(files, bytes int64) {
 	if pr == nil {
 		return
 	}
@@ -214,36 +200,36 @@ func (pr *progress) setTotal(files, bytes int64) {
 	pr.totalFiles.Store(files)
 }
 
-// add counts n bytes done.
-func (pr *progress) add(n int64) {
+// Add counts n bytes done.
+func (pr *Bar) Add(n int64) {
 	if pr == nil || n <= 0 {
 		return
 	}
 	pr.done.Add(n)
 }
 
-// setFiles sets the number of files shown as done.
-func (pr *progress) setFiles(n int) {
+// SetFiles sets the number of files shown as done.
+func (pr *Bar) SetFiles(n int) {
 	if pr == nil {
 		return
 	}
 	pr.files.Store(int64(n))
 }
 
-// lines returns the writer for lines meant for w: when w is the bar's own
+// Lines returns the writer for lines meant for w: when w is the bar's own
 // writer, each complete line written to it is printed above the bar, which
 // is cleared first and redrawn after, so the two do not interleave;
 // otherwise w itself.
-func (pr *progress) lines(w io.Writer) io.Writer {
+func (pr *Bar) Lines(w io.Writer) io.Writer {
 	if pr == nil || w != pr.out {
 		return w
 	}
 	return lineWriter{pr}
 }
 
-// A lineWriter prints lines above the bar of a progress; see
-// progress.lines. A write that does not end a line is held until one does.
-type lineWriter struct{ pr *progress }
+// A lineWriter prints lines above a Bar; see Bar.Lines. A write that
+// does not end a line is held until one does.
+type lineWriter struct{ pr *Bar }
 
 // Write prints the lines that p completes above the bar and redraws it.
 func (lw lineWriter) Write(p []byte) (int, error) {
@@ -268,10 +254,10 @@ func (lw lineWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// finish stops the redrawing, prints what is left of a line written
+// Finish stops the redrawing, prints what is left of a line written
 // through lines, and draws the bar a last time, with the total set to what
 // was done, ending its line. Later lines go straight to the writer.
-func (pr *progress) finish() {
+func (pr *Bar) Finish() {
 	if pr == nil {
 		return
 	}
@@ -290,4 +276,10 @@ func (pr *progress) finish() {
 		pr.out.Write(append(pr.appendFrame(b), '\n'))
 		pr.finished = true
 	})
+}
+
+// IsTerminal reports whether w is a terminal.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -1,4 +1,4 @@
-package main
+package progress
 
 import (
 	"bytes"
@@ -76,16 +76,16 @@ func TestAppendSize(t *testing.T) {
 	}
 }
 
-func TestProgressNil(t *testing.T) {
-	var pr *progress
-	pr.setTotal(1, 1)
-	pr.add(1)
-	pr.setFiles(1)
+func TestNilBar(t *testing.T) {
+	var pr *Bar
+	pr.SetTotal(1, 1)
+	pr.Add(1)
+	pr.SetFiles(1)
 	var buf bytes.Buffer
-	if w := pr.lines(&buf); w != io.Writer(&buf) {
-		t.Errorf("nil lines(w) = %v, want w", w)
+	if w := pr.Lines(&buf); w != io.Writer(&buf) {
+		t.Errorf("nil Lines(w) = %v, want w", w)
 	}
-	pr.finish()
+	pr.Finish()
 }
 
 // screen plays out on a terminal what was written to it and returns its
@@ -116,22 +116,22 @@ func screen(t *testing.T, out string) []string {
 	return lines
 }
 
-func TestProgressLinesAboveBar(t *testing.T) {
-	var tty bytes.Buffer // the terminal, with --progress always
-	pr := newProgress(&tty)
-	if w := pr.lines(io.Discard); w != io.Discard {
-		t.Errorf("lines(other writer) = %v, want it unchanged", w)
+func TestLinesAboveBar(t *testing.T) {
+	var tty bytes.Buffer // the terminal
+	pr := New(&tty)
+	if w := pr.Lines(io.Discard); w != io.Discard {
+		t.Errorf("Lines(other writer) = %v, want it unchanged", w)
 	}
 	const workers, each = 4, 50
 	var want []string
 	var wg sync.WaitGroup
-	pr.setTotal(workers*each, workers*each*100)
+	pr.SetTotal(workers*each, workers*each*100)
 	for g := range workers {
 		wg.Go(func() {
-			w := pr.lines(&tty)
+			w := pr.Lines(&tty)
 			for i := range each {
-				pr.add(100)
-				pr.setFiles(g*each + i)
+				pr.Add(100)
+				pr.SetFiles(g*each + i)
 				fmt.Fprintf(w, "worker %d line %d\n", g, i)
 				if i == each/2 {
 					time.Sleep(refresh * 3 / 2) // a redraw by the goroutine
@@ -143,16 +143,16 @@ func TestProgressLinesAboveBar(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	pr.setFiles(workers * each)
-	w := pr.lines(&tty)
+	pr.SetFiles(workers * each)
+	w := pr.Lines(&tty)
 	fmt.Fprintf(w, "one line ")
 	fmt.Fprintf(w, "in two writes\nthen ")
 	fmt.Fprintf(w, "one\n")
 	want = append(want, "one line in two writes", "then one")
 	fmt.Fprintf(w, "no newline")
-	pr.finish()
-	pr.finish() // a second finish does nothing
-	fmt.Fprintf(pr.lines(&tty), "after\n")
+	pr.Finish()
+	pr.Finish() // a second finish does nothing
+	fmt.Fprintf(pr.Lines(&tty), "after\n")
 
 	got := screen(t, tty.String())
 	n := len(want)
