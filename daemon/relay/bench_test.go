@@ -23,22 +23,41 @@ func BenchmarkRelaySMTP(b *testing.B) {
 		ConfigSet: "bench",
 		Tags:      []string{"run=bench"},
 	})
+	benchSessions(b, r.Addrs()[0])
+	if n := len(up.Messages()); n < b.N {
+		b.Errorf("%d delivered, want %d", n, b.N)
+	}
+}
+
+// BenchmarkRelaySES is BenchmarkRelaySMTP through ses+v2 into the fake
+// SES API.
+func BenchmarkRelaySES(b *testing.B) {
+	api := fakeAPI(b)
+	cfg := apiConfig(api, "ses+v2")
+	cfg.ConfigSet, cfg.Rate = "bench", 1e6
+	r, _ := startRelay(b, cfg)
+	benchSessions(b, r.Addrs()[0])
+	if n := len(api.Requests()); n < b.N {
+		b.Errorf("%d delivered, want %d", n, b.N)
+	}
+}
+
+// benchSessions sends b.N 10 KB messages to addr, one session each.
+func benchSessions(b *testing.B, addr string) {
 	body := strings.Repeat(strings.Repeat("x", 78)+"\r\n", 128)
 	msg := "From: <a@example.com>\r\nTo: <b@example.org>\r\nSubject: bench\r\n\r\n" + body + ".\r\n"
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
+	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := rawSend(r.Addrs()[0], msg); err != nil {
+			if err := rawSend(addr, msg); err != nil {
 				b.Error(err)
 				return
 			}
 		}
 	})
 	b.StopTimer()
-	if n := len(up.Messages()); n < b.N {
-		b.Errorf("%d delivered, want %d", n, b.N)
-	}
 }
 
 // rawSend delivers data (dot-terminated) in one session.

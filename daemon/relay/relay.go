@@ -100,7 +100,7 @@ func New(ctx context.Context, cfg *Config, deps Deps) (*Relay, error) {
 	rateLimit := c.Rate
 	switch r.up.kind {
 	case upSESv1, upSESv2:
-		api, err := newAPIUpstream(ctx, r.up.kind, r.up.host, c.EndpointURL, deps.Credentials)
+		api, err := newAPIUpstream(ctx, r.up.kind, r.up.host, c.EndpointURL, c.MaxConnections, deps.Credentials)
 		if err != nil {
 			return nil, err
 		}

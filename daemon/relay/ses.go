@@ -1,10 +1,13 @@
 package relay
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"time"
 
 	replytext "github.com/sesmime/sesmime/daemon/internal/reply"
@@ -12,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -37,9 +41,18 @@ var throttleCodes = map[string]struct{}{
 	"LimitExceededException": {}, "RequestThrottled": {},
 }
 
-func newAPIUpstream(ctx context.Context, kind, region, endpoint string, creds aws.CredentialsProvider) (*apiUpstream, error) {
+// apiWriteBuffer is the HTTP connection's write buffer: a request for a
+// message of up to ~45 KB (base64 in JSON) leaves in one write.
+const apiWriteBuffer = 64 << 10
+
+// newAPIUpstream makes the SDK client; it keeps up to conns idle HTTP
+// connections (one per session that may send at once), so that sessions
+// sending together do not dial, or shake hands with TLS, for each message.
+func newAPIUpstream(ctx context.Context, kind, region, endpoint string, conns int, creds aws.CredentialsProvider) (*apiUpstream, error) {
+	hc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) { apiTransport(t, conns) })
 	opts := []func(*config.LoadOptions) error{
 		config.WithRegion(region),
+		config.WithHTTPClient(hc),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = 3
@@ -59,6 +72,7 @@ func newAPIUpstream(ctx context.Context, kind, region, endpoint string, creds aw
 	if endpoint != "" {
 		cfg.BaseEndpoint = aws.String(endpoint)
 	}
+	cfg.HTTPClient = oneWrite{cfg.HTTPClient}
 	u := &apiUpstream{}
 	if kind == upSESv1 {
 		u.v1 = ses.NewFromConfig(cfg)
@@ -66,6 +80,33 @@ func newAPIUpstream(ctx context.Context, kind, region, endpoint string, creds aw
 		u.v2 = sesv2.NewFromConfig(cfg)
 	}
 	return u, nil
+}
+
+// apiTransport keeps up to conns idle connections and buffers writes for
+// oneWrite.
+func apiTransport(t *http.Transport, conns int) {
+	t.MaxIdleConns = max(t.MaxIdleConns, conns)
+	t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, conns)
+	t.WriteBufferSize = apiWriteBuffer
+}
+
+// oneWrite hands net/http each request body of up to apiWriteBuffer bytes
+// as a *bytes.Reader, which it writes together with the header (it sends
+// the header on its own first for a body it does not know to be in
+// memory, as the SDK's is): one write a request instead of two.
+type oneWrite struct{ aws.HTTPClient }
+
+func (c oneWrite) Do(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.ContentLength > 0 && r.ContentLength <= apiWriteBuffer {
+		b := make([]byte, r.ContentLength)
+		_, err := io.ReadFull(r.Body, b)
+		r.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	return c.HTTPClient.Do(r)
 }
 
 // sendRate asks SES for the account's maximum send rate (recipients per
