@@ -28,6 +28,7 @@ import (
 )
 
 func main() {
+	keepHeapFloor(heapFloor)
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
