@@ -55,7 +55,7 @@ func (p *processor) lint(j job) ([]parse.Finding, error) {
 
 // runCheck runs check over the inputs of c.
 func (c *config) runCheck(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) int {
-	s := c.begin(ctx, stdin, stderr)
+	s := c.begin(stdin, stderr)
 	errw := s.bar.Lines(stderr) // lines above the bar
 	// An item is a finding, or with --json a file that failed or was
 	// skipped; they are printed sorted by path, then line.

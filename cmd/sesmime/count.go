@@ -20,9 +20,9 @@ import (
 // run can say how many files it did not reach.
 type tally struct {
 	files, bytes atomic.Int64
-	known        atomic.Bool // the count is complete
-	spool        *spool      // the --files-from list, read once
-	stop         context.CancelFunc
+	known        atomic.Bool   // the count is complete
+	stopped      atomic.Bool   // set by finish: the count gives up
+	spool        *spool        // the --files-from list, read once
 	done         chan struct{} // closed when the count has ended
 }
 
@@ -59,25 +59,23 @@ func (c *config) openList(stdin io.Reader) {
 }
 
 // countAhead starts counting the inputs of c. The count is given to bar
-// when complete.
-func (c *config) countAhead(ctx context.Context, bar *progress.Bar) *tally {
+// when complete. It goes on after a signal, so the summary can say how
+// many files were not reached; finish bounds the wait for it.
+func (c *config) countAhead(bar *progress.Bar) *tally {
 	t := &tally{done: make(chan struct{}), spool: c.spool}
-	// The count goes on after a signal, so the summary can say how many
-	// files were not reached; finish bounds the wait for it.
-	ctx, t.stop = context.WithCancel(context.WithoutCancel(ctx))
 	cc := *c
 	cc.list = new(listing)
 	go func() {
 		defer close(t.done)
 		cc.enumerate(func(j job) bool {
-			if ctx.Err() != nil {
+			if t.stopped.Load() {
 				return false
 			}
 			t.files.Add(1)
 			t.bytes.Add(j.size)
 			return true
 		}, bar != nil)
-		if ctx.Err() == nil && !t.spool.cut() {
+		if !t.stopped.Load() && !t.spool.cut() {
 			t.known.Store(true)
 			bar.SetTotal(t.files.Load(), t.bytes.Load())
 		}
@@ -98,7 +96,7 @@ func (t *tally) finish() {
 	case <-t.done:
 	case <-time.After(maxCountWait):
 	}
-	t.stop()
+	t.stopped.Store(true)
 }
 
 // maxCountWait bounds how long a run that has finished (or was stopped)

@@ -101,7 +101,7 @@ func (c *config) runRewrite(ctx context.Context, stdin io.Reader, stdout, stderr
 		}
 		defer p.root.Close()
 	}
-	s := c.begin(ctx, stdin, stderr)
+	s := c.begin(stdin, stderr)
 	rep := &reporter{c: c, stdout: stdout, stderr: stderr, bar: s.bar, saidDir: map[string]bool{}}
 	if c.json {
 		rep.enc = newJSONOut(stdout)
@@ -174,13 +174,13 @@ type session struct {
 }
 
 // begin starts a run of c.
-func (c *config) begin(ctx context.Context, stdin io.Reader, stderr io.Writer) *session {
+func (c *config) begin(stdin io.Reader, stderr io.Writer) *session {
 	s := &session{c: c, start: now(), multi: c.multi()}
 	s.bar = c.newProgress(stderr, s.multi)
 	c.list = new(listing)
 	c.openList(stdin)
 	if s.multi {
-		s.count = c.countAhead(ctx, s.bar)
+		s.count = c.countAhead(s.bar)
 	}
 	return s
 }
