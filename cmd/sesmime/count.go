@@ -112,14 +112,21 @@ type spool struct {
 	err   error // what ended the list: io.EOF, a read error, or context.Canceled from close
 }
 
+// maxName bounds a --files-from name, so a list without separators ends
+// in an error rather than in memory.
+const maxName = 1 << 20
+
 // fill reads the names in r, each ending in sep (the last one may not),
 // into s until r or s ends.
 func (s *spool) fill(r io.Reader, sep byte) {
-	br := bufio.NewReader(r)
+	br := bufio.NewReaderSize(r, maxName)
 	for {
 		// Names are taken verbatim: a CR or a space is part of the name.
-		name, err := br.ReadString(sep)
-		name = strings.TrimSuffix(name, string(sep))
+		line, err := br.ReadSlice(sep)
+		if err == bufio.ErrBufferFull {
+			line, err = nil, errors.New("a name longer than 1 MiB")
+		}
+		name := strings.TrimSuffix(string(line), string(sep))
 		s.mu.Lock()
 		if name != "" {
 			s.names = append(s.names, name)

@@ -485,6 +485,13 @@ func TestFilesFromFile(t *testing.T) {
 	if code, _, errs := runT(t, "", "inject", "-i", "--config-set", "n", "--files-from", "nolist"); code != 1 || !strings.Contains(errs, "--files-from") {
 		t.Errorf("missing list: code %d, stderr %q", code, errs)
 	}
+	// A list with no separator for more than 1 MiB ends in an error, after
+	// the names before it.
+	writeFiles(t, dir, map[string]string{"long": "a.eml\n" + strings.Repeat("x", 2<<20)})
+	code, _, errs = runT(t, "", "inject", "-n", "--config-set", "n", "--files-from", "long")
+	if code != 1 || !strings.Contains(errs, "sesmime: long: --files-from: a name longer than 1 MiB\n") || !strings.Contains(errs, "2 files: 1 changed") {
+		t.Errorf("long name: code %d, stderr %q", code, errs)
+	}
 }
 
 func TestDryRun(t *testing.T) {
