@@ -32,7 +32,6 @@ type config struct {
 	filesFrom string   // --files-from
 	null      bool     // -0: --files-from names end in NUL
 	dryRun    bool
-	force     bool // strip --force
 	progress  string
 	json      bool
 	rules     ruleFlags     // inject --rules and the envelope flags
@@ -336,15 +335,16 @@ func (c *config) flagSet(verb string) (*pflag.FlagSet, func() error) {
 		}
 	case "strip":
 		var headers []string
+		var force bool
 		fs.BoolVar(&c.opts.RemoveConfigurationSet, "config-set", false, "remove X-SES-CONFIGURATION-SET")
 		fs.BoolVar(&c.opts.RemoveTags, "tags", false, "remove X-SES-MESSAGE-TAGS")
 		fs.StringArrayVar(&headers, "header", nil, "remove the fields named `NAME` (repeatable)")
 		fs.BoolVar(&c.opts.RemoveAllSES, "all-ses", false, "remove every X-SES-* field")
-		fs.BoolVar(&c.force, "force", false, "let --header remove a field inject refuses to set (From, Subject, ...)")
+		fs.BoolVar(&force, "force", false, "let --header remove a field inject refuses to set (From, Subject, ...)")
 		c.fileFlags(fs, exts)
 		more = func() error {
 			for _, h := range headers {
-				if !c.force && sesfield.Reserved(h) && !hasSESPrefix(h) {
+				if !force && sesfield.Reserved(h) && !hasSESPrefix(h) {
 					return fmt.Errorf("--header %q: refusing to remove an address, structural or unique field; add --force to remove it anyway", h)
 				}
 			}
