@@ -120,14 +120,14 @@ func (p *processor) bodyReader(r io.Reader) io.Reader {
 // only its header block. Like -i and -o it takes regular files only.
 func (p *processor) check(j job) (inject.Result, []string, error) {
 	if j.path == "-" {
-		return p.rw.explain(p.stdin)
+		return p.rw.check(p.stdin, true)
 	}
 	f, fi, err := openInput(j.path, true, j.regular)
 	if err != nil {
 		return inject.Result{}, nil, err
 	}
 	defer f.Close()
-	res, lines, err := p.rw.explain(p.bodyReader(f))
+	res, lines, err := p.rw.check(p.bodyReader(f), true)
 	if err == nil {
 		res.Written = fi.Size() + res.Growth // what a rewrite would write
 	}
@@ -249,7 +249,7 @@ func (p *processor) rewrite(in *os.File, fi fs.FileInfo, target string, meta *at
 	}
 	if p.root == nil {
 		pr := &prefixReader{b: head}
-		if res, err := p.rw.Check(pr); !pr.past && (err != nil || !res.Changed) {
+		if res, _, err := p.rw.check(pr, false); !pr.past && (err != nil || !res.Changed) {
 			return res, nil, err
 		}
 	}

@@ -148,16 +148,16 @@ func (c *config) flagsAsDefault(fs *pflag.FlagSet, set *rules.Set) (*rules.Set, 
 type rewriter interface {
 	Rewrite(w io.Writer, r io.Reader) (inject.Result, error)
 	Bytes(msg []byte) ([]byte, inject.Result, error)
-	Check(r io.Reader) (inject.Result, error)
-	// explain is Check for --dry-run: with --rules it also returns the
-	// lines that say how the rules decided, even when err is not nil.
-	explain(r io.Reader) (inject.Result, []string, error)
+	// check is inject.Rewriter.Check; with --rules and explain set (for
+	// --dry-run) it also returns the lines that say how the rules decided,
+	// even when err is not nil.
+	check(r io.Reader, explain bool) (inject.Result, []string, error)
 }
 
 // plainRewriter is the rewriter of a run without --rules.
 type plainRewriter struct{ *inject.Rewriter }
 
-func (p plainRewriter) explain(r io.Reader) (inject.Result, []string, error) {
+func (p plainRewriter) check(r io.Reader, _ bool) (inject.Result, []string, error) {
 	res, err := p.Check(r)
 	return res, nil, err
 }
@@ -172,16 +172,14 @@ func (rr *ruledRewriter) Rewrite(w io.Writer, r io.Reader) (inject.Result, error
 	return rr.rw.Rewrite(w, r, rr.decide)
 }
 
-func (rr *ruledRewriter) Check(r io.Reader) (inject.Result, error) { return rr.rw.Check(r, rr.decide) }
-
 func (rr *ruledRewriter) Bytes(msg []byte) ([]byte, inject.Result, error) {
 	return rr.rw.Bytes(msg, rr.decide)
 }
 
-func (rr *ruledRewriter) explain(r io.Reader) (inject.Result, []string, error) {
+func (rr *ruledRewriter) check(r io.Reader, explain bool) (inject.Result, []string, error) {
 	var lines []string
 	res, err := rr.rw.Check(r, func(h rules.Header) (d *rules.Decision, err error) {
-		d, lines, err = rr.r.decide(h, true)
+		d, lines, err = rr.r.decide(h, explain)
 		return d, err
 	})
 	return res, lines, err
