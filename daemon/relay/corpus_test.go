@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"net/textproto"
 	"os"
 	"os/exec"
@@ -96,14 +97,18 @@ func TestCorpus(t *testing.T) {
 	}
 	const maxLine = 2000               // the default max_line_length
 	refusedBy := map[string][]string{} // upstream -> files refused for their header
-	for _, kind := range []string{upSMTP, "smtp-as-is", upSESv1, upSESv2} {
+	for _, kind := range []string{upSMTP, upSMTPPlain, "smtp-as-is", upSESv1, upSESv2} {
 		t.Run(kind, func(t *testing.T) {
 			var cfg *Config
 			var got func() []arrival
 			switch kind {
-			case upSMTP, "smtp-as-is":
+			case upSMTP, upSMTPPlain, "smtp-as-is":
 				up := fakeSMTP(t)
 				cfg = smtpConfig(t, up)
+				if kind == upSMTPPlain { // the message goes around go-smtp's dot writer
+					up.Plain = true
+					cfg.Upstream, cfg.UpstreamUser, cfg.UpstreamPassword = "smtp+plain://"+up.Addr, "", ""
+				}
 				got = func() []arrival {
 					var out []arrival
 					for _, m := range up.Messages() {
@@ -138,7 +143,7 @@ func TestCorpus(t *testing.T) {
 					t.Fatal(err)
 				}
 				name := filepath.Base(f)
-				if kind == upSMTP {
+				if kind == upSMTP || kind == upSMTPPlain {
 					msg = clientData(msg)
 				}
 				long := longestLine(msg) > maxLine
@@ -252,13 +257,7 @@ func runChecker(t *testing.T, checker, work string, list []byte, args []string) 
 // dot-stuffing: net/textproto's dot writer (under go-smtp's and net/smtp's
 // clients) turns a bare LF into CRLF and ends the data with CRLF.
 func clientData(msg []byte) []byte {
-	var b bytes.Buffer
-	bw := bufio.NewWriter(&b)
-	dw := textproto.NewWriter(bw).DotWriter()
-	dw.Write(msg)
-	dw.Close()
-	bw.Flush()
-	wire := bytes.TrimSuffix(b.Bytes(), []byte(".\r\n"))
+	wire := bytes.TrimSuffix(dataWire(nil, msg), []byte(".\r\n"))
 	// Undo the dot-stuffing: a dot it added starts each line that began
 	// with one.
 	out := make([]byte, 0, len(wire))
@@ -271,6 +270,23 @@ func clientData(msg []byte) []byte {
 		}
 	}
 	return out
+}
+
+// dataWire is what follows DATA's 354 on the wire when writeData sends msg
+// through net/textproto's dot writer, as go-smtp's client does, and data
+// (nil: none) writes where the writer does.
+func dataWire(data func(*bytes.Buffer) io.Writer, msg []byte) []byte {
+	var b bytes.Buffer
+	bw := bufio.NewWriter(&b)
+	dw := textproto.NewWriter(bw).DotWriter()
+	var direct io.Writer
+	if data != nil {
+		direct = data(&b)
+	}
+	writeData(direct, dw, msg)
+	dw.Close()
+	bw.Flush()
+	return b.Bytes()
 }
 
 // longestLine is the length of msg's longest line, its LF included.

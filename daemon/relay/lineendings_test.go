@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bytes"
+	"io"
 	"testing"
 )
 
@@ -23,6 +24,25 @@ func FuzzCheckLineEndings(f *testing.F) {
 		}
 		if !ok && !bytes.Equal(got[:i], msg[:i]) {
 			t.Fatalf("checkLineEndings(%q) = %d, but the writer changes an earlier byte: %q", msg, i, got)
+		}
+	})
+}
+
+// FuzzWriteData: writeData's direct path puts on the wire exactly what
+// go-smtp's dot writer sends for every message checkLineEndings passes.
+func FuzzWriteData(f *testing.F) {
+	for _, s := range []string{"a\r\nb\r\n", ".a\r\n", "a\r\n.\r\n", "a\r\n..b\r\n.", "a\r\r\r\n", "\r", ".", "a\rb\r\n.c"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		msg := append(bytes.Clone(body), '\r', '\n')
+		if _, ok := checkLineEndings(msg); !ok {
+			return
+		}
+		want := dataWire(nil, msg)
+		got := dataWire(func(b *bytes.Buffer) io.Writer { return b }, msg)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("writeData(%q) sends %q, the dot writer %q", msg, got, want)
 		}
 	})
 }
