@@ -394,6 +394,29 @@ func TestAuthAndTLS(t *testing.T) {
 	}
 }
 
+// TestImplicitTLSRequireTLS: on an implicit TLS listener require_tls is
+// met from the first command.
+func TestImplicitTLSRequireTLS(t *testing.T) {
+	up := fakeSMTP(t)
+	cfg := tlsAuthConfig(t, up)
+	cfg.Listeners[0].TLS = "implicit"
+	r, _ := startRelay(t, cfg)
+	c, err := smtp.DialTLS(r.Addrs()[0], cert(t).ClientTLS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Auth(sasl.NewPlainClient("", "app", "s3cret")); err != nil {
+		t.Fatalf("AUTH: %v", err)
+	}
+	if err := c.SendMail("a@example.com", []string{"b@example.org"}, strings.NewReader(simple)); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	if n := len(up.Messages()); n != 1 {
+		t.Errorf("%d messages upstream, want 1", n)
+	}
+}
+
 func TestNoOpenRelay(t *testing.T) {
 	up := fakeSMTP(t)
 	cfg := smtpConfig(t, up)

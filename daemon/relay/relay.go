@@ -434,6 +434,14 @@ func (s *session) setBusy(b bool) {
 	}
 }
 
+// overTLS reports whether the session is encrypted: after STARTTLS, or on
+// an implicit TLS listener (whose connections go-smtp sees wrapped in a
+// countedConn, so its TLSConnectionState says no).
+func (s *session) overTLS() bool {
+	_, ok := s.c.TLSConnectionState()
+	return ok || s.l.cfg.TLS == "implicit"
+}
+
 func (s *session) AuthMechanisms() []string {
 	if s.r.users == nil {
 		return nil
@@ -445,10 +453,8 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 	if s.r.users == nil {
 		return nil, smtp.ErrAuthUnsupported
 	}
-	if s.l.cfg.RequireTLS {
-		if _, ok := s.c.TLSConnectionState(); !ok {
-			return nil, errNeedTLS
-		}
+	if s.l.cfg.RequireTLS && !s.overTLS() {
+		return nil, errNeedTLS
 	}
 	check := func(user, password string) error {
 		if !s.r.users.Check(user, password) {
@@ -474,10 +480,8 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if s.r.draining.Load() {
 		return errShuttingDown
 	}
-	if s.l.cfg.RequireTLS {
-		if _, ok := s.c.TLSConnectionState(); !ok {
-			return errNeedTLS
-		}
+	if s.l.cfg.RequireTLS && !s.overTLS() {
+		return errNeedTLS
 	}
 	if s.l.cfg.Auth && s.authUser == "" {
 		return errNeedAuth
