@@ -31,16 +31,8 @@ for b in aws-smtp-relay ses-smtpd-proxy; do
   [ -x "$PEERS_DIR/$b" ] || { echo "peers.sh: no executable $PEERS_DIR/$b" >&2; exit 2; }
 done
 cd "$(dirname "$0")/.."
-tmp=$(mktemp -d)
-pids=""
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
-(cd daemon && go build -o "$tmp/sesmime-relay" ./cmd/sesmime-relay && go build -o "$tmp/fakeses-serve" ./internal/fakeses-serve &&
-  go build -o "$tmp/smtpload" ./internal/smtpload)
-PATH=/usr/sbin:$PATH
+. bench/relaylib.sh
 command -v smtp-source >/dev/null || { echo "peers.sh: smtp-source missing (apt-get install -y postfix)" >&2; exit 2; }
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for i in $(seq 100); do python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return; sleep 0.1; done; echo "port $1 not up" >&2; exit 1; }
 
 "$tmp/fakeses-serve" -proxy "$tmp/ca.pem" > "$tmp/fake" 2> "$tmp/fake.log" & pids="$pids $!"
 for i in $(seq 50); do [ "$(wc -l < "$tmp/fake")" -ge 2 ] && break; sleep 0.1; done

@@ -20,15 +20,7 @@ SIZE=${SIZE:-10240}
 RATE=${RATE:-100}
 RN=${RN:-500}
 cd "$(dirname "$0")/.."
-tmp=$(mktemp -d)
-pids=""
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
-(cd daemon && go build -o "$tmp/sesmime-relay" ./cmd/sesmime-relay && go build -o "$tmp/fakeses-serve" ./internal/fakeses-serve &&
-  go build -o "$tmp/smtpload" ./internal/smtpload)
-PATH=/usr/sbin:$PATH
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for i in $(seq 100); do python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return; sleep 0.1; done; echo "port $1 not up" >&2; exit 1; }
+. bench/relaylib.sh
 
 SINK=$(port); smtp-sink -u nobody 127.0.0.1:$SINK 256 >/dev/null 2>&1 & pids="$pids $!"; wait_port $SINK
 RELAY=$(port)
