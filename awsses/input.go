@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
@@ -13,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sesv2types "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
-	"github.com/sesmime/sesmime"
 	"github.com/sesmime/sesmime/inject"
 	"github.com/sesmime/sesmime/mimeheaders"
 	"github.com/sesmime/sesmime/parse"
@@ -144,13 +144,17 @@ func prepare(msg []byte, opts *Options, api parse.API) (*prepared, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	info, err := parse.Inspect(bytes.NewReader(msg), &parse.Options{Limits: opts.Limits})
+	br := readers.Get().(*bufio.Reader)
+	defer func() { br.Reset(nil); readers.Put(br) }()
+	br.Reset(bytes.NewReader(msg))
+	info, err := parse.Inspect(br, &parse.Options{Limits: opts.Limits})
 	if err != nil {
 		return nil, err
 	}
 	// Where the fields are: msg is in memory, and Inspect has read its
 	// header within the limits.
-	h, err := mimeheaders.Read(bufio.NewReader(bytes.NewReader(msg)), mimeheaders.Limits{MaxHeaderBytes: -1, MaxLineBytes: -1, MaxFields: -1})
+	br.Reset(bytes.NewReader(msg))
+	h, err := mimeheaders.Read(br, mimeheaders.Limits{MaxHeaderBytes: -1, MaxLineBytes: -1, MaxFields: -1})
 	if err != nil {
 		return nil, err
 	}
@@ -216,15 +220,18 @@ func prepare(msg []byte, opts *Options, api parse.API) (*prepared, error) {
 		}
 	}
 
-	var io inject.Options
+	rw := stripV1
 	if api == parse.V1 && opts.Placement == InHeaders {
-		io.ConfigurationSet = opts.ConfigurationSet
-		if len(opts.Tags) > 0 {
-			io.Tags = p.tags
+		rw = keep
+		if opts.ConfigurationSet != "" || len(opts.Tags) > 0 {
+			io := inject.Options{ConfigurationSet: opts.ConfigurationSet}
+			if len(opts.Tags) > 0 {
+				io.Tags = p.tags
+			}
+			if rw, err = inject.NewRewriter(&io); err != nil {
+				return nil, err
+			}
 		}
-	} else {
-		io.RemoveConfigurationSet = true
-		io.RemoveTags = true
 	}
 	if api == parse.V2 {
 		// The tenant, which only SESv2 has as a parameter.
@@ -236,9 +243,9 @@ func prepare(msg []byte, opts *Options, api parse.API) (*prepared, error) {
 		default:
 			return nil, &ConflictError{Field: TenantField, Line: tenantLine, Message: tenant, Option: opts.TenantName}
 		}
-		io.RemoveHeaders = []string{TenantField}
+		rw = stripV2
 	}
-	out, err := sesmime.RewriteBytes(msg, &io)
+	out, _, err := rw.Bytes(msg)
 	if err != nil {
 		return nil, err
 	}
@@ -247,6 +254,26 @@ func prepare(msg []byte, opts *Options, api parse.API) (*prepared, error) {
 	}
 	p.msg = out
 	return p, nil
+}
+
+// readers are the buffers prepare reads headers through.
+var readers = sync.Pool{New: func() any { return bufio.NewReader(nil) }}
+
+// stripV1 and stripV2 take the fields whose values go into API parameters
+// out of a message, keep changes nothing (but refuses what any rewrite
+// refuses); kept, so that each call reuses their buffers.
+var (
+	keep    = mustRewriter(nil)
+	stripV1 = mustRewriter(&inject.Options{RemoveConfigurationSet: true, RemoveTags: true})
+	stripV2 = mustRewriter(&inject.Options{RemoveConfigurationSet: true, RemoveTags: true, RemoveHeaders: []string{TenantField}})
+)
+
+func mustRewriter(o *inject.Options) *inject.Rewriter {
+	rw, err := inject.NewRewriter(o)
+	if err != nil {
+		panic(err)
+	}
+	return rw
 }
 
 // sameTags reports whether a and b hold the same name=value pairs.

@@ -372,3 +372,29 @@ const (
 	maxV1 = 10 << 20
 	maxV2 = 40 << 20
 )
+
+// benchMsg is a 10 KB message whose configuration set goes into the
+// request's parameters.
+var benchMsg = []byte("From: <a@example.com>\r\nTo: <b@example.org>\r\nSubject: bench\r\nX-SES-CONFIGURATION-SET: bench\r\n\r\n" + strings.Repeat(strings.Repeat("x", 78)+"\r\n", 128))
+
+func BenchmarkSendEmailInput(b *testing.B) {
+	opts := &Options{From: "a@example.com", Destinations: []string{"b@example.org"}}
+	b.SetBytes(int64(len(benchMsg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := SendEmailInput(benchMsg, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRawEmailInput(b *testing.B) {
+	opts := &Options{From: "a@example.com", Destinations: []string{"b@example.org"}}
+	b.SetBytes(int64(len(benchMsg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := RawEmailInput(benchMsg, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

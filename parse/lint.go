@@ -71,7 +71,8 @@ func Lint(r io.Reader, opts *Options) (*Info, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	br, h, err := readHeader(r, opts)
+	h := new(headerblock.Header)
+	br, err := readHeader(r, opts, h)
 	if err != nil {
 		return nil, err
 	}

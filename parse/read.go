@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 
 	"github.com/sesmime/sesmime/internal/headerblock"
 	"github.com/sesmime/sesmime/internal/sesfield"
@@ -124,16 +125,26 @@ func Inspect(r io.Reader, opts *Options) (*Info, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	_, h, err := readHeader(r, opts)
-	if err != nil {
+	// The Info holds copies (strings) of what it needs, so the header's
+	// storage goes back to a pool for the next call.
+	h := headers.Get().(*headerblock.Header)
+	defer func() {
+		if cap(h.Original()) <= 1<<20 {
+			headers.Put(h)
+		}
+	}()
+	if _, err := readHeader(r, opts, h); err != nil {
 		return nil, err
 	}
 	return inspect(h, opts), nil
 }
 
+// headers are the headers Inspect reads into.
+var headers = sync.Pool{New: func() any { return new(headerblock.Header) }}
+
 // readHeader reads the header block of the message in r (read directly if
-// it is a *bufio.Reader) and returns the reader, positioned after it.
-func readHeader(r io.Reader, opts *Options) (*bufio.Reader, *headerblock.Header, error) {
+// it is a *bufio.Reader) into h and returns the reader, positioned after it.
+func readHeader(r io.Reader, opts *Options, h *headerblock.Header) (*bufio.Reader, error) {
 	br, ok := r.(*bufio.Reader)
 	if !ok {
 		br = bufio.NewReader(r)
@@ -141,8 +152,7 @@ func readHeader(r io.Reader, opts *Options) (*bufio.Reader, *headerblock.Header,
 	lim := opts.Limits
 	own := lim.Exempt
 	lim.Exempt = func(name []byte) bool { return managed(name, opts) || own != nil && own(name) }
-	h, err := headerblock.Read(br, lim)
-	return br, h, err
+	return br, h.Reset(br, lim)
 }
 
 // managed reports whether a field named name is an X-SES-* field or one of

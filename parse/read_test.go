@@ -3,8 +3,10 @@ package parse_test
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
 
@@ -262,5 +264,41 @@ func TestFindingString(t *testing.T) {
 		if got := tc.f.String(); got != tc.want {
 			t.Errorf("Finding.String() = %q, want %q", got, tc.want)
 		}
+	}
+}
+
+// TestInspectReusesNothing runs Inspect on different messages at once and
+// one after another: each Info holds only its own message's values, though
+// the headers they are read into are reused.
+func TestInspectReusesNothing(t *testing.T) {
+	msg := func(i int) string {
+		return fmt.Sprintf("X-SES-CONFIGURATION-SET: set%d\r\nX-SES-MESSAGE-TAGS: n=v%d\r\nSubject: %s\r\n\r\nbody\r\n", i, i, strings.Repeat("s", 100*i))
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				n := (i*7 + g) % 50
+				in, err := parse.Inspect(strings.NewReader(msg(n)), nil)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				want := fmt.Sprintf("set%d", n)
+				if in.ConfigurationSet != want || len(in.Tags) != 1 || in.Tags[0].Value != fmt.Sprintf("v%d", n) {
+					t.Errorf("message %d: Inspect = %+v", n, in)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// After an error, the next message is read afresh.
+	if _, err := parse.Inspect(strings.NewReader(""), nil); err == nil {
+		t.Fatal("empty message: no error")
+	}
+	in, err := parse.Inspect(strings.NewReader("Subject: x\r\n\r\n"), nil)
+	if err != nil || in.ConfigurationSet != "" || len(in.Tags) != 0 || len(in.Findings) != 0 {
+		t.Errorf("after an error: Inspect = %+v, %v", in, err)
 	}
 }
