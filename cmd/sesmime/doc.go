@@ -76,6 +76,8 @@
 //	{"path":"a.eml","changed":true,"bytes":1234,"changes":[{"op":"added","field":"X-SES-CONFIGURATION-SET","line":0,"old":"","new":"news"}]}
 //
 // with "error" (and "line" when the error is about one) for a failed file,
+// with --rules "rule" ("default" when no rule matched), "config_set" and
+// "tags" (NAME=VALUE) as decided, the keys of sesmime-relay's log line,
 // "skipped" for a file left alone, "path_bytes" (base64) when the path is
 // not valid UTF-8, and a final {"summary":{...}} object. --dry-run changes
 // nothing on disk and prints, per file, the fields that would be added,

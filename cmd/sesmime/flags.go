@@ -230,7 +230,9 @@ there: give the flags when the true envelope matters. A file is one
 message: recipients the rules give different rewrites make it fail, as
 does a rule's reject. --config-set, --tag, --tags-mode and --header then
 replace those keys of the file's [default]; a matching rule still wins.
-With --dry-run each file's envelope and decision are printed too.
+With --dry-run each file's envelope and decision are printed too; --json
+gives each file's "rule" ("default" when none matched), "config_set" and
+"tags" (NAME=VALUE), as sesmime-relay logs them.
 `
 
 const stripUsage = `usage: sesmime strip [--config-set] [--tags] [--header NAME]... [--all-ses] [--force]

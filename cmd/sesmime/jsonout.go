@@ -46,6 +46,7 @@ type fileRecord struct {
 	Output  string         `json:"output,omitempty"` // with -o: the file written
 	Changed bool           `json:"changed"`
 	Bytes   int64          `json:"bytes"`
+	decided                // with --rules
 	Changes []changeRecord `json:"changes,omitempty"`
 	errorFields
 	Skipped string `json:"skipped,omitempty"`

@@ -28,12 +28,11 @@ var testBarrier func(dir *os.File) error
 // An outcome is what became of one job.
 type outcome struct {
 	job
-	res  inject.Result
-	err  error
-	file *atomicfile.File // written and queued, waiting for its batch (processor.settle)
-	// explain says how --rules decided, for --dry-run.
-	explain  []string
-	findings []parse.Finding // check's
+	res      inject.Result
+	err      error
+	file     *atomicfile.File // written and queued, waiting for its batch (processor.settle)
+	decided                   // by --rules
+	findings []parse.Finding  // check's
 }
 
 // A processor rewrites one input as the run's mode says.
@@ -50,25 +49,28 @@ type processor struct {
 }
 
 func (p *processor) process(j job) outcome {
-	o := outcome{job: j}
+	o := outcome{job: j, decided: decided{explain: p.c.dryRun}}
 	if j.err != nil || j.note != "" {
 		o.err = j.err
 		return o
 	}
-	switch {
-	case p.c.verb == "check":
+	if p.c.verb == "check" {
 		o.findings, o.err = p.lint(j)
+		return o
+	}
+	rw := p.rw.with(&o.decided)
+	switch {
 	case p.c.dryRun:
-		o.res, o.explain, o.err = p.check(j)
+		o.res, o.err = p.check(rw, j)
 	case p.c.inPlace:
-		o.res, o.file, o.err = p.inPlace(j)
+		o.res, o.file, o.err = p.inPlace(rw, j)
 		if o.err == nil && !o.res.Changed {
 			o.res.Written = 0 // the file was left alone
 		}
 	case p.c.outDir != "":
-		o.res, o.file, o.err = p.toDir(j)
+		o.res, o.file, o.err = p.toDir(rw, j)
 	default:
-		o.res, o.err = p.toStdout(j.path)
+		o.res, o.err = p.toStdout(rw, j.path)
 	}
 	return o
 }
@@ -92,7 +94,7 @@ func (p *processor) settle(batch []outcome) {
 // toStdout rewrites the input path (or stdin) to stdout. A named input
 // may be a pipe or a device: the user asked for it, and output goes to
 // stdout.
-func (p *processor) toStdout(path string) (inject.Result, error) {
+func (p *processor) toStdout(rw rewriter, path string) (inject.Result, error) {
 	r := p.stdin
 	if path != "-" {
 		f, _, err := openInput(path, false, false)
@@ -102,7 +104,7 @@ func (p *processor) toStdout(path string) (inject.Result, error) {
 		defer f.Close()
 		r = f
 	}
-	return p.rw.Rewrite(p.stdout, p.bodyReader(r))
+	return rw.Rewrite(p.stdout, p.bodyReader(r))
 }
 
 // bodyReader returns r, or for an *os.File a kcopy.Reader, whose WriteTo
@@ -118,20 +120,20 @@ func (p *processor) bodyReader(r io.Reader) io.Reader {
 
 // check reports what rewriting the input (or stdin) would change, reading
 // only its header block. Like -i and -o it takes regular files only.
-func (p *processor) check(j job) (inject.Result, []string, error) {
+func (p *processor) check(rw rewriter, j job) (inject.Result, error) {
 	if j.path == "-" {
-		return p.rw.check(p.stdin, true)
+		return rw.Check(p.stdin)
 	}
 	f, fi, err := openInput(j.path, true, j.regular)
 	if err != nil {
-		return inject.Result{}, nil, err
+		return inject.Result{}, err
 	}
 	defer f.Close()
-	res, lines, err := p.rw.check(p.bodyReader(f), true)
+	res, err := rw.Check(p.bodyReader(f))
 	if err == nil {
 		res.Written = fi.Size() + res.Growth // what a rewrite would write
 	}
-	return res, lines, err
+	return res, err
 }
 
 // openInput opens path for reading. It refuses a directory and, when
@@ -208,7 +210,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, smallFile); return &
 // error the original is untouched. A symbolic link named by the user stays
 // a link: its target is rewritten. The returned file waits, queued, for its
 // batch.
-func (p *processor) inPlace(j job) (res inject.Result, af *atomicfile.File, err error) {
+func (p *processor) inPlace(rw rewriter, j job) (res inject.Result, af *atomicfile.File, err error) {
 	real := j.path
 	if !j.regular {
 		if real, err = filepath.EvalSymlinks(j.path); err != nil {
@@ -220,7 +222,7 @@ func (p *processor) inPlace(j job) (res inject.Result, af *atomicfile.File, err 
 		return res, nil, err
 	}
 	defer in.Close()
-	return p.rewrite(in, fi, real, meta)
+	return p.rewrite(rw, in, fi, real, meta)
 }
 
 // rewrite rewrites the open input in to a new file for target (see
@@ -229,14 +231,14 @@ func (p *processor) inPlace(j job) (res inject.Result, af *atomicfile.File, err 
 // its first smallFile bytes. Except with -o, which writes every file, a
 // message that would not change is left alone, without copying its body
 // when its header ends within what was read.
-func (p *processor) rewrite(in *os.File, fi fs.FileInfo, target string, meta *atomicfile.Metadata) (inject.Result, *atomicfile.File, error) {
+func (p *processor) rewrite(rw rewriter, in *os.File, fi fs.FileInfo, target string, meta *atomicfile.Metadata) (inject.Result, *atomicfile.File, error) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	n, err := readSmall(in, *bp, fi.Size())
 	head := (*bp)[:n]
 	switch {
 	case err == io.EOF:
-		out, res, err := p.rw.Bytes(head)
+		out, res, err := rw.Bytes(head)
 		if err != nil || !res.Changed && p.root == nil {
 			return res, nil, err
 		}
@@ -249,7 +251,7 @@ func (p *processor) rewrite(in *os.File, fi fs.FileInfo, target string, meta *at
 	}
 	if p.root == nil {
 		pr := &prefixReader{b: head}
-		if res, _, err := p.rw.check(pr, false); !pr.past && (err != nil || !res.Changed) {
+		if res, err := rw.Check(pr); !pr.past && (err != nil || !res.Changed) {
 			return res, nil, err
 		}
 	}
@@ -257,7 +259,7 @@ func (p *processor) rewrite(in *os.File, fi fs.FileInfo, target string, meta *at
 		if _, err := in.Seek(int64(n), io.SeekStart); err != nil {
 			return inject.Result{}, err
 		}
-		return p.rw.Rewrite(f, io.MultiReader(bytes.NewReader(head), p.bodyReader(in)))
+		return rw.Rewrite(f, io.MultiReader(bytes.NewReader(head), p.bodyReader(in)))
 	})
 }
 
@@ -345,7 +347,7 @@ func readSmall(f io.Reader, buf []byte, size int64) (int, error) {
 // writes outside it. The output is read and written as -i does, so an
 // interrupted run leaves no partial file. It keeps the input's mode, ACL and user.*
 // attributes, and its owner when the process may give it (as root).
-func (p *processor) toDir(j job) (res inject.Result, af *atomicfile.File, err error) {
+func (p *processor) toDir(rw rewriter, j job) (res inject.Result, af *atomicfile.File, err error) {
 	in, fi, meta, err := openMeta(j.path, j.regular)
 	if err != nil {
 		return res, nil, err
@@ -374,5 +376,5 @@ func (p *processor) toDir(j job) (res inject.Result, af *atomicfile.File, err er
 	if ofi, err := p.root.Stat(j.out); err == nil && os.SameFile(ofi, fi) {
 		return res, nil, errors.New("output would overwrite the input (use -i to rewrite in place)")
 	}
-	return p.rewrite(in, fi, j.out, meta)
+	return p.rewrite(rw, in, fi, j.out, meta)
 }

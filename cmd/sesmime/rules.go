@@ -148,25 +148,44 @@ func (c *config) flagsAsDefault(fs *pflag.FlagSet, set *rules.Set) (*rules.Set, 
 type rewriter interface {
 	Rewrite(w io.Writer, r io.Reader) (inject.Result, error)
 	Bytes(msg []byte) ([]byte, inject.Result, error)
-	// check is inject.Rewriter.Check; with --rules and explain set (for
-	// --dry-run) it also returns the lines that say how the rules decided,
-	// even when err is not nil.
-	check(r io.Reader, explain bool) (inject.Result, []string, error)
+	Check(r io.Reader) (inject.Result, error)
+	// with returns the rewriter of one message, which records in d what
+	// --rules decided for it.
+	with(d *decided) rewriter
 }
 
 // plainRewriter is the rewriter of a run without --rules.
 type plainRewriter struct{ *inject.Rewriter }
 
-func (p plainRewriter) check(r io.Reader, _ bool) (inject.Result, []string, error) {
-	res, err := p.Check(r)
-	return res, nil, err
+func (p plainRewriter) with(*decided) rewriter { return p }
+
+// A decided is what --rules decided for one message, for its report: the
+// --json fields of sesmime-relay's log line, and with explain set (for
+// --dry-run) the lines that say how the rules decided.
+type decided struct {
+	Rule      string   `json:"rule,omitempty"`       // "default" when no rule matched
+	ConfigSet string   `json:"config_set,omitempty"` // "" leaves the message's
+	Tags      []string `json:"tags,omitempty"`       // NAME=VALUE
+	explain   bool
+	lines     []string
 }
 
-// A ruledRewriter rewrites each message as the rules decide for it.
+// say adds a line to the explanation, when d collects one.
+func (d *decided) say(format string, args ...any) {
+	if d.explain {
+		d.lines = append(d.lines, fmt.Sprintf(format, args...))
+	}
+}
+
+// A ruledRewriter rewrites each message as the rules decide for it. The
+// run's has no d: each message gets its own from with.
 type ruledRewriter struct {
 	r  *ruleFlags
 	rw *rules.Rewriter
+	d  *decided
 }
+
+func (rr *ruledRewriter) with(d *decided) rewriter { return &ruledRewriter{rr.r, rr.rw, d} }
 
 func (rr *ruledRewriter) Rewrite(w io.Writer, r io.Reader) (inject.Result, error) {
 	return rr.rw.Rewrite(w, r, rr.decide)
@@ -176,47 +195,49 @@ func (rr *ruledRewriter) Bytes(msg []byte) ([]byte, inject.Result, error) {
 	return rr.rw.Bytes(msg, rr.decide)
 }
 
-func (rr *ruledRewriter) check(r io.Reader, explain bool) (inject.Result, []string, error) {
-	var lines []string
-	res, err := rr.rw.Check(r, func(h rules.Header) (d *rules.Decision, err error) {
-		d, lines, err = rr.r.decide(h, explain)
-		return d, err
-	})
-	return res, lines, err
+func (rr *ruledRewriter) Check(r io.Reader) (inject.Result, error) {
+	return rr.rw.Check(r, rr.decide)
 }
 
 func (rr *ruledRewriter) decide(h rules.Header) (*rules.Decision, error) {
-	d, _, err := rr.r.decide(h, false)
-	return d, err
+	return rr.r.decide(h, rr.d)
 }
 
-// decide returns the decision of the rules for a message with header h
-// and, when explain is set, the lines of its --dry-run report. A reject,
-// or recipients that need different rewrites, is an error.
-func (r *ruleFlags) decide(h rules.Header, explain bool) (*rules.Decision, []string, error) {
-	env, lines, err := r.envelope(h, explain)
+// decide returns the decision of the rules for a message with header h,
+// and records it in rec. A reject, or recipients that need different
+// rewrites, is an error.
+func (r *ruleFlags) decide(h rules.Header, rec *decided) (*rules.Decision, error) {
+	*rec = decided{explain: rec.explain} // a message may be decided twice (rewrite's look ahead)
+	env, err := r.envelope(h, rec)
 	if err != nil {
-		return nil, lines, err
+		return nil, err
 	}
 	d, groups, err := r.set.Decide(env, h)
+	if he, ok := errors.AsType[*rules.HeaderError](err); ok {
+		rec.Rule = he.Rule // it matched; a header value refused its tag
+	}
 	if err != nil {
-		return nil, lines, err
+		return nil, err
 	}
 	if d == nil {
 		for _, g := range groups {
-			if explain { // each group's decision
-				lines = append(append(lines, "recipients: "+angled(g.RcptTo)), g.Decision.Explain(r.file)...)
+			if rec.explain { // each group's decision
+				rec.lines = append(append(rec.lines, "recipients: "+angled(g.RcptTo)), g.Decision.Explain(r.file)...)
 			}
 		}
-		return nil, lines, mixedError(groups, r.file)
+		return nil, mixedError(groups, r.file)
 	}
-	if explain {
-		lines = append(lines, d.Explain(r.file)...)
+	rec.Rule, rec.ConfigSet = d.Rule, d.ConfigurationSet
+	for _, t := range d.Tags {
+		rec.Tags = append(rec.Tags, t.String())
+	}
+	if rec.explain {
+		rec.lines = append(rec.lines, d.Explain(r.file)...)
 	}
 	if d.Reject != "" {
-		return nil, lines, fmt.Errorf("rejected by %s: %s", ruleAt(d, r.file), d.Reject)
+		return nil, fmt.Errorf("rejected by %s: %s", ruleAt(d, r.file), d.Reject)
 	}
-	return d, lines, nil
+	return d, nil
 }
 
 // ruleAt names the rule of d with its place in the rules file.
@@ -249,52 +270,46 @@ func angled(addrs []string) string {
 // with mail_from and rcpt_to read from the header when their flags are
 // absent and a rule matches on them. A header field that cannot be read
 // as addresses is then an error, not a guess.
-func (r *ruleFlags) envelope(h rules.Header, explain bool) (*rules.Envelope, []string, error) {
+func (r *ruleFlags) envelope(h rules.Header, rec *decided) (*rules.Envelope, error) {
 	env := r.env
-	var lines []string
-	say := func(format string, args ...any) {
-		if explain {
-			lines = append(lines, fmt.Sprintf(format, args...))
-		}
-	}
 	switch {
 	case r.flagFrom:
-		say("mail_from: <%s> (--mail-from)", env.MailFrom)
+		rec.say("mail_from: <%s> (--mail-from)", env.MailFrom)
 	case r.useFrom:
 		from, field, err := rules.HeaderSender(h)
 		if err != nil {
-			return nil, lines, fmt.Errorf("%w (give --mail-from)", err)
+			return nil, fmt.Errorf("%w (give --mail-from)", err)
 		}
 		env.MailFrom = from
-		say("mail_from: <%s> (from the %s field; --mail-from gives the true envelope)", from, field)
+		rec.say("mail_from: <%s> (from the %s field; --mail-from gives the true envelope)", from, field)
 	default:
-		say("mail_from: (no rule has a mail_from key)")
+		rec.say("mail_from: (no rule has a mail_from key)")
 	}
 	switch {
 	case r.flagRcpt:
-		say("rcpt_to: %s (--rcpt-to)", angled(env.RcptTo))
+		rec.say("rcpt_to: %s (--rcpt-to)", angled(env.RcptTo))
 	case r.useRcpt:
 		rcpts, err := rules.HeaderRecipients(h)
 		if err != nil {
-			return nil, lines, fmt.Errorf("%w (give --rcpt-to)", err)
+			return nil, fmt.Errorf("%w (give --rcpt-to)", err)
 		}
 		env.RcptTo = rcpts
 		if len(rcpts) == 0 {
-			say("rcpt_to: none (no address in To, Cc or Bcc; --rcpt-to gives the true envelope)")
+			rec.say("rcpt_to: none (no address in To, Cc or Bcc; --rcpt-to gives the true envelope)")
 		} else {
-			say("rcpt_to: %s (from the To, Cc and Bcc fields; --rcpt-to gives the true envelope)", angled(rcpts))
+			rec.say("rcpt_to: %s (from the To, Cc and Bcc fields; --rcpt-to gives the true envelope)", angled(rcpts))
 		}
 	default:
-		say("rcpt_to: (no rule has an rcpt_to key)")
+		rec.say("rcpt_to: (no rule has an rcpt_to key)")
 	}
 	if env.AuthUser != "" {
-		say("auth_user: %s", env.AuthUser)
+		rec.say("auth_user: %s", env.AuthUser)
 	}
 	if env.Client.IsValid() {
-		say("client: %s", env.Client)
+		rec.say("client: %s", env.Client)
 	}
 	if env.Listener != "" {
-		say("listener: %s", env.Listener)
+		rec.say("listener: %s", env.Listener)
 	}
-	return &env, lines, nil
+	return &env, nil
 }

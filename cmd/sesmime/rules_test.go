@@ -95,6 +95,10 @@ func TestRules(t *testing.T) {
 		{"dry-run-mixed", "", []string{"--rules", "rules.toml", "-n", "mixed.eml"}},
 		{"dry-run-stdin", ruleMessages["weekly.eml"], []string{"--rules", "rules.toml", "-n"}},
 		{"dry-run-no-envelope-keys", "", []string{"--rules", "tagheader.toml", "-n", "--listener", "smtp", "eu.eml"}},
+		// --json names the rule, configuration set and tags of each file.
+		{"json-in-place", "", []string{"--rules", "rules.toml", "--json", "-i", "eu.eml", "spam.eml", "mixed.eml", "plain.eml", "badtag.eml"}},
+		{"json-dry-run", "", []string{"--rules", "rules.toml", "--json", "-n", "--rcpt-to", "x@eu.example.com", "eu.eml", "weekly.eml", "client.eml"}},
+		{"json-out-dir", "", []string{"--rules", "tagheader.toml", "--json", "-o", "out", "eu.eml", "plain.eml"}},
 		// Usage errors.
 		{"usage-envelope-without-rules", "", []string{"--config-set", "a", "--rcpt-to", "b@example.com", "plain.eml"}},
 		{"usage-empty-rules", "", []string{"--rules", "", "plain.eml"}},
@@ -244,7 +248,7 @@ func BenchmarkRulesRewrite(b *testing.B) {
 	for _, rw := range []struct {
 		name string
 		rewriter
-	}{{"plain", plain}, {"rules", ruled}} {
+	}{{"plain", plain}, {"rules", ruled.with(new(decided))}} {
 		b.Run(rw.name+"/Bytes", func(b *testing.B) {
 			b.SetBytes(int64(len(msg)))
 			for b.Loop() {

@@ -410,9 +410,9 @@ func (r *reporter) report(o outcome) {
 	}
 	r.bar.Add(o.size)
 	text := r.enc == nil // the lines --json replaces
-	rec := fileRecord{filePath: pathOf(o.path)}
+	rec := fileRecord{filePath: pathOf(o.path), decided: o.decided}
 	if r.c.dryRun && text {
-		for _, l := range o.explain {
+		for _, l := range o.lines {
 			r.line(r.stdout, "%s: %s\n", name, l) // --rules: how the rules decided
 		}
 	}
