@@ -622,9 +622,37 @@ func TestNearlyFullDisk(t *testing.T) {
 		t.Errorf("a copy that does not fit: exit %d, stderr %q; want 1, %q", code, errs, want)
 	}
 
+	// A large file whose body the kernel copies (splice) onto a full disk
+	// fails with a line that names the output not written: with -o the
+	// file under DIR, with -i the file itself. The disk has room for the
+	// header and the first 64 KiB, which are written, not spliced.
+	in := t.TempDir()
+	chdir(t, in)
+	for _, tc := range []struct {
+		flag, input, want string
+		size              int // of the input, on the 400 KiB disk with -i
+	}{
+		{"-o", "big.eml", "big.eml: " + filepath.Join(tiny, "big.eml") + ": splice", 600 << 10},
+		{"-i", filepath.Join(tiny, "big.eml"), filepath.Join(tiny, "big.eml") + ": splice", 280 << 10},
+	} {
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", tiny).CombinedOutput(); err != nil {
+			t.Fatalf("mount tmpfs: %v: %s", err, out)
+		}
+		os.WriteFile(tc.input, []byte(marked(0, false)+strings.Repeat("x", tc.size)+"\r\n"), 0o644)
+		args := []string{"inject", tc.flag, "--config-set", "news", tc.input}
+		if tc.flag == "-o" {
+			args = slices.Insert(args, 2, tiny)
+		}
+		code, _, errs = runT(t, "", args...)
+		exec.Command("umount", tiny).Run()
+		if want := "sesmime: " + tc.want + ": no space left on device\n"; code != 1 || errs != want {
+			t.Errorf("%s: a kernel copy that does not fit: exit %d, stderr %q; want 1, %q", tc.flag, code, errs, want)
+		}
+	}
+
 	// -o over the outputs of an earlier run: a file tried again after a
 	// commit freed space is read again from its start.
-	in := t.TempDir()
+	in = t.TempDir()
 	writeFiles(t, in, files)
 	chdir(t, in)
 	for _, cs := range []string{"one", "two"} {
