@@ -28,7 +28,8 @@ line; --json writes one object per finding instead. A file that cannot be
 read is reported on stderr as "sesmime: PATH: reason". With no PATH, or
 PATH "-", the message is read from stdin. Exit status: 0 when there is no
 error-level finding (warnings are fine), 1 when there is one or a file
-could not be read, 2 on a usage error.
+could not be read, 2 on a usage error, 128+N when stopped by signal N (the
+findings so far are printed).
 
 Flags:
 `

@@ -132,7 +132,9 @@
 // --api v1|v2|smtp sets the size limit (10 MiB for v1, 40 MiB otherwise,
 // counted after base64); --header names custom tag headers to check. It
 // exits 1 when any finding is an error or a file cannot be read, 0 when
-// there are only warnings. docs/check.md lists every code.
+// there are only warnings. On SIGINT or SIGTERM it stops between files,
+// prints what it found and exits as inject does. docs/check.md lists every
+// code.
 //
 // # Exit status
 //

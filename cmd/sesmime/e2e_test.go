@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -231,6 +232,54 @@ func TestInterruptFilesFrom(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "sesmime: stopped by SIGINT after 20 files; the files not reached are untouched\n") {
 		t.Errorf("stderr %q", errb.String())
+	}
+}
+
+// TestInterruptCheck stops check with SIGTERM while its --files-from is
+// still open, once it has reported the last name given (a file that does
+// not exist): it stops as inject does, with the findings of the files it
+// read on stdout, its summary and the stop line, and exits 128+SIGTERM.
+func TestInterruptCheck(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.eml": checkErr, "b.eml": checkWarn})
+	cmd := exec.Command(bin, "check", "--files-from", "-")
+	cmd.Dir = dir
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(stdin, "a.eml\nb.eml\nmissing.eml\n")
+	errs := bufio.NewReader(stderr)
+	first, _ := errs.ReadString('\n')
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(errs)
+	err = cmd.Wait()
+	if ee, ok := errors.AsType[*exec.ExitError](err); !ok || ee.ExitCode() != 128+int(syscall.SIGTERM) {
+		t.Errorf("exit %v, want %d; stderr %q", err, 128+int(syscall.SIGTERM), first+string(rest))
+	}
+	if want := "sesmime: missing.eml: stat: no such file or directory\n"; first != want {
+		t.Errorf("first line on stderr %q, want %q", first, want)
+	}
+	if !strings.HasSuffix(string(rest), "sesmime: stopped by SIGTERM after 3 files; the files not reached are untouched\n") {
+		t.Errorf("stderr after the signal %q", rest)
+	}
+	for _, want := range []string{"a.eml:3: error: duplicate-field: ", "b.eml:1: warning: header-8bit: "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out.String())
+		}
 	}
 }
 

@@ -62,8 +62,8 @@ func lookupVerb(name string) *verb {
 }
 
 // run is the whole program: it parses args, runs the verb and returns the
-// exit code. Runs that write files stop cleanly on SIGINT and SIGTERM and
-// then return 128 plus the signal number.
+// exit code. Runs over files stop cleanly on SIGINT and SIGTERM and then
+// return 128 plus the signal number.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return runContext(context.Background(), args, stdin, stdout, stderr)
 }

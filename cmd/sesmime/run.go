@@ -30,10 +30,10 @@ var now = time.Now
 
 // notifyContext returns a context cancelled by SIGINT or SIGTERM, with the
 // signal as its cause, so that a run stops between files, or between
-// chunks of a file's copy, and removes what it has not finished. A run
-// that writes nothing to disk (immediate) exits at the signal instead:
-// it may be blocked reading a pipe or writing to one, and has nothing to
-// clean up. So does any run at a second signal.
+// chunks of a file's copy, removes what it has not finished and reports
+// what it has. A run on stdin or to stdout (immediate) exits at the signal
+// instead: it may be blocked reading a pipe or writing to one, and has
+// nothing to clean up. So does any run at a second signal.
 func notifyContext(parent context.Context, stderr io.Writer, immediate bool) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	sigs := make(chan os.Signal, 2)
@@ -77,6 +77,8 @@ func runFiles(ctx context.Context, verb string, args []string, stdin io.Reader, 
 		fmt.Fprintf(stderr, "sesmime %s: %v\nRun 'sesmime help %s' for usage.\n", verb, err, verb)
 		return exitUsage
 	}
+	ctx, stop := notifyContext(ctx, stderr, c.stdinMode() || verb != "check" && c.toStdout() && !c.dryRun)
+	defer stop()
 	if verb == "check" {
 		return c.runCheck(ctx, stdin, stdout, stderr)
 	}
@@ -86,8 +88,6 @@ func runFiles(ctx context.Context, verb string, args []string, stdin io.Reader, 
 // runRewrite runs inject or strip: it lists the inputs, rewrites them with
 // c.jobs workers and reports each in input order.
 func (c *config) runRewrite(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := notifyContext(ctx, stderr, c.stdinMode() || c.toStdout() && !c.dryRun)
-	defer stop()
 	p := &processor{ctx: ctx, c: c, rw: c.rw, stdin: stdin, stdout: stdout}
 	p.commit.Barrier = testBarrier
 	if c.outDir != "" && !c.dryRun {
