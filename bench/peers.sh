@@ -17,8 +17,10 @@
 # line per run, then medians, per-round ratios sesmime-relay/peer (median,
 # min to max), each relay's CPU time per message (user + system, from
 # /proc/PID/stat around each run: on a shared machine the rate mixes in
-# the harness and the neighbours, the CPU time is the relay's own) and its
-# peak RSS (VmHWM) over the whole run.
+# the harness and the neighbours, the CPU time is the relay's own), the
+# fake's CPU time per message with each relay (its proxy's TLS included:
+# what shares the machine with the relay) and each relay's peak RSS (VmHWM)
+# over the whole run.
 set -eu
 ROUNDS=${ROUNDS:-5}
 N=${N:-2000}
@@ -34,7 +36,7 @@ cd "$(dirname "$0")/.."
 . bench/relaylib.sh
 command -v smtp-source >/dev/null || { echo "peers.sh: smtp-source missing (apt-get install -y postfix)" >&2; exit 2; }
 
-"$tmp/fakeses-serve" -proxy "$tmp/ca.pem" > "$tmp/fake" 2> "$tmp/fake.log" & pids="$pids $!"
+"$tmp/fakeses-serve" -proxy "$tmp/ca.pem" > "$tmp/fake" 2> "$tmp/fake.log" & pids="$pids $!" FAKE=$!
 for i in $(seq 50); do [ "$(wc -l < "$tmp/fake")" -ge 2 ] && break; sleep 0.1; done
 PROXY=$(sed -n 2p "$tmp/fake")
 # sent KEY: how many sends the fake accepted from relays signing with KEY.
@@ -79,16 +81,18 @@ check() {
 }
 # cpu NAME: the relay's user+system CPU so far, in clock ticks.
 CLK=$(getconf CLK_TCK)
-cpu() { awk '{print $14 + $15}' "/proc/$(field "$1" 4)/stat"; }
+cpu() { ticks "$(field "$1" 4)"; }
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # percpu KIND NAME ROUND TICKS0: the relay's CPU per message of that run, in us.
 percpu() { echo "cpu-$1-$2 $3 $(echo "($(cpu "$2") - $4) * 1000000 / $CLK / $N" | bc -l)" >> "$tmp/results"; }
-src() { # name: smtp-source, msgs/s
-  before=$(sent "$(field "$1" 3)") c0=$(cpu "$1")
+src() { # name: smtp-source, msgs/s; also the fake's (and its proxy's) CPU per message
+  before=$(sent "$(field "$1" 3)") c0=$(cpu "$1") f0=$(ticks "$FAKE")
   s=$(date +%s.%N)
   smtp-source -s "$SESSIONS" -m "$N" -l "$SIZE" -f bench@example.com -t sink@example.org "127.0.0.1:$(field "$1" 2)" >/dev/null
   e=$(date +%s.%N)
   check "$1" "$before"
   percpu src "$1" "$ROUND" "$c0"
+  echo "fake-$1 $ROUND $(echo "($(ticks "$FAKE") - $f0) * 1000000 / $CLK / $N" | bc -l)" >> "$tmp/results"
   r=$(echo "$N / ($e - $s)" | bc -l)
   printf 'src-%s %s %.2f\n' "$1" "$ROUND" "$r" >> "$tmp/results"
   printf 'round %s smtp-source %-8s %6.0f msg/s\n' "$ROUND" "$1" "$r"
@@ -120,11 +124,11 @@ paired() { awk -v b="$1" -v p="$2" -v c="$3" '$1==b{f[$2]=$c} $1==p{r[$2]=$c} EN
 echo
 echo "$SESSIONS sessions, $SIZE-byte messages, $N per run, every relay over HTTPS through the fake's proxy:"
 echo
-echo "| relay | smtp-source msg/s | smtpload msg/s | smtpload p50 / p99 (ms) | relay CPU per message (us), smtp-source / smtpload | peak RSS |"
-echo "|---|---|---|---|---|---|"
+echo "| relay | smtp-source msg/s | smtpload msg/s | smtpload p50 / p99 (ms) | relay CPU per message (us), smtp-source / smtpload | fake SES CPU per message (us), smtp-source | peak RSS |"
+echo "|---|---|---|---|---|---|---|"
 for n in $NAMES; do
-  printf '| %s | %s | %s | %s / %s | %s / %s | %s kB |\n' "$(name "$n")" "$(med "src-$n" 3)" "$(med "load-$n" 3)" \
-    "$(med "load-$n" 4)" "$(med "load-$n" 5)" "$(med "cpu-src-$n" 3)" "$(med "cpu-load-$n" 3)" "$(rss "$(field "$n" 4)")"
+  printf '| %s | %s | %s | %s / %s | %s / %s | %s | %s kB |\n' "$(name "$n")" "$(med "src-$n" 3)" "$(med "load-$n" 3)" \
+    "$(med "load-$n" 4)" "$(med "load-$n" 5)" "$(med "cpu-src-$n" 3)" "$(med "cpu-load-$n" 3)" "$(med "fake-$n" 3)" "$(rss "$(field "$n" 4)")"
 done
 echo
 echo "| per round | msg/s ratio, smtp-source | msg/s ratio, smtpload | CPU per message, peer / sesmime-relay, smtpload |"
