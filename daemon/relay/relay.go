@@ -55,8 +55,7 @@ type Relay struct {
 	mu        sync.Mutex
 	servers   []*smtp.Server
 	addrs     []string
-	sessions  map[*session]struct{}
-	open      map[*countedConn]struct{} // every accepted connection, for Shutdown's deadline
+	open      map[*countedConn]struct{} // every accepted connection, for Shutdown
 	listeners []*listener
 }
 
@@ -72,7 +71,7 @@ func New(ctx context.Context, cfg *Config, deps Deps) (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Relay{cfg: c, Metrics: deps.Metrics, log: deps.Log, sessions: map[*session]struct{}{}, open: map[*countedConn]struct{}{}}
+	r := &Relay{cfg: c, Metrics: deps.Metrics, log: deps.Log, open: map[*countedConn]struct{}{}}
 	if r.Metrics == nil {
 		r.Metrics = ops.NewMetrics("sesmime_relay")
 	}
@@ -168,7 +167,15 @@ func (r *Relay) Start() error {
 		s.Domain = localName()
 		s.LMTP = l.cfg.LMTP
 		if l.cfg.TLS == "starttls" {
-			s.TLSConfig = l.tls
+			// Once STARTTLS begins, a reply written to the countedConn
+			// would break the TLS stream: Shutdown only closes it.
+			s.TLSConfig = l.tls.Clone()
+			s.TLSConfig.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+				if cc, ok := h.Conn.(*countedConn); ok {
+					cc.starttls.Store(true)
+				}
+				return nil, nil
+			}
 		}
 		s.MaxMessageBytes = r.cfg.MaxMessageBytes
 		s.MaxRecipients = r.cfg.MaxRecipients
@@ -201,22 +208,32 @@ func (r *Relay) Addrs() []string {
 	return append([]string(nil), r.addrs...)
 }
 
-// Shutdown stops accepting connections and new transactions and lets the
-// messages in flight finish. Shortly before ctx's deadline it cancels the
-// upstream calls still running, so that their clients get a 4xx, and at
-// the deadline it closes every connection left.
+// Shutdown stops accepting connections and new transactions, answers 421
+// and closes every connection not in a transaction (before EHLO, between
+// messages), and lets the messages in flight finish, closing each
+// connection the same way when its transaction ends. Shortly before ctx's
+// deadline it cancels the upstream calls still running, so that their
+// clients get a 4xx, and at the deadline it closes every connection left.
 func (r *Relay) Shutdown(ctx context.Context) error {
 	r.draining.Store(true)
 	r.Health.SetReady(false)
 	r.mu.Lock()
 	servers := append([]*smtp.Server(nil), r.servers...)
 	var sessions []*session
-	for s := range r.sessions {
-		sessions = append(sessions, s)
+	var bare []*countedConn // no session yet: no EHLO, or none since STARTTLS
+	for c := range r.open {
+		if c.sess != nil {
+			sessions = append(sessions, c.sess)
+		} else {
+			bare = append(bare, c)
+		}
 	}
 	r.mu.Unlock()
 	for _, s := range sessions {
 		s.closeIfIdle()
+	}
+	for _, c := range bare {
+		go bye(c)
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, len(servers))
@@ -334,8 +351,26 @@ func refuse(c net.Conn, reply string) {
 
 type countedConn struct {
 	net.Conn
-	once    sync.Once
-	release func()
+	once     sync.Once
+	release  func()
+	sess     *session    // the session on it, from EHLO to Logout; guarded by Relay.mu
+	starttls atomic.Bool // a TLS handshake began on it: go-smtp's TLS conn carries the replies
+}
+
+// shuttingDown is errShuttingDown as a reply line.
+var shuttingDown = fmt.Sprintf("%d %d.%d.%d %s\r\n", errShuttingDown.Code, errShuttingDown.EnhancedCode[0],
+	errShuttingDown.EnhancedCode[1], errShuttingDown.EnhancedCode[2], errShuttingDown.Message)
+
+// bye answers 421 on a connection not in a transaction and closes it
+// (RFC 5321 3.8: a server being shut down should send 421 first). A plain
+// connection under STARTTLS can only be closed. The write goes beside
+// go-smtp's own: each reply is one Write, so lines do not interleave.
+func bye(c net.Conn) {
+	if cc, ok := c.(*countedConn); ok && cc.starttls.Load() {
+		cc.Close()
+		return
+	}
+	refuse(c, shuttingDown)
 }
 
 func (c *countedConn) Close() error {
@@ -389,6 +424,8 @@ type session struct {
 	r      *Relay
 	l      *listener
 	c      *smtp.Conn
+	nc     net.Conn     // c.Conn() at EHLO: the connection its replies go to
+	cc     *countedConn // the accepted connection under nc
 	client netip.Addr
 
 	authUser string
@@ -396,6 +433,7 @@ type session struct {
 
 	mu    sync.Mutex
 	busy  bool // in a transaction or DATA: not closed when draining
+	gone  bool // told 421 and closed while draining
 	set   *rules.Set
 	from  string
 	rcpts []string
@@ -408,30 +446,49 @@ func (r *Relay) newSession(l *listener, c *smtp.Conn) (smtp.Session, error) {
 	if r.draining.Load() {
 		return nil, errShuttingDown
 	}
-	ap, _ := netip.ParseAddrPort(c.Conn().RemoteAddr().String())
-	s := &session{r: r, l: l, c: c, client: ap.Addr().Unmap(), up: r.upstream.newConn()}
-	r.mu.Lock()
-	r.sessions[s] = struct{}{}
-	r.mu.Unlock()
+	// nc is the connection replies go to (go-smtp's TLS one after
+	// STARTTLS), cc the accepted one under it.
+	nc := c.Conn()
+	cc, _ := nc.(*countedConn)
+	if tc, ok := nc.(*tls.Conn); ok {
+		cc, _ = tc.NetConn().(*countedConn)
+	}
+	ap, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
+	s := &session{r: r, l: l, c: c, nc: nc, cc: cc, client: ap.Addr().Unmap(), up: r.upstream.newConn()}
+	if cc != nil {
+		r.mu.Lock()
+		cc.sess = s
+		r.mu.Unlock()
+	}
 	return s, nil
 }
 
+// closeIfIdle says bye to a session not in a transaction, once.
 func (s *session) closeIfIdle() {
 	s.mu.Lock()
-	busy := s.busy
+	idle := !s.busy && !s.gone
+	s.gone = s.gone || idle
 	s.mu.Unlock()
-	if !busy {
-		s.c.Close()
+	if idle {
+		go bye(s.nc)
 	}
 }
 
-func (s *session) setBusy(b bool) {
+// setBusy marks the start (false when draining: no transaction starts
+// then) or the end of a transaction; one that ends while draining closes
+// the session, after its last reply.
+func (s *session) setBusy(b bool) bool {
 	s.mu.Lock()
+	if b && s.r.draining.Load() {
+		s.mu.Unlock()
+		return false
+	}
 	s.busy = b
 	s.mu.Unlock()
 	if !b && s.r.draining.Load() {
-		go s.c.Close()
+		s.closeIfIdle()
 	}
+	return true
 }
 
 // overTLS reports whether the session is encrypted: after STARTTLS, or on
@@ -486,7 +543,9 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if s.l.cfg.Auth && s.authUser == "" {
 		return errNeedAuth
 	}
-	s.setBusy(true)
+	if !s.setBusy(true) {
+		return errShuttingDown
+	}
 	s.set = s.r.Rules.Get()
 	s.from, s.rcpts, s.class, s.size = from, nil, "", 0
 	var upOpts smtp.MailOptions
@@ -536,9 +595,13 @@ func (s *session) Reset() {
 
 func (s *session) Logout() error {
 	s.up.close()
-	s.r.mu.Lock()
-	delete(s.r.sessions, s)
-	s.r.mu.Unlock()
+	if s.cc != nil {
+		s.r.mu.Lock()
+		if s.cc.sess == s {
+			s.cc.sess = nil
+		}
+		s.r.mu.Unlock()
+	}
 	return nil
 }
 
