@@ -44,7 +44,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 		tags = append(tags, sesmime.Tag{Name: n, Value: v})
 		return nil
 	})
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return 0 // -h or --help: the usage went to stderr
+	} else if err != nil {
 		return 2
 	}
 	usage := func(format string, a ...any) int {

@@ -144,6 +144,17 @@ func TestUsage(t *testing.T) {
 	}
 }
 
+// TestHelp: -h and --help print the flags and exit 0, as a request for
+// help is not a usage error.
+func TestHelp(t *testing.T) {
+	for _, arg := range []string{"-h", "--help"} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{arg}, &out, &errb, nil); code != 0 || !strings.Contains(errb.String(), "-on-error") {
+			t.Errorf("%s: exit %d, want 0 and the flags; stderr %q", arg, code, errb.String())
+		}
+	}
+}
+
 // TestMetricsExported checks that /metrics offers what the milter sets
 // and none of the relay's collectors it never sets.
 func TestMetricsExported(t *testing.T) {

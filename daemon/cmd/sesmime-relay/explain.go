@@ -19,14 +19,16 @@ import (
 func explain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sesmime-relay explain", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	rulesFile := fs.String("rules", "", "rules `file` (required)")
+	rulesFile := fs.String("rules", "", "rules `FILE` (required)")
 	from := fs.String("mail-from", "", "envelope sender `ADDR` (\"\" for the null sender)")
 	authUser := fs.String("auth-user", "", "SMTP AUTH `USER`")
 	client := fs.String("client", "", "client `IP`")
 	listener := fs.String("listener", "smtp", "listener `NAME`")
 	var rcpts multi
 	fs.Var(&rcpts, "rcpt-to", "recipient `ADDR` (repeatable)")
-	if err := fs.Parse(args); err != nil {
+	if help, err := parseFlags(fs, args); help {
+		return 0
+	} else if err != nil {
 		return 2
 	}
 	if *rulesFile == "" || fs.NArg() > 1 {
@@ -70,8 +72,14 @@ func explain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	for i, g := range groups {
 		d := g.Decision
-		if len(groups) > 1 {
-			fmt.Fprintf(stdout, "transaction %d (the relay answers 452 4.5.3 to these recipients in the first one's transaction):\n", i+1)
+		switch {
+		case len(groups) == 1:
+		case i == 0:
+			fmt.Fprintf(stdout, "transaction 1:\n")
+		default:
+			// The relay takes the first recipient's group and defers the
+			// others at RCPT; the client sends them in later transactions.
+			fmt.Fprintf(stdout, "transaction %d (the relay answers 452 4.5.3 to these recipients in the transactions before):\n", i+1)
 		}
 		fmt.Fprintf(stdout, "recipients: %s\n", strings.Join(g.RcptTo, " "))
 		for _, l := range d.Explain(*rulesFile) {

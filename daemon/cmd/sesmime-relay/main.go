@@ -3,10 +3,13 @@
 // rule, changing no other byte, and answers 250 only once SES has the
 // message.
 //
-//	sesmime-relay [--config FILE] --listen ADDR --upstream URL [--rules FILE]
-//	    [--config-set NAME] [--tag NAME=VALUE]... [--endpoint-url URL]
+//	sesmime-relay [--config FILE] [--listen ADDR] [--lmtp-listen ADDR] [--upstream URL]
+//	    [--rules FILE] [--config-set NAME] [--tag NAME=VALUE]... [--endpoint-url URL]
+//	    [--rate N] [--users FILE] [--tls-cert FILE --tls-key FILE] [--allow CIDR]...
+//	    [--metrics ADDR] [--normalize-line-endings]
 //	sesmime-relay smtp-password --region REGION < secret-access-key
-//	sesmime-relay explain --rules FILE [--mail-from A] [--rcpt-to B]... [MESSAGE]
+//	sesmime-relay explain --rules FILE [--mail-from ADDR] [--rcpt-to ADDR]...
+//	    [--auth-user USER] [--client IP] [--listener NAME] [MESSAGE]
 //
 // explain is a dry run: it prints the decision the rules give a sample
 // message and envelope, per recipient group, and sends nothing.
@@ -16,6 +19,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -32,6 +36,36 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
+// synopsis is what --help prints above the flags: the relay's and its
+// subcommands' forms, which flag's own listing does not show.
+const synopsis = `usage: sesmime-relay [--config FILE] [--listen ADDR] [--lmtp-listen ADDR] [--upstream URL]
+                     [--rules FILE] [--config-set NAME] [--tag NAME=VALUE]... [--endpoint-url URL]
+                     [--rate N] [--users FILE] [--tls-cert FILE --tls-key FILE] [--allow CIDR]...
+                     [--metrics ADDR] [--normalize-line-endings]
+       sesmime-relay smtp-password --region REGION < secret-access-key
+       sesmime-relay explain --rules FILE [--mail-from ADDR] [--rcpt-to ADDR]... [--auth-user USER]
+                     [--client IP] [--listener NAME] [MESSAGE]
+
+An SMTP relay in front of Amazon SES: the rules set each message's configuration
+set, tags and custom tag headers, no other byte changes, and the relay answers
+250 only once SES has the message. smtp-password prints the SES SMTP password of
+a secret access key; explain prints the rules' decision for a sample message and
+envelope and sends nothing. The config file, listeners and replies:
+daemon/README.md.
+
+Flags:
+`
+
+// parseFlags parses args into fs; help is true after -h or --help, which
+// print the usage and exit 0 (any other parse error exits 2).
+func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
+	err = fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return true, nil
+	}
+	return false, err
+}
+
 type multi []string
 
 func (m *multi) String() string     { return strings.Join(*m, ",") }
@@ -46,26 +80,32 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("sesmime-relay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), synopsis)
+		fs.PrintDefaults()
+	}
 	var (
-		configFile = fs.String("config", "", "TOML config `file` (flags override it)")
+		configFile = fs.String("config", "", "TOML config `FILE` (flags override it)")
 		listen     = fs.String("listen", "", "listen on `ADDR` (host:port)")
 		lmtp       = fs.String("lmtp-listen", "", "also listen for LMTP on `ADDR`")
-		upstream   = fs.String("upstream", "", "ses+v2://REGION (default), ses+v1://REGION, smtp://HOST:PORT, smtps://HOST:PORT or smtp+plain://HOST:PORT")
-		rulesFile  = fs.String("rules", "", "rules `file` (reloaded on SIGHUP)")
+		upstream   = fs.String("upstream", "", "upstream `URL`: ses+v2://REGION (default), ses+v1://REGION, smtp://HOST:PORT, smtps://HOST:PORT or smtp+plain://HOST:PORT")
+		rulesFile  = fs.String("rules", "", "rules `FILE` (reloaded on SIGHUP)")
 		configSet  = fs.String("config-set", "", "default configuration set `NAME`")
 		endpoint   = fs.String("endpoint-url", "", "SES API endpoint `URL`")
-		users      = fs.String("users", "", "bcrypt users `file` for AUTH (name:hash lines)")
-		cert       = fs.String("tls-cert", "", "certificate `file` for STARTTLS")
-		key        = fs.String("tls-key", "", "key `file` for STARTTLS")
+		users      = fs.String("users", "", "bcrypt users `FILE` for AUTH (name:hash lines); the --listen listener then requires AUTH")
+		cert       = fs.String("tls-cert", "", "certificate `FILE` for STARTTLS on the --listen listener")
+		key        = fs.String("tls-key", "", "key `FILE` for STARTTLS on the --listen listener")
 		metrics    = fs.String("metrics", "", "serve /metrics, /healthz, /readyz on `ADDR`")
-		rateFlag   = fs.Float64("rate", 0, "recipients per second (0: the account's send quota)")
+		rateFlag   = fs.Float64("rate", 0, "`N` recipients per second (0: the account's send quota)")
 		normalize  = fs.Bool("normalize-line-endings", false, "SMTP upstream: turn bare LF and CR CR LF into CRLF instead of refusing")
 		tags       multi
 		allow      multi
 	)
 	fs.Var(&tags, "tag", "default tag `NAME=VALUE` (repeatable)")
-	fs.Var(&allow, "allow", "`CIDR` allowed to connect (repeatable)")
-	if err := fs.Parse(args); err != nil {
+	fs.Var(&allow, "allow", "`CIDR` allowed to connect to the --listen and --lmtp-listen listeners (repeatable)")
+	if help, err := parseFlags(fs, args); help {
+		return 0
+	} else if err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {
@@ -161,7 +201,9 @@ func smtpPassword(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("sesmime-relay smtp-password", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	region := fs.String("region", "", "the SES `REGION` the SMTP password is for")
-	if err := fs.Parse(args); err != nil {
+	if help, err := parseFlags(fs, args); help {
+		return 0
+	} else if err != nil {
 		return 2
 	}
 	if *region == "" || fs.NArg() > 0 {

@@ -194,6 +194,29 @@ func (p *relayProc) wait() {
 	}
 }
 
+// TestHelp: --help shows the relay's and the subcommands' forms and the
+// flags, and exits 0 (a request for help is not a usage error); a flag
+// that does not exist is one (2).
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"smtp-password", "--help"}, {"explain", "-h"}} {
+		var out, errb bytes.Buffer
+		if code := run(args, strings.NewReader(""), &out, &errb); code != 0 {
+			t.Errorf("%q: exit %d, want 0; stderr %q", args, code, errb.String())
+		}
+		if args[0] == "--help" {
+			for _, want := range []string{"sesmime-relay smtp-password --region REGION", "sesmime-relay explain --rules FILE", "-upstream URL", "-lmtp-listen ADDR"} {
+				if !strings.Contains(errb.String(), want) {
+					t.Errorf("--help does not show %q:\n%s", want, errb.String())
+				}
+			}
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"--no-such-flag"}, strings.NewReader(""), &out, &errb); code != 2 {
+		t.Errorf("--no-such-flag: exit %d, want 2", code)
+	}
+}
+
 func TestExplain(t *testing.T) {
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "rules.toml")
@@ -204,9 +227,9 @@ func TestExplain(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	want := "transaction 1 (the relay answers 452 4.5.3 to these recipients in the first one's transaction):\n" +
+	want := "transaction 1:\n" +
 		"recipients: x@eu.example.com\nrule: rule 1 \"eu\" (" + rules + ":1)\nconfig_set: eu\ntags (replace): campaign=spring\nheaders: (unchanged)\nstrip_client_ses: false\n" +
-		"transaction 2 (the relay answers 452 4.5.3 to these recipients in the first one's transaction):\n" +
+		"transaction 2 (the relay answers 452 4.5.3 to these recipients in the transactions before):\n" +
 		"recipients: y@example.net\nrule: default\nconfig_set: world\ntags (replace): (unchanged)\nheaders: (unchanged)\nstrip_client_ses: false\n"
 	if out.String() != want {
 		t.Errorf("explain printed\n%s\nwant\n%s", out.String(), want)
