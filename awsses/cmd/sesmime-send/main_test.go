@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -258,5 +259,40 @@ func TestUsage(t *testing.T) {
 	}
 	if code, _, _ := runCmd(t, "", "-h"); code != 0 {
 		t.Errorf("-h: exit %d", code)
+	}
+}
+
+// TestReadmeSynopsis: every flag of awsses/README.md's synopsis of
+// sesmime-send is in --help, with the same argument name.
+func TestReadmeSynopsis(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, syn, ok := strings.Cut(string(b), "```\nsesmime-send [")
+	syn, _, _ = strings.Cut(syn, "```")
+	if !ok {
+		t.Fatal("no sesmime-send synopsis in the README")
+	}
+	code, help, _ := runCmd(t, "", "--help")
+	if code != 0 {
+		t.Fatalf("--help: exit %d", code)
+	}
+	items := regexp.MustCompile(`\[(-[a-z]|--[a-z-]+)(?: ([^\]\s]+))?\]`).FindAllStringSubmatch("["+syn, -1)
+	if len(items) < 20 {
+		t.Fatalf("found %d flags in the README's synopsis, want at least 20", len(items))
+	}
+	for _, m := range items {
+		flag, arg := m[1], m[2]
+		want := regexp.QuoteMeta(flag) // --name, or -x as "-x, --name"
+		if !strings.HasPrefix(flag, "--") {
+			want += `, --[a-z-]+`
+		}
+		if arg != "" {
+			want += " " + regexp.QuoteMeta(arg)
+		}
+		if !regexp.MustCompile(`(?m)^ +` + want + `( |$)`).MatchString(help) {
+			t.Errorf("README's synopsis has [%s %s]; --help has no line %q", flag, arg, want)
+		}
 	}
 }
