@@ -25,14 +25,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready fun
 	fs := flag.NewFlagSet("sesmime-milter", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		listen     = fs.String("listen", "", "where to listen: inet:HOST:PORT or unix:PATH (required)")
+		listen     = fs.String("listen", "", "where to listen, `inet:HOST:PORT|unix:PATH` (required)")
 		rulesFile  = fs.String("rules", "", "rules `FILE` (TOML)")
 		configSet  = fs.String("config-set", "", "default configuration set `NAME` (overrides the rules' [default])")
-		mixed      = fs.String("mixed", "reject", "recipients with different decisions: reject or first")
-		onError    = fs.String("on-error", "tempfail", "when a message cannot be decided or rewritten: tempfail, reject or accept")
+		mixed      = fs.String("mixed", "reject", "recipients with different decisions: `reject|first`")
+		onError    = fs.String("on-error", "tempfail", "when a message cannot be decided or rewritten: `tempfail|reject|accept`")
 		timeout    = fs.Duration("timeout", 10*time.Second, "bound on the work at end of message (keep it below Postfix's milter_command_timeout, 30s)")
 		metrics    = fs.String("metrics", "", "serve /metrics, /healthz and /readyz on `HOST:PORT`")
-		socketMode = fs.String("socket-mode", "0666", "permissions of a unix socket")
+		socketMode = fs.String("socket-mode", "0666", "permissions of a unix socket, an octal `MODE`")
 		grace      = fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for open MTA connections")
 		tags       []sesmime.Tag
 	)

@@ -149,8 +149,14 @@ func TestUsage(t *testing.T) {
 func TestHelp(t *testing.T) {
 	for _, arg := range []string{"-h", "--help"} {
 		var out, errb bytes.Buffer
-		if code := run(context.Background(), []string{arg}, &out, &errb, nil); code != 0 || !strings.Contains(errb.String(), "-on-error") {
-			t.Errorf("%s: exit %d, want 0 and the flags; stderr %q", arg, code, errb.String())
+		if code := run(context.Background(), []string{arg}, &out, &errb, nil); code != 0 {
+			t.Errorf("%s: exit %d, want 0; stderr %q", arg, code, errb.String())
+		}
+		// The argument forms of daemon/README.md's synopsis.
+		for _, want := range []string{"-listen inet:HOST:PORT|unix:PATH", "-mixed reject|first", "-on-error tempfail|reject|accept"} {
+			if !strings.Contains(errb.String(), want) {
+				t.Errorf("%s does not show %q:\n%s", arg, want, errb.String())
+			}
 		}
 	}
 }
