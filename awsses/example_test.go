@@ -28,6 +28,7 @@ func ExampleRawEmailInput() {
 	fmt.Printf("%q\n", in.RawMessage.Data)
 	fmt.Println(in.ConfigurationSetName == nil, in.Tags == nil)
 	// Then: sesClient.SendRawEmail(ctx, in)
+
 	// Output:
 	// "X-SES-CONFIGURATION-SET: news\r\nX-SES-MESSAGE-TAGS: campaign=spring\r\nSubject: hi\r\n\r\nbody\r\n"
 	// true true
@@ -49,6 +50,7 @@ func ExampleSendEmailInput() {
 		fmt.Println(aws.ToString(t.Name), aws.ToString(t.Value))
 	}
 	// Then: sesv2Client.SendEmail(ctx, in)
+
 	// Output:
 	// "Subject: hi\r\n\r\nbody\r\n"
 	// news acme
