@@ -59,7 +59,7 @@ func TestSMTPUpstreamReplies(t *testing.T) {
 				}
 				return nil
 			}
-			r, _ := startRelay(t, smtpConfig(t, up))
+			r, lb := startRelay(t, smtpConfig(t, up))
 			_, err := send(t, r.Addrs()[0], "a@example.com", []string{"b@example.org"}, simple)
 			got := 250
 			if err != nil {
@@ -71,6 +71,25 @@ func TestSMTPUpstreamReplies(t *testing.T) {
 			if n := len(up.Messages()); n != tc.delivered {
 				t.Errorf("%d messages delivered, want %d", n, tc.delivered)
 			}
+			// A MAIL or RCPT the upstream refused is logged with its cause.
+			var refused []map[string]any
+			for _, l := range logLines(t, lb) {
+				if l["event"] == "refused" {
+					refused = append(refused, l)
+				}
+			}
+			switch tc.stage {
+			case fakesmtp.Mail, fakesmtp.Rcpt:
+				if len(refused) != 1 || refused[0]["stage"] != string(tc.stage) || refused[0]["code"] != fmt.Sprint(tc.want) ||
+					!strings.Contains(fmt.Sprint(refused[0]["error"]), tc.reply.Message) ||
+					tc.stage == fakesmtp.Rcpt && refused[0]["to"] != "b@example.org" {
+					t.Errorf("refused lines %v, want one for %s with code %d and the upstream's reply", refused, tc.stage, tc.want)
+				}
+			default:
+				if len(refused) != 0 {
+					t.Errorf("refused lines %v, want none", refused)
+				}
+			}
 		})
 	}
 }
@@ -79,11 +98,16 @@ func TestUpstreamDownAndSlow(t *testing.T) {
 	t.Run("down", func(t *testing.T) {
 		up := fakeSMTP(t)
 		cfg := smtpConfig(t, up)
-		r, _ := startRelay(t, cfg) // before closing: it must not get the fake's port
+		r, lb := startRelay(t, cfg) // before closing: it must not get the fake's port
 		up.Close()
 		_, err := send(t, r.Addrs()[0], "a@example.com", []string{"b@example.org"}, simple)
 		if c := code(err); c != 451 {
 			t.Errorf("reply %v, want 451 4.4.1", err)
+		}
+		// The client's 451 does not say why; the log does.
+		if ls := logLines(t, lb); len(ls) != 1 || ls[0]["event"] != "refused" || ls[0]["stage"] != "MAIL" ||
+			ls[0]["from"] != "a@example.com" || !strings.Contains(fmt.Sprint(ls[0]["error"]), "connect") {
+			t.Errorf("log %v, want one refused MAIL line naming the connect error", ls)
 		}
 	})
 	t.Run("slow past the deadline", func(t *testing.T) {

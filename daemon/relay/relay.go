@@ -560,7 +560,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	defer cancel()
 	if err := s.up.mail(ctx, from, &upOpts); err != nil {
 		s.setBusy(false)
-		return s.replyFor(err)
+		return s.refused("MAIL", "", err)
 	}
 	return nil
 }
@@ -580,7 +580,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	ctx, cancel := context.WithTimeout(s.r.ctx, s.r.cfg.UpstreamTimeout.Duration)
 	defer cancel()
 	if err := s.up.rcpt(ctx, to); err != nil {
-		return s.replyFor(err)
+		return s.refused("RCPT", to, err)
 	}
 	s.class = class
 	s.rcpts = append(s.rcpts, to)
@@ -603,6 +603,19 @@ func (s *session) Logout() error {
 		s.r.mu.Unlock()
 	}
 	return nil
+}
+
+// refused answers a stage command the upstream failed (replyFor) and logs
+// it with the cause, which the client's reply may not carry.
+func (s *session) refused(stage, to string, err error) *smtp.SMTPError {
+	reply := s.replyFor(err)
+	rec := &ops.Record{Result: ops.Deferred, Code: fmt.Sprint(reply.Code), Reply: reply.Message, From: s.from, Rcpts: len(s.rcpts),
+		To: to, Client: s.client.String(), AuthUser: s.authUser, Listener: s.l.cfg.Name, Error: err.Error()}
+	if reply.Code >= 500 {
+		rec.Result = ops.Rejected
+	}
+	s.r.log.Refused(stage, rec)
+	return reply
 }
 
 // replyFor turns an upstream failure into the client's reply: an SMTP

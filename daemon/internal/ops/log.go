@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// A Log writes one JSON object per line: a message's Record, or an event
-// (start, reload, shutdown). It is safe for concurrent use.
+// A Log writes one JSON object per line: a message's Record, a command
+// the upstream refused, or an event (start, reload, shutdown). It is safe
+// for concurrent use.
 type Log struct {
 	mu sync.Mutex
 	w  io.Writer
@@ -23,6 +24,7 @@ type line struct {
 	Time       string  `json:"time"`
 	Event      string  `json:"event"`
 	UpstreamMS float64 `json:"upstream_ms,omitempty"`
+	Stage      string  `json:"stage,omitempty"` // the command, for "refused"
 	*Record
 	Msg string `json:"msg,omitempty"`
 }
@@ -30,6 +32,12 @@ type line struct {
 // Message writes r as a "message" line.
 func (l *Log) Message(r *Record) {
 	l.write(&line{Event: "message", Record: r, UpstreamMS: float64(r.Upstream.Microseconds()) / 1000})
+}
+
+// Refused writes r as a "refused" line: the upstream failed or refused the
+// client's stage command (MAIL, RCPT) before any message was read.
+func (l *Log) Refused(stage string, r *Record) {
+	l.write(&line{Event: "refused", Stage: stage, Record: r})
 }
 
 // Event writes an event line with a free text.

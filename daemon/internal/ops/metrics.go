@@ -84,6 +84,7 @@ type Record struct {
 	Reply     string        `json:"reply"` // the reply text sent to the client
 	From      string        `json:"from"`
 	Rcpts     int           `json:"rcpts"`
+	To        string        `json:"to,omitempty"` // the recipient a "refused" RCPT named
 	Bytes     int64         `json:"bytes"`
 	Client    string        `json:"client,omitempty"`
 	AuthUser  string        `json:"auth_user,omitempty"`
