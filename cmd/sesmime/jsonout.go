@@ -99,6 +99,9 @@ func lineOf(err error) (line int, msg string) {
 		}
 		return se.Line, se.Err.Error()
 	}
+	if ae, ok := errors.AsType[*headerblock.AmbiguityError](err); ok && error(ae) == err && ae.Line > 0 {
+		return ae.Line, ae.Reason()
+	}
 	if ve, ok := errors.AsType[*parse.ValueError](err); ok && error(ve) == err && ve.Line > 0 {
 		at := *ve
 		at.Line, at.Column = 0, 0

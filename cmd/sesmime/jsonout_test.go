@@ -104,3 +104,28 @@ func TestJSONFormat(t *testing.T) {
 		t.Errorf("check summary %v", objs[len(objs)-1])
 	}
 }
+
+// TestJSONAmbiguityLine: a header refused as ambiguous has its line as a
+// number, like any other error at a line, and the reason without it.
+func TestJSONAmbiguityLine(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"bare-cr.eml": "Subject: a\rb\n\nbody\n",
+		"late.eml":    "Subject: a\nnot a field\nX-SES-CONFIGURATION-SET: x\n\nbody\n",
+	})
+	chdir(t, dir)
+	code, out, _ := runT(t, "", "inject", "--dry-run", "--json", "--config-set", "news", "bare-cr.eml", "late.eml")
+	objs := jsonLines(t, out)
+	if code != 1 || len(objs) != 3 {
+		t.Fatalf("code %d, %d objects, want 1 and 2 files and a summary:\n%s", code, len(objs), out)
+	}
+	for i, want := range []struct {
+		line float64
+		text string
+	}{{1, "column 11: "}, {3, ""}} {
+		e, _ := objs[i]["error"].(string)
+		if objs[i]["line"] != want.line || !strings.HasPrefix(e, want.text) || strings.HasPrefix(e, "line ") {
+			t.Errorf("%v: want line %v and the reason without it", objs[i], want.line)
+		}
+	}
+}
