@@ -11,8 +11,9 @@ import (
 	"github.com/sesmime/sesmime/parse"
 )
 
-const checkUsage = `usage: sesmime check [--api v1|v2|smtp] [--header NAME]... [-r] [-j N] [--ext .eml]...
-                     [--files-from FILE|-] [--progress auto|always|never] [--json] [PATH|-]...
+const checkUsage = `usage: sesmime check [--api v1|v2|smtp] [--header NAME]... [-r] [-j N]
+                     [--ext .EXT]... [--all-files] [--files-from FILE|- [-0]]
+                     [--progress auto|always|never] [--json] [PATH|-]...
 
 Check reports what SES would reject or silently ignore in each message,
 without changing it: invalid or duplicated SES fields, fields SES accepts at
@@ -23,8 +24,8 @@ fields left from receiving the message through SES, and MIME structure
 problems. --header names a custom tag header whose value is checked.
 
 Findings go to stdout as "PATH:LINE: SEVERITY: CODE: message" (SEVERITY is
-error or warning), sorted by path then
-line; --json writes one object per finding instead. A file that cannot be
+error or warning), sorted by path then line; --json writes one object per
+finding instead. A file that cannot be
 read is reported on stderr as "sesmime: PATH: reason". With no PATH, or
 PATH "-", the message is read from stdin. Exit status: 0 when there is no
 error-level finding (warnings are fine), 1 when there is one or a file

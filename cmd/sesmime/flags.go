@@ -211,7 +211,7 @@ func editDistance(a, b string) int {
 const injectUsage = `usage: sesmime inject [--config-set NAME] [--tag NAME=VALUE]... [--header 'NAME: VALUE']...
                       [--tags-mode replace|merge|keep] [--rules FILE [--mail-from ADDR]
                       [--rcpt-to ADDR]... [--auth-user USER] [--client IP] [--listener NAME]]
-                      [-i | -o DIR] [-r] [-j N] [--ext .EXT]...
+                      [-i | -o DIR] [-r] [-j N] [--ext .EXT]... [--all-files]
                       [--files-from FILE|- [-0]] [--dry-run] [--progress WHEN] [--json]
                       [PATH|-]...
 
@@ -236,8 +236,9 @@ gives each file's "rule" ("default" when none matched), "config_set" and
 `
 
 const stripUsage = `usage: sesmime strip [--config-set] [--tags] [--header NAME]... [--all-ses] [--force]
-                     [-i | -o DIR] [-r] [-j N] [--ext .EXT]... [--files-from FILE|- [-0]]
-                     [--dry-run] [--progress WHEN] [--json] [PATH|-]...
+                     [-i | -o DIR] [-r] [-j N] [--ext .EXT]... [--all-files]
+                     [--files-from FILE|- [-0]] [--dry-run] [--progress WHEN] [--json]
+                     [PATH|-]...
 
 Strip removes X-SES-CONFIGURATION-SET, X-SES-MESSAGE-TAGS, named header
 fields or every X-SES-* field from each message. Every other byte of the
