@@ -72,6 +72,9 @@ func (p *processor) process(j job) outcome {
 	default:
 		o.res, o.err = p.toStdout(rw, j.path)
 	}
+	if ke, ok := o.err.(*kcopy.Error); ok {
+		o.err = ke.Err // of the file, in or out, that failed (*fs.PathError)
+	}
 	return o
 }
 
@@ -259,20 +262,8 @@ func (p *processor) rewrite(rw rewriter, in *os.File, fi fs.FileInfo, target str
 		if _, err := in.Seek(int64(n), io.SeekStart); err != nil {
 			return inject.Result{}, err
 		}
-		res, err := rw.Rewrite(f, io.MultiReader(bytes.NewReader(head), p.bodyReader(in)))
-		return res, copyError(f, err)
+		return rw.Rewrite(f, io.MultiReader(bytes.NewReader(head), p.bodyReader(in)))
 	})
-}
-
-// copyError returns err, or for an error of the kernel copy (which names
-// no file) that only writing can cause, a full disk or quota or a file too
-// large, a *fs.PathError naming the output f.
-func copyError(f *os.File, err error) error {
-	se, ok := errors.AsType[*os.SyscallError](err)
-	if ok && error(se) == err && (se.Err == syscall.ENOSPC || se.Err == syscall.EDQUOT || se.Err == syscall.EFBIG) {
-		return &fs.PathError{Op: se.Syscall, Path: f.Name(), Err: se.Err}
-	}
-	return err
 }
 
 // replace writes a new file for target (with -o, inside p.root) with

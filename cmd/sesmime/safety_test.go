@@ -624,8 +624,9 @@ func TestNearlyFullDisk(t *testing.T) {
 
 	// A large file whose body the kernel copies (splice) onto a full disk
 	// fails with a line that names the output not written: with -o the
-	// file under DIR, with -i the file itself. The disk has room for the
-	// header and the first 64 KiB, which are written, not spliced.
+	// file under DIR, with -i the file itself, to stdout the file stdout
+	// is. The disk has room for the header and the first 64 KiB, which are
+	// written, not spliced.
 	in := t.TempDir()
 	chdir(t, in)
 	for _, tc := range []struct {
@@ -648,6 +649,22 @@ func TestNearlyFullDisk(t *testing.T) {
 		if want := "sesmime: " + tc.want + ": no space left on device\n"; code != 1 || errs != want {
 			t.Errorf("%s: a kernel copy that does not fit: exit %d, stderr %q; want 1, %q", tc.flag, code, errs, want)
 		}
+	}
+	// To stdout, a file on the full disk: the line names that file too.
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", tiny).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v: %s", err, out)
+	}
+	os.WriteFile("big.eml", []byte(marked(0, false)+strings.Repeat("x", 600<<10)+"\r\n"), 0o644)
+	stdout, err := os.Create(filepath.Join(tiny, "out.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	code = run([]string{"inject", "--config-set", "news", "big.eml"}, strings.NewReader(""), stdout, &stderr)
+	stdout.Close()
+	exec.Command("umount", tiny).Run()
+	if want := "sesmime: big.eml: splice " + stdout.Name() + ": no space left on device\n"; code != 1 || stderr.String() != want {
+		t.Errorf("to stdout: a kernel copy that does not fit: exit %d, stderr %q; want 1, %q", code, stderr.String(), want)
 	}
 
 	// -o over the outputs of an earlier run: a file tried again after a

@@ -43,35 +43,50 @@ func (r Reader) Read(p []byte) (int, error) {
 func (r Reader) Seek(offset int64, whence int) (int64, error) { return r.f.Seek(offset, whence) }
 
 // WriteTo copies the rest of the file to w: in the kernel when w is an
-// *os.File (see Splice, then os.File.ReadFrom), else with io.Copy.
-func (r Reader) WriteTo(w io.Writer) (int64, error) {
-	out, ok := w.(*os.File)
-	if !ok {
-		return io.Copy(w, chunkReader(r))
-	}
-	n, handled, err := Splice(r.ctx, out, r.f)
-	if handled {
-		return n, err
-	}
-	for {
-		if r.ctx.Err() != nil {
-			return n, context.Cause(r.ctx)
-		}
-		m, err := out.ReadFrom(&io.LimitedReader{R: r.f, N: chunk})
-		n += m
-		if err != nil || m == 0 {
+// *os.File that Splice takes, else with io.Copy, through user space. A
+// copy that fails returns an *Error, which says whether reading the file or
+// writing w failed; one stopped by the context returns context.Cause.
+func (r Reader) WriteTo(w io.Writer) (n int64, err error) {
+	if out, ok := w.(*os.File); ok {
+		var handled bool
+		if n, handled, err = Splice(r.ctx, out, r.f); handled {
 			return n, err
 		}
 	}
+	cr := &chunkReader{r: r}
+	m, err := io.Copy(w, cr)
+	if err != nil && !cr.failed {
+		err = &Error{"write", err}
+	}
+	return n + m, err
 }
 
-// A chunkReader reads the file of a Reader in reads of any size, looking
-// at the Reader's context before each.
-type chunkReader Reader
+// An Error reports a copy (WriteTo, Splice) that failed, and at which end.
+type Error struct {
+	Op  string // "read" (the source) or "write" (the destination)
+	Err error  // the *fs.PathError of the file's splice, Read or Write; or the Writer's error
+}
 
-func (r chunkReader) Read(p []byte) (int, error) {
-	if r.ctx.Err() != nil {
-		return 0, context.Cause(r.ctx)
+func (e *Error) Error() string { return e.Op + ": " + e.Err.Error() }
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// A chunkReader reads the file of a Reader, at most a chunk a read,
+// looking at the Reader's context before each.
+type chunkReader struct {
+	r      Reader
+	failed bool // a Read returned the context's cause or an *Error
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if c.r.ctx.Err() != nil {
+		c.failed = true
+		return 0, context.Cause(c.r.ctx)
 	}
-	return r.f.Read(p[:min(len(p), chunk)])
+	n, err := c.r.f.Read(p[:min(len(p), chunk)])
+	if err != nil && err != io.EOF {
+		c.failed = true
+		err = &Error{"read", err}
+	}
+	return n, err
 }
