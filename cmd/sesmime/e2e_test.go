@@ -283,6 +283,67 @@ func TestInterruptCheck(t *testing.T) {
 	}
 }
 
+// TestInterruptTwice: at a second signal a run over files exits at once
+// with 128+N, and says that temporary files may be left only when it could
+// have left some: with -i or -o, not for check or --dry-run, which write
+// none. A stdout that is not read holds each run until the second signal:
+// one message with 3,000 tag fields gives more findings, changes or JSON
+// than a pipe holds. Once a byte has come, the test signals until the run
+// exits (two signals close together may arrive as one).
+func TestInterruptTwice(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	var msg strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&msg, "X-SES-MESSAGE-TAGS: t%d=v\r\n", i)
+	}
+	msg.WriteString("Subject: hi\r\n\r\nbody\r\n")
+	temps := " (" + tempPrefix + "*.tmp files may be left)"
+	for _, tc := range []struct {
+		args []string
+		more string // after "exiting at once"
+	}{
+		{[]string{"check", "m.eml"}, ""},
+		{[]string{"inject", "--dry-run", "--tag", "a=b", "m.eml"}, ""},
+		{[]string{"inject", "-i", "--json", "--tag", "a=b", "m.eml"}, temps},
+		{[]string{"inject", "-o", "out", "--json", "--tag", "a=b", "m.eml"}, temps},
+	} {
+		writeFiles(t, dir, map[string]string{"m.eml": msg.String()})
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, tc.args...)
+		cmd.Dir, cmd.Stdout = dir, w
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		err = cmd.Start()
+		w.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		r.Read(make([]byte, 1))
+	signal:
+		for {
+			cmd.Process.Signal(os.Interrupt)
+			select {
+			case err = <-exited:
+				break signal
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		r.Close()
+		if ee, ok := errors.AsType[*exec.ExitError](err); !ok || ee.ExitCode() != 128+int(syscall.SIGINT) {
+			t.Errorf("%q: exit %v, want %d", tc.args, err, 128+int(syscall.SIGINT))
+		}
+		if want := "sesmime: stopped by SIGINT; exiting at once" + tc.more + "\n"; errb.String() != want {
+			t.Errorf("%q: stderr %q, want %q", tc.args, errb.String(), want)
+		}
+	}
+}
+
 func checkOldOrNewQuiet(dir string, old map[string]string, upto int) int {
 	n := 0
 	for i := range upto {

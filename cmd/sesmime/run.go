@@ -33,8 +33,9 @@ var now = time.Now
 // chunks of a file's copy, removes what it has not finished and reports
 // what it has. A run on stdin or to stdout (immediate) exits at the signal
 // instead: it may be blocked reading a pipe or writing to one, and has
-// nothing to clean up. So does any run at a second signal.
-func notifyContext(parent context.Context, stderr io.Writer, immediate bool) (context.Context, func()) {
+// nothing to clean up. So does any run at a second signal, saying that
+// temporary files may be left when it writes them (temps: -i, -o).
+func notifyContext(parent context.Context, stderr io.Writer, immediate, temps bool) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -47,7 +48,10 @@ func notifyContext(parent context.Context, stderr io.Writer, immediate bool) (co
 				if again {
 					msg := "the output is incomplete"
 					if !immediate {
-						msg = "exiting at once (" + tempPrefix + "*.tmp files may be left)"
+						msg = "exiting at once"
+					}
+					if temps {
+						msg += " (" + tempPrefix + "*.tmp files may be left)"
 					}
 					fmt.Fprintf(stderr, "sesmime: %v; %s\n", interrupted{sig}, msg)
 					os.Exit(exitSignal0 + int(sig))
@@ -77,7 +81,7 @@ func runFiles(ctx context.Context, verb string, args []string, stdin io.Reader, 
 		fmt.Fprintf(stderr, "sesmime %s: %v\nRun 'sesmime help %s' for usage.\n", verb, err, verb)
 		return exitUsage
 	}
-	ctx, stop := notifyContext(ctx, stderr, c.stdinMode() || verb != "check" && c.toStdout() && !c.dryRun)
+	ctx, stop := notifyContext(ctx, stderr, c.stdinMode() || verb != "check" && c.toStdout() && !c.dryRun, !c.toStdout() && !c.dryRun)
 	defer stop()
 	if verb == "check" {
 		return c.runCheck(ctx, stdin, stdout, stderr)
