@@ -297,7 +297,7 @@ func TestBareLFToSMTP(t *testing.T) {
 			}
 			want := "X-SES-CONFIGURATION-SET: cs\r\nSubject: lf\r\n\r\nline one\r\nline two\r\nend\r\n"
 			if !strings.HasPrefix(reply, "250") || len(m) != 1 || string(m[0].Data) != want {
-				t.Errorf("reply %q, upstream %q; want %q", reply, m, want)
+				t.Errorf("reply %q, upstream %+v; want %q", reply, m, want)
 			}
 		})
 	}

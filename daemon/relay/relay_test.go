@@ -5,34 +5,63 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sesmime/sesmime/daemon/internal/fakesmtp"
 )
 
 const simple = "From: a@example.com\r\nTo: b@example.org\r\nSubject: hi\r\n\r\nbody\r\n"
 
+// TestSMTPUpstreamBasic: STARTTLS (smtp://) and implicit TLS (smtps://,
+// where the message goes around go-smtp's dot writer over the TLS
+// connection) deliver the message byte for byte, over TLS, once.
 func TestSMTPUpstreamBasic(t *testing.T) {
-	up := fakeSMTP(t)
-	cfg := smtpConfig(t, up)
-	cfg.ConfigSet = "main"
-	r, log := startRelay(t, cfg)
-	reply, err := send(t, r.Addrs()[0], "a@example.com", []string{"b@example.org"}, simple)
-	if err != nil {
-		t.Fatal(err)
-	}
-	msgs := up.Messages()
-	if len(msgs) != 1 {
-		t.Fatalf("upstream got %d messages, want 1", len(msgs))
-	}
-	if want := "X-SES-CONFIGURATION-SET: main\r\n" + simple; string(msgs[0].Data) != want {
-		t.Errorf("upstream got %q, want %q", msgs[0].Data, want)
-	}
-	if !strings.Contains(reply, msgs[0].ID) {
-		t.Errorf("reply %q does not echo the upstream's id %s", reply, msgs[0].ID)
-	}
-	if !strings.Contains(log.String(), `"message_id":"`+msgs[0].ID) {
-		t.Errorf("log has no line with the message id:\n%s", log)
-	}
-	if n := r.MemoryInUse(); n != 0 {
-		t.Errorf("%d bytes still held after the message (the memory budget leaks)", n)
+	// Lines that start with a dot, the last one too: dot-stuffed on the
+	// wire, unstuffed by the upstream.
+	const dots = "Subject: dots\r\n\r\n.\r\n..two\r\nbody\r\n.last\r\n"
+	for _, tc := range []struct {
+		scheme string
+		start  func(*fakesmtp.Cert) (*fakesmtp.Server, error)
+	}{{"smtp", fakesmtp.New}, {"smtps", fakesmtp.NewTLS}} {
+		t.Run(tc.scheme, func(t *testing.T) {
+			up, err := tc.start(cert(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(up.Close)
+			cfg := smtpConfig(t, up)
+			cfg.Upstream = tc.scheme + "://" + up.Addr
+			cfg.ConfigSet = "main"
+			r, log := startRelay(t, cfg)
+			var replies []string
+			for _, msg := range []string{simple, dots} {
+				reply, err := send(t, r.Addrs()[0], "a@example.com", []string{"b@example.org"}, msg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				replies = append(replies, reply)
+			}
+			msgs := up.Messages()
+			if len(msgs) != 2 {
+				t.Fatalf("upstream got %d messages, want 2", len(msgs))
+			}
+			for i, msg := range []string{simple, dots} {
+				if want := "X-SES-CONFIGURATION-SET: main\r\n" + msg; string(msgs[i].Data) != want {
+					t.Errorf("upstream got %q, want %q", msgs[i].Data, want)
+				}
+				if !msgs[i].TLS || msgs[i].User != up.User {
+					t.Errorf("message %d: TLS %v, AUTH user %q: want TLS and %q", i, msgs[i].TLS, msgs[i].User, up.User)
+				}
+				if !strings.Contains(replies[i], msgs[i].ID) {
+					t.Errorf("reply %q does not echo the upstream's id %s", replies[i], msgs[i].ID)
+				}
+				if !strings.Contains(log.String(), `"message_id":"`+msgs[i].ID) {
+					t.Errorf("log has no line with the message id:\n%s", log)
+				}
+			}
+			if n := r.MemoryInUse(); n != 0 {
+				t.Errorf("%d bytes still held after the message (the memory budget leaks)", n)
+			}
+		})
 	}
 }
 

@@ -37,6 +37,7 @@ type Message struct {
 	Data  []byte // exactly as received, dot-unstuffed
 	ID    string
 	User  string // the AUTH user
+	TLS   bool   // it came over TLS (STARTTLS or implicit)
 }
 
 // Stage names a command a Respond func is asked about.
@@ -109,8 +110,14 @@ func (c *trackedConn) Close() error {
 // ErrReset as a Respond result drops the connection instead of replying.
 var ErrReset = &smtp.SMTPError{Code: 0, Message: "reset"}
 
-// New starts a server with a certificate from Cert.
-func New(c *Cert) (*Server, error) {
+// New starts a server offering STARTTLS with a certificate from Cert.
+func New(c *Cert) (*Server, error) { return newServer(c, false) }
+
+// NewTLS starts a server that speaks TLS from the first byte (implicit
+// TLS, SES's port 465), with a certificate from Cert.
+func NewTLS(c *Cert) (*Server, error) { return newServer(c, true) }
+
+func newServer(c *Cert, implicit bool) (*Server, error) {
 	s := &Server{User: "AKIAFAKE", Password: "fake-smtp-password", cur: map[*trackedConn]bool{}, live: map[*session]bool{}}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -118,6 +125,9 @@ func New(c *Cert) (*Server, error) {
 	}
 	s.Addr = l.Addr().String()
 	l = trackedListener{l, s}
+	if implicit {
+		l = tls.NewListener(l, c.ServerTLS())
+	}
 	s.l = l
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(conn *smtp.Conn) (smtp.Session, error) {
 		ss := &session{s: s, c: conn}
@@ -256,7 +266,8 @@ func (ss *session) Data(r io.Reader) error {
 	if ss.s.Keep != nil {
 		b = ss.s.Keep(b)
 	}
-	ss.s.msg = append(ss.s.msg, Message{From: ss.from, Rcpts: slices.Clone(ss.rcpts), Data: b, ID: id, User: ss.user})
+	_, tls := ss.c.TLSConnectionState()
+	ss.s.msg = append(ss.s.msg, Message{From: ss.from, Rcpts: slices.Clone(ss.rcpts), Data: b, ID: id, User: ss.user, TLS: tls})
 	ss.s.mu.Unlock()
 	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "Ok " + id}
 }
