@@ -20,7 +20,8 @@ type Users struct {
 	hash map[string][]byte
 }
 
-// LoadUsers reads a users file.
+// LoadUsers reads a users file. An error names the file and the line;
+// on an error no Users is returned, so a reload keeps the ones in use.
 func LoadUsers(path string) (*Users, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -45,7 +46,10 @@ func LoadUsers(path string) (*Users, error) {
 		}
 		u.hash[name] = []byte(h)
 	}
-	return u, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return u, nil
 }
 
 // dummy keeps the time of a failed login the same for unknown users.

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
@@ -57,7 +58,7 @@ type Config struct {
 	ShutdownTimeout Duration `toml:"shutdown_timeout"` // SIGTERM: time to finish what is in flight; 0: 30s
 
 	Metrics string `toml:"metrics"` // address for /metrics, /healthz, /readyz; "" for none
-	Users   string `toml:"users"`   // bcrypt users file for AUTH (name:hash lines)
+	Users   string `toml:"users"`   // bcrypt users file for AUTH (name:hash lines); reloaded on SIGHUP
 }
 
 // A Listener is one address the relay accepts mail on.
@@ -66,7 +67,8 @@ type Listener struct {
 	Addr string `toml:"addr"`
 	// TLS is "none", "starttls" or "implicit"; "" is starttls with a
 	// certificate, none without.
-	TLS  string `toml:"tls"`
+	TLS string `toml:"tls"`
+	// Cert and Key are PEM files, reloaded on SIGHUP.
 	Cert string `toml:"cert"`
 	Key  string `toml:"key"`
 	// RequireTLS refuses MAIL and AUTH before STARTTLS.
@@ -248,8 +250,8 @@ func (c *Config) withDefaults() (*Config, error) {
 }
 
 // checkListener refuses a listener that would be an open relay or cannot
-// work, and returns its allow list and TLS configuration.
-func checkListener(l *Listener, haveUsers bool) ([]netip.Prefix, *tls.Config, error) {
+// work, and returns its allow list and its certificate (nil without TLS).
+func checkListener(l *Listener, haveUsers bool) ([]netip.Prefix, *keyPair, error) {
 	host, _, err := net.SplitHostPort(l.Addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listener %s: address %q: %v", l.Name, l.Addr, err)
@@ -272,7 +274,7 @@ func checkListener(l *Listener, haveUsers bool) ([]netip.Prefix, *tls.Config, er
 	if l.Auth && !haveUsers {
 		return nil, nil, fmt.Errorf("listener %s: auth = true needs a users file", l.Name)
 	}
-	var tc *tls.Config
+	var kp *keyPair
 	switch l.TLS {
 	case "none":
 		if l.RequireTLS {
@@ -285,15 +287,55 @@ func checkListener(l *Listener, haveUsers bool) ([]netip.Prefix, *tls.Config, er
 		if l.Cert == "" || l.Key == "" {
 			return nil, nil, fmt.Errorf("listener %s: tls = %q needs cert and key", l.Name, l.TLS)
 		}
-		cert, err := tls.LoadX509KeyPair(l.Cert, l.Key)
-		if err != nil {
+		kp = &keyPair{certFile: l.Cert, keyFile: l.Key}
+		if err := kp.reload(); err != nil {
 			return nil, nil, fmt.Errorf("listener %s: %v", l.Name, err)
 		}
-		tc = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	default:
 		return nil, nil, fmt.Errorf("listener %s: tls %q (want none, starttls or implicit)", l.Name, l.TLS)
 	}
-	return allow, tc, nil
+	return allow, kp, nil
+}
+
+// A keyPair is a listener's certificate and key files and the pair last
+// loaded from them. Its tlsConfig gives each handshake the pair in use
+// when it starts, so a reload changes the certificate of new connections
+// only.
+type keyPair struct {
+	certFile, keyFile string
+	cur               atomic.Pointer[tls.Certificate]
+}
+
+// reload loads the pair from the files and puts it in use; on an error
+// (a file missing, no PEM block, a key that is not the certificate's) the
+// pair in use stays.
+func (k *keyPair) reload() error {
+	c, err := tls.LoadX509KeyPair(k.certFile, k.keyFile)
+	if err != nil {
+		return fmt.Errorf("certificate %s, key %s: %w", k.certFile, k.keyFile, err)
+	}
+	k.cur.Store(&c)
+	return nil
+}
+
+// describe names the certificate in use, for the reload line.
+func (k *keyPair) describe() string {
+	c := k.cur.Load()
+	if c == nil || c.Leaf == nil {
+		return k.certFile
+	}
+	names := strings.Join(c.Leaf.DNSNames, ", ")
+	if names == "" {
+		names = c.Leaf.Subject.CommonName
+	}
+	return fmt.Sprintf("%s (%s, valid until %s)", k.certFile, names, c.Leaf.NotAfter.UTC().Format(time.RFC3339))
+}
+
+func (k *keyPair) tlsConfig() *tls.Config {
+	return &tls.Config{
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return k.cur.Load(), nil },
+		MinVersion:     tls.VersionTLS12,
+	}
 }
 
 func loadCA(path string) (*x509.CertPool, error) {

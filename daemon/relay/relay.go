@@ -39,8 +39,8 @@ type Relay struct {
 	up       upstreamURL
 	upstream upstream
 	Rules    *ops.Rules
-	rewriter *rules.Rewriter // one inject.Rewriter per decision, kept
-	users    *Users
+	rewriter *rules.Rewriter       // one inject.Rewriter per decision, kept
+	users    atomic.Pointer[Users] // nil without a users file; replaced by ReloadAll
 	limiter  *rate.Limiter
 	mem      *budget
 	Metrics  *ops.Metrics
@@ -62,7 +62,7 @@ type Relay struct {
 type listener struct {
 	cfg   Listener
 	allow []netip.Prefix
-	tls   *tls.Config
+	cert  *keyPair // nil without TLS
 }
 
 // New checks cfg and prepares a relay; Start begins serving.
@@ -77,16 +77,18 @@ func New(ctx context.Context, cfg *Config, deps Deps) (*Relay, error) {
 	}
 	r.up, _ = parseUpstream(c.Upstream)
 	if c.Users != "" {
-		if r.users, err = LoadUsers(c.Users); err != nil {
-			return nil, err
-		}
-	}
-	for _, l := range c.Listeners {
-		allow, tc, err := checkListener(&l, r.users != nil)
+		u, err := LoadUsers(c.Users)
 		if err != nil {
 			return nil, err
 		}
-		r.listeners = append(r.listeners, &listener{cfg: l, allow: allow, tls: tc})
+		r.users.Store(u)
+	}
+	for _, l := range c.Listeners {
+		allow, kp, err := checkListener(&l, c.Users != "")
+		if err != nil {
+			return nil, err
+		}
+		r.listeners = append(r.listeners, &listener{cfg: l, allow: allow, cert: kp})
 	}
 	tags, err := parseTags(c.Tags)
 	if err != nil {
@@ -159,7 +161,7 @@ func (r *Relay) Start() error {
 			return err
 		}
 		if l.cfg.TLS == "implicit" {
-			nl = tls.NewListener(nl, l.tls)
+			nl = tls.NewListener(nl, l.cert.tlsConfig())
 		}
 		s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 			return r.newSession(l, c)
@@ -168,8 +170,10 @@ func (r *Relay) Start() error {
 		s.LMTP = l.cfg.LMTP
 		if l.cfg.TLS == "starttls" {
 			// Once STARTTLS begins, a reply written to the countedConn
-			// would break the TLS stream: Shutdown only closes it.
-			s.TLSConfig = l.tls.Clone()
+			// would break the TLS stream: Shutdown only closes it. The
+			// handshake goes on with this config (nil), so with the
+			// certificate in use (GetCertificate).
+			s.TLSConfig = l.cert.tlsConfig()
 			s.TLSConfig.GetConfigForClient = func(h *tls.ClientHelloInfo) (*tls.Config, error) {
 				if cc, ok := h.Conn.(*countedConn); ok {
 					cc.starttls.Store(true)
@@ -194,6 +198,41 @@ func (r *Relay) Start() error {
 	}
 	r.Health.SetReady(true)
 	return nil
+}
+
+// ReloadAll reloads, each on its own, the rules, the certificate and key
+// of every TLS listener and the users file: each is loaded completely and
+// checked before it replaces the one in use, and one that fails keeps the
+// old one without stopping the others. New TLS handshakes take the new
+// certificate and new AUTH attempts the new users; open connections keep
+// their certificate and authenticated sessions stay authenticated. It is
+// what SIGHUP runs (ops.Signals.Run, through ops.Reload).
+func (r *Relay) ReloadAll() []ops.Reloaded {
+	out := r.Rules.ReloadAll()
+	for _, l := range r.listeners {
+		if l.cert == nil {
+			continue
+		}
+		rl := ops.Reloaded{What: ops.ReloadCert, Listener: l.cfg.Name}
+		if rl.Err = l.cert.reload(); rl.Err != nil {
+			rl.Msg = fmt.Sprintf("listener %s certificate not reloaded, the old one stays: %v", l.cfg.Name, rl.Err)
+		} else {
+			rl.Msg = fmt.Sprintf("listener %s certificate reloaded from %s", l.cfg.Name, l.cert.describe())
+		}
+		out = append(out, rl)
+	}
+	if r.cfg.Users != "" {
+		rl := ops.Reloaded{What: ops.ReloadUsers}
+		u, err := LoadUsers(r.cfg.Users)
+		if rl.Err = err; err != nil {
+			rl.Msg = fmt.Sprintf("users not reloaded, the old users stay: %v", err)
+		} else {
+			r.users.Store(u)
+			rl.Msg = fmt.Sprintf("users reloaded from %s: %d users", r.cfg.Users, len(u.hash))
+		}
+		out = append(out, rl)
+	}
+	return out
 }
 
 type discardLogger struct{}
@@ -500,21 +539,23 @@ func (s *session) overTLS() bool {
 }
 
 func (s *session) AuthMechanisms() []string {
-	if s.r.users == nil {
+	if s.r.users.Load() == nil {
 		return nil
 	}
 	return []string{sasl.Plain, sasl.Login}
 }
 
 func (s *session) Auth(mech string) (sasl.Server, error) {
-	if s.r.users == nil {
+	if s.r.users.Load() == nil {
 		return nil, smtp.ErrAuthUnsupported
 	}
 	if s.l.cfg.RequireTLS && !s.overTLS() {
 		return nil, errNeedTLS
 	}
 	check := func(user, password string) error {
-		if !s.r.users.Check(user, password) {
+		// The users in use when the password arrives: a reload since
+		// AUTH began applies.
+		if !s.r.users.Load().Check(user, password) {
 			return errAuthFailed
 		}
 		s.authUser = user

@@ -92,8 +92,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		rulesFile  = fs.String("rules", "", "rules `FILE` (reloaded on SIGHUP)")
 		configSet  = fs.String("config-set", "", "default configuration set `NAME`")
 		endpoint   = fs.String("endpoint-url", "", "SES API endpoint `URL`")
-		users      = fs.String("users", "", "bcrypt users `FILE` for AUTH (name:hash lines); the --listen listener then requires AUTH")
-		cert       = fs.String("tls-cert", "", "certificate `FILE` for STARTTLS on the --listen listener")
+		users      = fs.String("users", "", "bcrypt users `FILE` for AUTH (name:hash lines; reloaded on SIGHUP); the --listen listener then requires AUTH")
+		cert       = fs.String("tls-cert", "", "certificate `FILE` for STARTTLS on the --listen listener (reloaded with the key on SIGHUP)")
 		key        = fs.String("tls-key", "", "key `FILE` for STARTTLS on the --listen listener")
 		metrics    = fs.String("metrics", "", "serve /metrics, /healthz, /readyz on `ADDR`")
 		rateFlag   = fs.Float64("rate", 0, "`N` recipients per second (0: the account's send quota)")
@@ -175,7 +175,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	log.Event("start", fmt.Sprintf("listening on %s, upstream %s, %d rules", strings.Join(r.Addrs(), " "), cfg.Upstream, r.Rules.Get().Len()))
-	sig := sigs.Run(ctx, r.Rules, log, r.Metrics)
+	sig := sigs.Run(ctx, r, log, r.Metrics) // SIGHUP: the rules, certificates and users file
 	timeout := 30 * time.Second
 	if cfg.ShutdownTimeout.Duration > 0 {
 		timeout = cfg.ShutdownTimeout.Duration

@@ -27,6 +27,9 @@ type line struct {
 	Stage      string  `json:"stage,omitempty"` // the command, for "refused"
 	*Record
 	Msg string `json:"msg,omitempty"`
+	// For "reload": the items reloaded, and those not with the reason.
+	Reloaded []string          `json:"reloaded,omitempty"`
+	Failed   map[string]string `json:"failed,omitempty"`
 }
 
 // Message writes r as a "message" line.
@@ -43,6 +46,11 @@ func (l *Log) Refused(stage string, r *Record) {
 // Event writes an event line with a free text.
 func (l *Log) Event(event, msg string) {
 	l.write(&line{Event: event, Msg: msg})
+}
+
+// reload writes a "reload" line (see Reload).
+func (l *Log) reload(msg string, reloaded []string, failed map[string]string) {
+	l.write(&line{Event: "reload", Msg: msg, Reloaded: reloaded, Failed: failed})
 }
 
 func (l *Log) write(ln *line) {

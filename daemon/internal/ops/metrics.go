@@ -19,6 +19,11 @@ type Metrics struct {
 	Throttles *prometheus.CounterVec // by source ("local" rate limit, "upstream" throttling)
 	InFlight  prometheus.Gauge       // messages being handled now
 	Reloads   *prometheus.CounterVec // rules reloads by result ("ok", "error")
+	// CertReloads and UsersReloads count the reloads of a listener's TLS
+	// certificate and key (by listener and result) and of the users file
+	// (by result); only the relay has them.
+	CertReloads  *prometheus.CounterVec
+	UsersReloads *prometheus.CounterVec
 }
 
 // NewMetrics returns collectors for the daemon named namespace, registered
@@ -49,8 +54,14 @@ func NewMetrics(namespace string) *Metrics {
 		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "rules_reloads_total", Help: "Rules reloads by result.",
 		}, []string{"result"}),
+		CertReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "cert_reloads_total", Help: "Reloads of a listener's TLS certificate and key by listener and result.",
+		}, []string{"listener", "result"}),
+		UsersReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "users_reloads_total", Help: "Users file reloads by result.",
+		}, []string{"result"}),
 	}
-	r.MustRegister(m.Messages, m.Bytes, m.Latency, m.RuleHits, m.Throttles, m.InFlight, m.Reloads,
+	r.MustRegister(m.Messages, m.Bytes, m.Latency, m.RuleHits, m.Throttles, m.InFlight, m.Reloads, m.CertReloads, m.UsersReloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"sync/atomic"
 	"syscall"
 
@@ -80,6 +81,80 @@ func (r *Rules) Reload() error {
 	return nil
 }
 
+// ReloadAll reloads the rules, for Run: the rules are all that a daemon
+// without other reloadable files (the milter) reloads on SIGHUP.
+func (r *Rules) ReloadAll() []Reloaded {
+	if err := r.Reload(); err != nil {
+		return []Reloaded{{What: ReloadRules, Err: err, Msg: fmt.Sprintf("rules not reloaded, the old rules stay: %v", err)}}
+	}
+	return []Reloaded{{What: ReloadRules, Msg: fmt.Sprintf("rules reloaded from %s: %d rules", r.path, r.Get().Len())}}
+}
+
+// What a Reloaded is about; each is counted by its own metric.
+const (
+	ReloadRules = "rules"       // rules_reloads_total{result}
+	ReloadCert  = "certificate" // cert_reloads_total{listener,result}
+	ReloadUsers = "users"       // users_reloads_total{result}
+)
+
+// A Reloaded is the outcome of reloading one item.
+type Reloaded struct {
+	What     string // ReloadRules, ReloadCert or ReloadUsers
+	Listener string // the listener whose certificate it is, for ReloadCert
+	Msg      string // for the log: what is in use now, or what failed and that the old one stays
+	Err      error  // nil: reloaded; otherwise the old one is still in use
+}
+
+// Name is how the log's reloaded and failed fields name the item:
+// "rules", "users" or "listener NAME certificate".
+func (r *Reloaded) Name() string {
+	if r.What == ReloadCert {
+		return "listener " + r.Listener + " certificate"
+	}
+	return r.What
+}
+
+// A Reloader is what SIGHUP reloads. ReloadAll loads each of its items
+// (files) completely and validates it before it replaces the one in use,
+// and reloads each independently: one that fails keeps its old value and
+// does not stop the others.
+type Reloader interface {
+	ReloadAll() []Reloaded
+}
+
+// Reload is what Run does on SIGHUP: it reloads rl's items, counts each
+// by result ("ok", "error") and writes one "reload" line naming what was
+// reloaded and what was not, and why.
+func Reload(rl Reloader, log *Log, m *Metrics) []Reloaded {
+	rs := rl.ReloadAll()
+	var msgs, ok []string
+	var failed map[string]string
+	for i := range rs {
+		r := &rs[i]
+		result := "ok"
+		if r.Err != nil {
+			result = "error"
+			if failed == nil {
+				failed = map[string]string{}
+			}
+			failed[r.Name()] = r.Err.Error()
+		} else {
+			ok = append(ok, r.Name())
+		}
+		switch r.What {
+		case ReloadRules:
+			m.Reloads.WithLabelValues(result).Inc()
+		case ReloadCert:
+			m.CertReloads.WithLabelValues(r.Listener, result).Inc()
+		case ReloadUsers:
+			m.UsersReloads.WithLabelValues(result).Inc()
+		}
+		msgs = append(msgs, r.Msg)
+	}
+	log.reload(strings.Join(msgs, "; "), ok, failed)
+	return rs
+}
+
 // Signals catches SIGHUP, SIGTERM and SIGINT from NotifySignals until
 // Stop. A daemon makes it before it says it started, so that a signal sent
 // as soon as the start line is out is handled, not lost or fatal.
@@ -96,9 +171,9 @@ func NotifySignals() *Signals {
 func (s *Signals) Stop() { signal.Stop(s.ch) }
 
 // Run waits for signals until ctx ends or SIGTERM or SIGINT arrives (then
-// it returns, and the caller stops gracefully). On SIGHUP it reloads rs,
-// logging and counting the result; an invalid file keeps the old rules.
-func (s *Signals) Run(ctx context.Context, rs *Rules, log *Log, m *Metrics) os.Signal {
+// it returns, and the caller stops gracefully). On SIGHUP it reloads rl
+// (Reload): an item that fails to load keeps the old one in use.
+func (s *Signals) Run(ctx context.Context, rl Reloader, log *Log, m *Metrics) os.Signal {
 	for {
 		select {
 		case <-ctx.Done():
@@ -107,13 +182,7 @@ func (s *Signals) Run(ctx context.Context, rs *Rules, log *Log, m *Metrics) os.S
 			if sig != syscall.SIGHUP {
 				return sig
 			}
-			if err := rs.Reload(); err != nil {
-				m.Reloads.WithLabelValues("error").Inc()
-				log.Event("reload", fmt.Sprintf("rules not reloaded, the old rules stay: %v", err))
-				continue
-			}
-			m.Reloads.WithLabelValues("ok").Inc()
-			log.Event("reload", fmt.Sprintf("rules reloaded from %s: %d rules", rs.path, rs.Get().Len()))
+			Reload(rl, log, m)
 		}
 	}
 }
