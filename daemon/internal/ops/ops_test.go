@@ -3,6 +3,7 @@ package ops
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -115,5 +116,55 @@ func TestLogLine(t *testing.T) {
 	}
 	if v["event"] != "message" || v["message_id"] != "id-1" || v["config_set"] != "cs" || v["upstream_ms"] != 1.5 {
 		t.Errorf("log line %s", b.String())
+	}
+}
+
+type fakeReloader []Reloaded
+
+func (f fakeReloader) ReloadAll() []Reloaded { return f }
+
+// TestReload: one reload line per reload, with each item's outcome in msg,
+// reloaded and failed, and each item counted by its own metric.
+func TestReload(t *testing.T) {
+	items := fakeReloader{
+		{What: ReloadRules, Msg: "rules reloaded"},
+		{What: ReloadCert, Listener: "submission", Msg: "cert not reloaded", Err: errors.New("bad PEM")},
+		{What: ReloadCert, Listener: "local", Msg: "cert reloaded"},
+		{What: ReloadUsers, Msg: "users not reloaded", Err: errors.New("users:2: want name:bcrypt-hash")},
+	}
+	var b bytes.Buffer
+	m := NewMetrics("test")
+	Reload(items, NewLog(&b), m)
+	var v struct {
+		Event, Msg string
+		Reloaded   []string
+		Failed     map[string]string
+	}
+	if err := json.Unmarshal(b.Bytes(), &v); err != nil || strings.Count(b.String(), "\n") != 1 {
+		t.Fatalf("want one JSON line: %v: %q", err, b.String())
+	}
+	if v.Event != "reload" || v.Msg != "rules reloaded; cert not reloaded; cert reloaded; users not reloaded" ||
+		fmt.Sprint(v.Reloaded) != "[rules listener local certificate]" ||
+		fmt.Sprint(v.Failed) != "map[listener submission certificate:bad PEM users:users:2: want name:bcrypt-hash]" {
+		t.Errorf("reload line %s", b.String())
+	}
+	srv := httptest.NewServer(Handler(m, &Health{}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	for _, want := range []string{
+		`test_rules_reloads_total{result="ok"} 1`,
+		`test_cert_reloads_total{listener="submission",result="error"} 1`,
+		`test_cert_reloads_total{listener="local",result="ok"} 1`,
+		`test_users_reloads_total{result="error"} 1`,
+	} {
+		if !strings.Contains(body.String(), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }
