@@ -30,14 +30,15 @@ func TestSIGHUPReloadsCertAndUsers(t *testing.T) {
 	bin := buildRelay(t)
 	up := plainUpstream(t)
 	dir := t.TempDir()
-	certA, err := fakesmtp.NewCert(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	var certs [2]*fakesmtp.Cert
+	for i := range certs {
+		c, err := fakesmtp.NewCert(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		certs[i] = c
 	}
-	certB, err := fakesmtp.NewCert(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	certA, certB := certs[0], certs[1]
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	rules, users := filepath.Join(dir, "rules.toml"), filepath.Join(dir, "users")
 	write := func(path string, b []byte) {
