@@ -89,6 +89,7 @@ func New(ctx context.Context, cfg *Config, deps Deps) (*Relay, error) {
 			return nil, err
 		}
 		r.listeners = append(r.listeners, &listener{cfg: l, allow: allow, cert: kp})
+		r.noteExpiry(r.listeners[len(r.listeners)-1])
 	}
 	tags, err := parseTags(c.Tags)
 	if err != nil {
@@ -200,6 +201,16 @@ func (r *Relay) Start() error {
 	return nil
 }
 
+// noteExpiry sets the certificate expiry gauge of l, a TLS listener.
+func (r *Relay) noteExpiry(l *listener) {
+	if l.cert == nil {
+		return
+	}
+	if c := l.cert.cur.Load(); c != nil && c.Leaf != nil {
+		r.Metrics.CertExpiry.WithLabelValues(l.cfg.Name).Set(float64(c.Leaf.NotAfter.Unix()))
+	}
+}
+
 // ReloadAll reloads, each on its own, the rules, the certificate and key
 // of every TLS listener and the users file: each is loaded completely and
 // checked before it replaces the one in use, and one that fails keeps the
@@ -218,6 +229,7 @@ func (r *Relay) ReloadAll() []ops.Reloaded {
 			rl.Msg = fmt.Sprintf("listener %s certificate not reloaded, the old one stays: %v", l.cfg.Name, rl.Err)
 		} else {
 			rl.Msg = fmt.Sprintf("listener %s certificate reloaded from %s", l.cfg.Name, l.cert.describe())
+			r.noteExpiry(l)
 		}
 		out = append(out, rl)
 	}

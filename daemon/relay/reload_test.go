@@ -3,6 +3,7 @@ package relay
 import (
 	"bytes"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -104,6 +106,19 @@ func items(l map[string]any, field string) []string {
 // counter is the value of a counter of r's metrics with the labels.
 func counter(t *testing.T, r *Relay, name string, labels map[string]string) float64 {
 	t.Helper()
+	return metric(t, r, name, labels)
+}
+
+// gauge is the value of a gauge of r's metrics with the labels.
+func gauge(t *testing.T, r *Relay, name string, labels map[string]string) float64 {
+	t.Helper()
+	return metric(t, r, name, labels)
+}
+
+// metric is the value of the counter or gauge of r's metrics with the
+// name and labels; 0 if there is none.
+func metric(t *testing.T, r *Relay, name string, labels map[string]string) float64 {
+	t.Helper()
 	mfs, err := r.Metrics.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +134,10 @@ func counter(t *testing.T, r *Relay, name string, labels map[string]string) floa
 					continue metric
 				}
 			}
-			return m.GetCounter().GetValue()
+			if c := m.GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			return m.GetGauge().GetValue()
 		}
 	}
 	return 0
@@ -167,7 +185,7 @@ func TestReloadCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certB, err := fakesmtp.NewCert(t.TempDir())
+	certB, err := fakesmtp.NewCertFor(t.TempDir(), 48*time.Hour) // expires later than A
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,6 +232,17 @@ func TestReloadCertificate(t *testing.T) {
 			if !bytes.Equal(served(t, before), derA) {
 				t.Fatal("before the reload the listener does not show certificate A")
 			}
+			expiry := func(when string, der []byte) {
+				t.Helper()
+				c, err := x509.ParseCertificate(der)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := gauge(t, r, "sesmime_relay_cert_expiry_timestamp_seconds", map[string]string{"listener": "submission"}); got != float64(c.NotAfter.Unix()) {
+					t.Errorf("%s: cert_expiry_timestamp_seconds = %v, want %d (NotAfter of the certificate served)", when, got, c.NotAfter.Unix())
+				}
+			}
+			expiry("at start", derA)
 			f.useCert(certB)
 			f.configSet("two")
 			l := reload(t, r, lb)
@@ -227,6 +256,7 @@ func TestReloadCertificate(t *testing.T) {
 			if !bytes.Equal(served(t, after), derB) {
 				t.Error("after the reload a new connection does not get certificate B")
 			}
+			expiry("after the reload", derB)
 			sendOn(after, "two")
 			// The connection from before keeps its certificate and works.
 			if !bytes.Equal(served(t, before), derA) {
@@ -252,6 +282,7 @@ func TestReloadCertificate(t *testing.T) {
 					t.Errorf("%s: after the failed reload a new connection does not get certificate B", tc.name)
 				}
 				sendOn(c, fmt.Sprint("bad", i)) // the rules reloaded all the same
+				expiry(tc.name, derB)
 			}
 			labels := func(result string) map[string]string {
 				return map[string]string{"listener": "submission", "result": result}

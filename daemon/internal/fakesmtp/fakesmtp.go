@@ -288,8 +288,12 @@ type Cert struct {
 	pool              *x509.CertPool
 }
 
-// NewCert makes a certificate and writes its files into dir.
-func NewCert(dir string) (*Cert, error) {
+// NewCert makes a certificate valid for a day and writes its files into
+// dir.
+func NewCert(dir string) (*Cert, error) { return NewCertFor(dir, 24*time.Hour) }
+
+// NewCertFor is NewCert with a certificate valid for d from now.
+func NewCertFor(dir string, d time.Duration) (*Cert, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -298,7 +302,7 @@ func NewCert(dir string) (*Cert, error) {
 		SerialNumber:          big.NewInt(1),
 		Subject:               pkix.Name{CommonName: "sesmime test"},
 		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
+		NotAfter:              time.Now().Add(d),
 		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		DNSNames:              []string{"localhost"},
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,

@@ -24,6 +24,10 @@ type Metrics struct {
 	// (by result); only the relay has them.
 	CertReloads  *prometheus.CounterVec
 	UsersReloads *prometheus.CounterVec
+	// CertExpiry is the end of the validity (NotAfter, Unix seconds) of
+	// the certificate each TLS listener serves: what an alert on a failed
+	// renewal watches.
+	CertExpiry *prometheus.GaugeVec
 }
 
 // NewMetrics returns collectors for the daemon named namespace, registered
@@ -60,8 +64,11 @@ func NewMetrics(namespace string) *Metrics {
 		UsersReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "users_reloads_total", Help: "Users file reloads by result.",
 		}, []string{"result"}),
+		CertExpiry: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "cert_expiry_timestamp_seconds", Help: "When the certificate a TLS listener serves expires (NotAfter), as a Unix time.",
+		}, []string{"listener"}),
 	}
-	r.MustRegister(m.Messages, m.Bytes, m.Latency, m.RuleHits, m.Throttles, m.InFlight, m.Reloads, m.CertReloads, m.UsersReloads,
+	r.MustRegister(m.Messages, m.Bytes, m.Latency, m.RuleHits, m.Throttles, m.InFlight, m.Reloads, m.CertReloads, m.UsersReloads, m.CertExpiry,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
