@@ -235,11 +235,13 @@ func refusals(msg []byte, opts *inject.Options) []error {
 	if !opts.AllowBareCR && strings.Contains(strings.ReplaceAll(header, "\r\n", ""), "\r") {
 		errs = append(errs, headerblock.ErrBareCR)
 	}
-	for _, l := range late {
-		l = strings.TrimLeft(strings.TrimPrefix(l, "\ufeff"), " \t")
+	for _, raw := range late {
+		// A line that starts with SP or HTAB continues the line before it,
+		// for a lenient parser too; after a BOM, blanks are skipped.
+		l := strings.TrimLeft(strings.TrimPrefix(raw, "\ufeff"), " \t")
 		name, _, ok := strings.Cut(l, ":")
 		name = strings.TrimRight(name, " \t")
-		if ok && name != "" && !isWSP(late[0][0]) && (len(name) >= 6 && strings.EqualFold(name[:6], "X-SES-") || strings.EqualFold(name, campaign)) {
+		if ok && name != "" && !isWSP(raw[0]) && (len(name) >= 6 && strings.EqualFold(name[:6], "X-SES-") || strings.EqualFold(name, campaign)) {
 			errs = append(errs, headerblock.ErrLateField)
 			break
 		}
