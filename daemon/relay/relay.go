@@ -662,13 +662,16 @@ func (s *session) Logout() error {
 // it with the cause, which the client's reply may not carry.
 func (s *session) refused(stage, to string, err error) *smtp.SMTPError {
 	reply := s.replyFor(err)
-	rec := &ops.Record{Result: ops.Deferred, Code: fmt.Sprint(reply.Code), Reply: reply.Message, From: s.from, Rcpts: len(s.rcpts),
-		To: to, Client: s.client.String(), AuthUser: s.authUser, Listener: s.l.cfg.Name, Error: err.Error()}
-	if reply.Code >= 500 {
-		rec.Result = ops.Rejected
-	}
+	rec := s.record()
+	rec.To, rec.Error = to, err.Error()
+	rec.SetReply(reply.Code, reply.Message)
 	s.r.log.Refused(stage, rec)
 	return reply
+}
+
+// record starts the log record of the session's transaction.
+func (s *session) record() *ops.Record {
+	return &ops.Record{From: s.from, Rcpts: len(s.rcpts), Client: s.client.String(), AuthUser: s.authUser, Listener: s.l.cfg.Name}
 }
 
 // replyFor turns an upstream failure into the client's reply: an SMTP
@@ -690,20 +693,11 @@ func (s *session) replyFor(err error) *smtp.SMTPError {
 // 250 with the upstream's message ID only when the upstream accepted it.
 // Every reply is an *smtp.SMTPError (a plain error would become a 554).
 func (s *session) Data(r io.Reader) error {
-	rec := &ops.Record{From: s.from, Rcpts: len(s.rcpts), Client: s.client.String(), AuthUser: s.authUser, Listener: s.l.cfg.Name}
+	rec := s.record()
 	s.r.Metrics.InFlight.Inc()
 	reply := s.data(r, rec)
 	s.r.Metrics.InFlight.Dec()
-	rec.Code = fmt.Sprint(reply.Code)
-	rec.Reply = reply.Message
-	switch {
-	case reply.Code < 300:
-		rec.Result = ops.Accepted
-	case reply.Code < 500:
-		rec.Result = ops.Deferred
-	default:
-		rec.Result = ops.Rejected
-	}
+	rec.SetReply(reply.Code, reply.Message)
 	if reply.Code == 454 {
 		s.r.Metrics.Throttles.WithLabelValues("upstream").Inc()
 	}

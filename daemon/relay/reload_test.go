@@ -103,18 +103,6 @@ func items(l map[string]any, field string) []string {
 	return out
 }
 
-// counter is the value of a counter of r's metrics with the labels.
-func counter(t *testing.T, r *Relay, name string, labels map[string]string) float64 {
-	t.Helper()
-	return metric(t, r, name, labels)
-}
-
-// gauge is the value of a gauge of r's metrics with the labels.
-func gauge(t *testing.T, r *Relay, name string, labels map[string]string) float64 {
-	t.Helper()
-	return metric(t, r, name, labels)
-}
-
 // metric is the value of the counter or gauge of r's metrics with the
 // name and labels; 0 if there is none.
 func metric(t *testing.T, r *Relay, name string, labels map[string]string) float64 {
@@ -238,7 +226,7 @@ func TestReloadCertificate(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := gauge(t, r, "sesmime_relay_cert_expiry_timestamp_seconds", map[string]string{"listener": "submission"}); got != float64(c.NotAfter.Unix()) {
+				if got := metric(t, r, "sesmime_relay_cert_expiry_timestamp_seconds", map[string]string{"listener": "submission"}); got != float64(c.NotAfter.Unix()) {
 					t.Errorf("%s: cert_expiry_timestamp_seconds = %v, want %d (NotAfter of the certificate served)", when, got, c.NotAfter.Unix())
 				}
 			}
@@ -297,7 +285,7 @@ func TestReloadCertificate(t *testing.T) {
 				{"sesmime_relay_rules_reloads_total", map[string]string{"result": "ok"}, float64(1 + len(bad))},
 				{"sesmime_relay_rules_reloads_total", map[string]string{"result": "error"}, 0},
 			} {
-				if got := counter(t, r, m.name, m.labels); got != m.want {
+				if got := metric(t, r, m.name, m.labels); got != m.want {
 					t.Errorf("%s%v = %v, want %v", m.name, m.labels, got, m.want)
 				}
 			}
@@ -400,10 +388,10 @@ func TestReloadUsers(t *testing.T) {
 			t.Errorf("%s: AUTH of a user only the bad file has: %v, want 535", tc.name, err)
 		}
 	}
-	if got := counter(t, r, "sesmime_relay_users_reloads_total", map[string]string{"result": "error"}); got != 4 {
+	if got := metric(t, r, "sesmime_relay_users_reloads_total", map[string]string{"result": "error"}); got != 4 {
 		t.Errorf("users_reloads_total{result=error} = %v, want 4", got)
 	}
-	if got := counter(t, r, "sesmime_relay_users_reloads_total", map[string]string{"result": "ok"}); got != 1 {
+	if got := metric(t, r, "sesmime_relay_users_reloads_total", map[string]string{"result": "ok"}); got != 1 {
 		t.Errorf("users_reloads_total{result=ok} = %v, want 1", got)
 	}
 }

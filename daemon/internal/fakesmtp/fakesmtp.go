@@ -266,8 +266,8 @@ func (ss *session) Data(r io.Reader) error {
 	if ss.s.Keep != nil {
 		b = ss.s.Keep(b)
 	}
-	_, tls := ss.c.TLSConnectionState()
-	ss.s.msg = append(ss.s.msg, Message{From: ss.from, Rcpts: slices.Clone(ss.rcpts), Data: b, ID: id, User: ss.user, TLS: tls})
+	_, overTLS := ss.c.TLSConnectionState()
+	ss.s.msg = append(ss.s.msg, Message{From: ss.from, Rcpts: slices.Clone(ss.rcpts), Data: b, ID: id, User: ss.user, TLS: overTLS})
 	ss.s.mu.Unlock()
 	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "Ok " + id}
 }

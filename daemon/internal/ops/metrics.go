@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -114,4 +115,17 @@ type Record struct {
 	QueueID   string        `json:"queue_id,omitempty"` // the MTA's queue ID (milter)
 	Upstream  time.Duration `json:"-"`
 	Error     string        `json:"error,omitempty"` // what went wrong, for the operator
+}
+
+// SetReply records the reply the client got and the Result its code means.
+func (r *Record) SetReply(code int, text string) {
+	r.Code, r.Reply = strconv.Itoa(code), text
+	switch {
+	case code < 300:
+		r.Result = Accepted
+	case code < 500:
+		r.Result = Deferred
+	default:
+		r.Result = Rejected
+	}
 }
