@@ -265,9 +265,15 @@ func (r *Relay) Addrs() []string {
 // connection the same way when its transaction ends. Shortly before ctx's
 // deadline it cancels the upstream calls still running, so that their
 // clients get a 4xx, and at the deadline it closes every connection left.
+// Its "shutdown" log line comes once no new transaction can start.
 func (r *Relay) Shutdown(ctx context.Context) error {
 	r.draining.Store(true)
 	r.Health.SetReady(false)
+	within := "no deadline"
+	if dl, ok := ctx.Deadline(); ok {
+		within = "up to " + time.Until(dl).Round(time.Millisecond).String()
+	}
+	r.log.Event("shutdown", "finishing messages in flight ("+within+")")
 	r.mu.Lock()
 	servers := append([]*smtp.Server(nil), r.servers...)
 	var sessions []*session

@@ -180,7 +180,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if cfg.ShutdownTimeout.Duration > 0 {
 		timeout = cfg.ShutdownTimeout.Duration
 	}
-	log.Event("shutdown", fmt.Sprintf("%v: finishing messages in flight (up to %v)", sig, timeout))
+	log.Event("signal", sig.String())
 	sctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := r.Shutdown(sctx); err != nil {
