@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -116,11 +117,34 @@ func TestUpstreamPool(t *testing.T) {
 		}
 	})
 	t.Run("expires", func(t *testing.T) {
+		// The sweep waits until the test has seen the connection kept:
+		// polling for it could miss the 50 ms on a loaded machine.
+		armed := make(chan time.Duration, 1)
+		seen := make(chan struct{})
+		release := sync.OnceFunc(func() { close(seen) })
+		afterFunc = func(d time.Duration, f func()) *time.Timer {
+			select {
+			case armed <- d:
+			default:
+			}
+			return time.AfterFunc(d, func() { <-seen; f() })
+		}
+		t.Cleanup(func() { afterFunc = time.AfterFunc })
+		t.Cleanup(release)
 		up := fakeSMTP(t)
 		cfg := smtpConfig(t, up)
 		cfg.UpstreamIdle.Duration = 50 * time.Millisecond
 		r, _ := startRelay(t, cfg)
 		sendKept(t, r)
+		select {
+		case d := <-armed:
+			if d != cfg.UpstreamIdle.Duration {
+				t.Errorf("sweep armed for %v, want upstream_idle (%v)", d, cfg.UpstreamIdle.Duration)
+			}
+		default:
+			t.Fatal("a connection kept with no sweep armed")
+		}
+		release()
 		waitFor(t, "the kept connection closed", func() bool { _, open := up.Connections(); return open == 0 && kept(r) == 0 })
 	})
 	t.Run("shutdown ends kept connections", func(t *testing.T) {

@@ -68,6 +68,9 @@ type smtpUpstream struct {
 // maxIdle bounds the connections kept open with nothing to send.
 const maxIdle = 16
 
+// afterFunc arms the sweep of kept connections; a test holds it back.
+var afterFunc = time.AfterFunc
+
 type idleClient struct {
 	c     *client
 	since time.Time
@@ -118,7 +121,7 @@ func (u *smtpUpstream) put(c *client) {
 	}
 	u.idle = append(u.idle, idleClient{c, time.Now()})
 	if u.sweep == nil {
-		u.sweep = time.AfterFunc(u.idleFor, u.expire)
+		u.sweep = afterFunc(u.idleFor, u.expire)
 	}
 	u.mu.Unlock()
 }
