@@ -143,9 +143,21 @@ func TestPostfixDeferral(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	q, _ := pf.Queue()
-	if !strings.Contains(string(q), "454 4.7.0") {
-		t.Errorf("queue does not show the 454 deferral:\n%s", q)
+	// Postfix records a deferral only after the relay's 454 reaches it,
+	// later than the upstream refused: wait until the queue shows every
+	// message deferred with the 454.
+	for {
+		q, err := pf.Queue()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Count(string(q), "454 4.7.0") == n {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("queue does not show the %d messages deferred with the 454:\n%s\nlog:\n%s", n, q, pf.Log())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	if len(up.Messages()) != 0 {
 		t.Fatalf("messages delivered while throttled")
