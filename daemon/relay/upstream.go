@@ -76,10 +76,10 @@ type idleClient struct {
 	since time.Time
 }
 
-// A client is an upstream SMTP connection. data, when set, is the
-// plaintext connection under the client's own buffer (smtp+plain and
-// smtps; not after STARTTLS, which go-smtp does inside): writeData writes
-// the message to it directly, not byte by byte through go-smtp's writer.
+// A client is an upstream SMTP connection. data is the connection under
+// the client's own buffer (TCP for smtp+plain, TLS for smtps and smtp):
+// writeData writes the message to it directly, not byte by byte through
+// go-smtp's writer.
 type client struct {
 	*smtp.Client
 	data io.Writer
@@ -215,11 +215,12 @@ func (s *smtpConn) connect(ctx context.Context, fresh bool) error {
 		}
 		c.Client, c.data = smtp.NewClient(tc), tc
 	case upSMTP:
-		c.Client, err = smtp.NewClientStartTLS(nc, u.tls)
+		tc, err := startTLS(ctx, nc, u.tls)
 		if err != nil {
 			nc.Close()
-			return classifySMTP("STARTTLS", err)
+			return err
 		}
+		c.Client, c.data = smtp.NewClient(&greetedConn{Conn: tc, greeting: afterSTARTTLS}), tc
 	default:
 		c.Client, c.data = smtp.NewClient(nc), nc
 	}
@@ -241,6 +242,49 @@ func (s *smtpConn) connect(ctx context.Context, fresh bool) error {
 	nc.SetDeadline(time.Time{})
 	s.c = c
 	return nil
+}
+
+// startTLS says EHLO and STARTTLS on nc (an error if the server does not
+// offer it) and returns the TLS connection, its handshake done. go-smtp's
+// NewClientStartTLS says the commands, keeps the TLS connection it makes
+// to itself and starts its handshake only at the client's next command;
+// so that client is dropped unused and the TLS connection is made here,
+// for client.data and a new client over it (greetedConn).
+func startTLS(ctx context.Context, nc net.Conn, cfg *tls.Config) (*tls.Conn, error) {
+	if _, err := smtp.NewClientStartTLS(connectDeadline{nc}, cfg); err != nil {
+		return nil, classifySMTP("STARTTLS", err)
+	}
+	tc := tls.Client(nc, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, &upstreamError{"TLS", err}
+	}
+	return tc, nil
+}
+
+// A connectDeadline leaves the deadline connect set in place: go-smtp's
+// client sets its own around each command and clears it after, and
+// NewClientStartTLS runs its commands before CommandTimeout can be set
+// (its default is five minutes).
+type connectDeadline struct{ net.Conn }
+
+func (connectDeadline) SetDeadline(time.Time) error { return nil }
+
+// A greetedConn gives a go-smtp client made after STARTTLS the greeting it
+// reads first, which the server sent before STARTTLS. Nothing is sent.
+type greetedConn struct {
+	net.Conn
+	greeting string // what is left of it to read
+}
+
+const afterSTARTTLS = "220 TLS started\r\n"
+
+func (c *greetedConn) Read(p []byte) (int, error) {
+	if c.greeting == "" {
+		return c.Conn.Read(p)
+	}
+	n := copy(p, c.greeting)
+	c.greeting = c.greeting[n:]
+	return n, nil
 }
 
 func localName() string {
