@@ -18,12 +18,23 @@ import (
 // own over the same PATHs and --files-from names, so the progress bar can
 // show done/total and a true percentage, and the summary of an interrupted
 // run can say how many files it did not reach.
+//
+// The count and the run list the inputs in the same order, and each input's
+// size is taken from whichever lists it first: a count that falls behind
+// the run (a busy machine) would otherwise find the files the run has
+// rewritten in place at their new size, and the bar of a finished run would
+// stop short of 100%.
 type tally struct {
-	files, bytes atomic.Int64
-	known        atomic.Bool   // the count is complete
-	stopped      atomic.Bool   // set by finish: the count gives up
-	spool        *spool        // the --files-from list, read once
-	done         chan struct{} // closed when the count has ended
+	files   atomic.Int64
+	known   atomic.Bool   // the count is complete
+	stopped atomic.Bool   // set by finish: the count gives up
+	spool   *spool        // the --files-from list, read once
+	done    chan struct{} // closed when the count has ended
+
+	mu      sync.Mutex // guards what follows
+	bytes   int64      // of the inputs listed so far, by the count or the run
+	counted int        // inputs the count has listed
+	listed  int        // inputs the run has listed
 }
 
 // openList starts reading the names of the --files-from list, once, into
@@ -71,16 +82,42 @@ func (c *config) countAhead(bar *progress.Bar) *tally {
 			if t.stopped.Load() {
 				return false
 			}
-			t.files.Add(1)
-			t.bytes.Add(j.size)
+			t.add(j.size)
 			return true
 		}, bar != nil)
 		if !t.stopped.Load() && !t.spool.cut() {
 			t.known.Store(true)
-			bar.SetTotal(t.files.Load(), t.bytes.Load())
+			t.mu.Lock()
+			bar.SetTotal(t.files.Load(), t.bytes)
+			t.mu.Unlock()
 		}
 	}()
 	return t
+}
+
+// add counts the next input, of size bytes unless the run listed it first.
+func (t *tally) add(size int64) {
+	t.files.Add(1)
+	t.mu.Lock()
+	if t.counted >= t.listed {
+		t.bytes += size
+	}
+	t.counted++
+	t.mu.Unlock()
+}
+
+// list records the run's next input, of size bytes (as the run's own pass
+// found it, before rewriting it), for a count that has not reached it yet.
+func (t *tally) list(size int64) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	if t.listed >= t.counted {
+		t.bytes += size
+	}
+	t.listed++
+	t.mu.Unlock()
 }
 
 // finish waits for the count, at most maxCountWait, then stops it. The

@@ -771,6 +771,25 @@ func TestProgressTotal(t *testing.T) {
 	}
 }
 
+// TestCountBehindTheRun: the bar's total takes each input's size from the
+// first of the run and the count to list it, so a count that falls behind
+// a run in place does not add the files already rewritten at their new
+// size (TestProgressTotal's bar then stopped short of 100%).
+func TestCountBehindTheRun(t *testing.T) {
+	var tl tally
+	tl.list(100) // the run lists two inputs of 100 bytes and rewrites them
+	tl.list(100)
+	tl.add(127) // then the count finds them at 127 bytes
+	tl.add(127)
+	tl.add(100) // and goes ahead of the run
+	tl.add(100)
+	tl.list(100)
+	tl.list(100)
+	if tl.files.Load() != 4 || tl.bytes != 400 {
+		t.Errorf("count: %d files, %d bytes; want 4 files, 400 bytes", tl.files.Load(), tl.bytes)
+	}
+}
+
 // TestDryRunTagsMerge shows the old and the new tag list of a merge.
 func TestDryRunTagsMerge(t *testing.T) {
 	code, out, errs := runT(t, msgA, "inject", "--dry-run", "--tags-mode", "merge", "--tag", "campaign=spring")

@@ -256,6 +256,7 @@ func forEachOrdered(ctx context.Context, s *session, do func(job) outcome, b *ba
 		// the run does not wait for it.
 		defer close(jobs)
 		c.enumerate(func(j job) bool {
+			s.count.list(j.size)
 			select {
 			case window <- struct{}{}:
 			case <-ctx.Done():
