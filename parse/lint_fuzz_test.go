@@ -15,8 +15,8 @@ import (
 // with mimeheaders' exported errors, and reports findings in line order
 // with lines inside the message and codes of the documented set.
 func FuzzLint(f *testing.F) {
-	testmsg.AddCorpusSeeds(f, "testdata/lint/*.eml", 4<<10)
-	testmsg.AddCorpusSeeds(f, testmsg.CorpusGlob, 4<<10)
+	testmsg.AddSeeds(f, "testdata/lint/*.eml", 4<<10)
+	testmsg.AddCorpusSeeds(f, 1, 4<<10)
 	for _, seed := range parse.MIMESeeds() {
 		f.Add(seed)
 	}

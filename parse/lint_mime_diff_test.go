@@ -367,9 +367,9 @@ func TestMIMEDifferential(t *testing.T) {
 // FuzzMIMEDifferential compares the part trees of the walker and of
 // go-message on any input.
 func FuzzMIMEDifferential(f *testing.F) {
-	testmsg.AddCorpusSeeds(f, "testdata/lint/*.eml", 4<<10)
-	testmsg.AddCorpusSeeds(f, "../testdata/*.eml", 4<<10)
-	testmsg.AddCorpusSeeds(f, testmsg.CorpusGlob, 4<<10)
+	testmsg.AddSeeds(f, "testdata/lint/*.eml", 4<<10)
+	testmsg.AddSeeds(f, "../testdata/*.eml", 4<<10)
+	testmsg.AddCorpusSeeds(f, 1, 4<<10)
 	for _, seed := range mimeSeeds() {
 		f.Add(seed)
 	}

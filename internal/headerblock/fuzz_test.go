@@ -33,7 +33,7 @@ func FuzzRoundTrip(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	testmsg.AddCorpusSeeds(f, testmsg.CorpusGlob, 32<<10)
+	testmsg.AddCorpusSeeds(f, 2, 32<<10)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, lim := range fuzzLimits {
 			br := bufio.NewReaderSize(bytes.NewReader(data), 16)

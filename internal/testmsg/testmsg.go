@@ -11,14 +11,15 @@ import (
 	"testing"
 )
 
-// CorpusGlob matches the shared public corpus from a package folder one level
-// below the repository root. The files are read in place, never copied.
-const CorpusGlob = "../../shared/corpus/public/*.eml"
+// SharedCorpus is the shared public corpus, relative to the repository
+// root: beside the clone, where .ci/run points SESMIME_CORPUS.
+const SharedCorpus = "../shared/corpus/public"
 
-// AddCorpusSeeds adds every file matching glob to f's seed corpus, each cut
-// to max bytes: the header is what the targets work on, and the fuzzer
-// minimises every new input, which takes long on large seeds.
-func AddCorpusSeeds(f *testing.F, glob string, max int) {
+// AddSeeds adds every file matching glob to f's seed corpus, each cut to
+// max bytes: the header is what the targets work on, and the fuzzer
+// minimises every new input, which takes long on large seeds. The files are
+// read in place, never copied.
+func AddSeeds(f *testing.F, glob string, max int) {
 	files, _ := filepath.Glob(glob)
 	for _, name := range files {
 		b, err := os.ReadFile(name)
@@ -29,21 +30,43 @@ func AddCorpusSeeds(f *testing.F, glob string, max int) {
 	}
 }
 
+// AddCorpusSeeds adds the *.eml messages of SharedCorpus to f's seed
+// corpus, each cut to max bytes, from a package folder depth levels below
+// the repository root; none when the corpus is not beside the clone.
+func AddCorpusSeeds(f *testing.F, depth, max int) {
+	f.Helper()
+	AddSeeds(f, filepath.Join(fromRoot(f, depth, SharedCorpus), "*.eml"), max)
+}
+
+// fromRoot resolves a path relative to the repository root from a package
+// folder depth levels below it. A wrong depth fails the test: it would
+// resolve to a folder that is not there and silently leave the test
+// without its files.
+func fromRoot(t testing.TB, depth int, path string) string {
+	t.Helper()
+	if filepath.IsAbs(path) {
+		return path
+	}
+	up := slices.Repeat([]string{".."}, depth)
+	if _, err := os.Stat(filepath.Join(append(up, "go.work")...)); err != nil {
+		t.Fatalf("testmsg: %d levels up is not the repository root (no go.work): %v", depth, err)
+	}
+	return filepath.Join(append(up, path)...)
+}
+
 // CorpusDir returns the folder named by SESMIME_CORPUS, a relative one
 // resolved against the repository root from a package folder depth levels
 // below it. The test is skipped, saying why, when the variable is unset or
 // the folder does not exist (a clone without the shared corpus beside it).
 func CorpusDir(t testing.TB, depth int) string {
 	t.Helper()
-	dir := os.Getenv("SESMIME_CORPUS")
-	if dir == "" {
+	env := os.Getenv("SESMIME_CORPUS")
+	if env == "" {
 		t.Skip("corpus test skipped: SESMIME_CORPUS is not set (set it to a folder of messages; .ci/run uses ../shared/corpus/public)")
 	}
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(append(slices.Repeat([]string{".."}, depth), dir)...)
-	}
+	dir := fromRoot(t, depth, env)
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		t.Skipf("corpus test skipped: SESMIME_CORPUS=%s: no such folder here (%s)", os.Getenv("SESMIME_CORPUS"), dir)
+		t.Skipf("corpus test skipped: SESMIME_CORPUS=%s: no such folder here (%s)", env, dir)
 	}
 	return dir
 }
