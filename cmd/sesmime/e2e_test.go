@@ -23,8 +23,8 @@ var built struct {
 }
 
 // buildBinary builds sesmime, once per test process, into a temporary
-// directory that anyone may read (tests run it as another user), removed
-// by TestMain.
+// directory that anyone may read (tests run it as another user), under
+// openTempRoot, removed by TestMain.
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
@@ -35,7 +35,7 @@ func buildBinary(t *testing.T) string {
 	if built.bin != "" {
 		return built.bin
 	}
-	dir, err := os.MkdirTemp("", "sesmime-bin-")
+	dir, err := os.MkdirTemp(openTempRoot(), "sesmime-bin-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,6 +50,43 @@ func buildBinary(t *testing.T) string {
 	}
 	built.bin = bin
 	return bin
+}
+
+// openTempRoot returns the folder under which tests put what the user
+// nobody must reach (a binary it runs, files it reads or rewrites): the
+// system's temporary folder when others may search every folder on its
+// path, else /tmp when they may search that one. A TMPDIR of mode 0700,
+// as mktemp -d makes it, hides everything below it from nobody.
+func openTempRoot() string {
+	for _, dir := range []string{os.TempDir(), "/tmp"} {
+		if searchable(dir) {
+			return dir
+		}
+	}
+	return os.TempDir()
+}
+
+// searchable reports whether others may search dir and every folder
+// above it.
+func searchable(dir string) bool {
+	dir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return false
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return false
+	}
+	for {
+		fi, err := os.Stat(dir)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return true
+		}
+		dir = parent
+	}
 }
 
 // sourceDir is the package's directory, where the tests start.

@@ -53,14 +53,23 @@ func needRoot(t *testing.T) {
 	}
 }
 
-// openToAll makes dir and its parent (t.TempDir's) searchable by anyone.
-func openToAll(t *testing.T, dir string) {
+// openDir returns a new folder that anyone may search, under
+// openTempRoot, removed at the end of the test.
+func openDir(t *testing.T) string {
 	t.Helper()
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	dir, err := os.MkdirTemp(openTempRoot(), "sesmime-test-")
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // asNobody makes cmd run as the user nobody.
@@ -172,14 +181,12 @@ func TestRacingReaderSeesNoPrivateMessage(t *testing.T) {
 	if os.Getenv("SESMIME_READER_DIR") != "" {
 		t.Skip("the reader itself")
 	}
-	exeDir := t.TempDir()
-	openToAll(t, exeDir)
+	exeDir := openDir(t)
 	self := filepath.Join(exeDir, "test")
 	if b, err := os.ReadFile(os.Args[0]); err != nil || os.WriteFile(self, b, 0o755) != nil {
 		t.Fatal("copying the test binary:", err)
 	}
-	dir := t.TempDir()
-	openToAll(t, dir)
+	dir := openDir(t)
 	files := map[string]string{}
 	for i := range 300 {
 		kind := "PUBLIC"
@@ -252,8 +259,7 @@ func TestReaderHelper(t *testing.T) {
 func TestSetIDKeptAsNonRoot(t *testing.T) {
 	needRoot(t)
 	bin := buildBinary(t)
-	dir := t.TempDir()
-	openToAll(t, dir)
+	dir := openDir(t)
 	modes := map[string]os.FileMode{
 		"suid.eml": 0o755 | os.ModeSetuid, "sgid.eml": 0o750 | os.ModeSetgid,
 		"both.eml": 0o710 | os.ModeSetuid | os.ModeSetgid, "sticky.eml": 0o644 | os.ModeSticky,
@@ -344,8 +350,7 @@ func TestXattrsAndACLKept(t *testing.T) {
 	if bin == "" {
 		return
 	}
-	cdir := t.TempDir()
-	openToAll(t, cdir)
+	cdir := openDir(t)
 	capf := filepath.Join(cdir, "cap.eml")
 	os.WriteFile(capf, []byte(msgA), 0o644)
 	os.Chown(capf, 65534, 65534) // before setcap: a chown drops capabilities
