@@ -48,6 +48,10 @@ func buildBinary(t *testing.T) string {
 		os.RemoveAll(dir)
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	if err := os.Chmod(bin, 0o755); err != nil { // whatever the umask
+		os.RemoveAll(dir)
+		t.Fatal(err)
+	}
 	built.bin = bin
 	return bin
 }

@@ -38,6 +38,8 @@ func runT(t *testing.T, stdin string, args ...string) (int, string, string) {
 // chdir makes dir the working directory for the rest of the test.
 func chdir(t *testing.T, dir string) { t.Chdir(dir) }
 
+// writeFiles writes each file under dir with mode 0644, whatever the
+// umask and the mode a file there had.
 func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
 	for name, data := range files {
@@ -46,6 +48,9 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -183,7 +183,7 @@ func TestRacingReaderSeesNoPrivateMessage(t *testing.T) {
 	}
 	exeDir := openDir(t)
 	self := filepath.Join(exeDir, "test")
-	if b, err := os.ReadFile(os.Args[0]); err != nil || os.WriteFile(self, b, 0o755) != nil {
+	if b, err := os.ReadFile(os.Args[0]); err != nil || os.WriteFile(self, b, 0o755) != nil || os.Chmod(self, 0o755) != nil {
 		t.Fatal("copying the test binary:", err)
 	}
 	dir := openDir(t)

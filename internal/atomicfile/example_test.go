@@ -13,6 +13,7 @@ func Example() {
 	defer os.RemoveAll(dir)
 	target := filepath.Join(dir, "msg.eml")
 	os.WriteFile(target, []byte("old\n"), 0o640)
+	os.Chmod(target, 0o640) // whatever the umask
 
 	var c atomicfile.Committer
 	in, _ := os.Open(target)
