@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -304,6 +305,52 @@ func runTool(t *testing.T, name string, args ...string) string {
 	return string(out)
 }
 
+// tool runs a command, and returns an error that holds its output when it
+// fails.
+func tool(name string, args ...string) error {
+	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %v: %s", name, err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// xattrDir returns base when probe, which sets extended attributes on a
+// file, succeeds on a file there. Else, as root, it returns a tmpfs
+// mounted on a new folder in base for the rest of the test, which takes
+// ACLs, user.* and security.* attributes: a TMPDIR on a file system that
+// does not would skip the test. Without root, or when the tmpfs fails
+// too, the test is skipped.
+func xattrDir(t *testing.T, base string, probe func(file string) error) string {
+	t.Helper()
+	try := func(dir string) error {
+		f := filepath.Join(dir, "probe")
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			return err
+		}
+		defer os.Remove(f)
+		return probe(f)
+	}
+	err := try(base)
+	if err == nil {
+		return base
+	}
+	if os.Geteuid() != 0 {
+		t.Skipf("%v (a tmpfs to try instead needs root)", err)
+	}
+	mnt := filepath.Join(base, "tmpfs")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, merr := exec.Command("mount", "-t", "tmpfs", "-o", "size=16m,mode=0755", "tmpfs", mnt).CombinedOutput(); merr != nil {
+		t.Skipf("%v; mount tmpfs: %v: %s", err, merr, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+	if err := try(mnt); err != nil {
+		t.Skipf("neither %s nor a tmpfs takes the attributes: %v", base, err)
+	}
+	return mnt
+}
+
 // TestXattrsAndACLKept: -i keeps a file's ACL (here one that lets nobody
 // read a 0600 file its group may not read) and user.* attributes; a new
 // file does not take the default ACL of its directory when the original
@@ -317,13 +364,13 @@ func TestXattrsAndACLKept(t *testing.T) {
 	if os.Geteuid() == 0 {
 		bin = buildBinary(t)
 	}
-	dir := t.TempDir()
+	dir := xattrDir(t, t.TempDir(), func(f string) error {
+		return cmp.Or(tool("setfacl", "-m", "u:nobody:r,g::-", f), tool("setfattr", "-n", "user.origin", "-v", "x", f))
+	})
 	writeFiles(t, dir, map[string]string{"acl.eml": msgA, "plain/p.eml": msgA})
 	acl := filepath.Join(dir, "acl.eml")
 	os.Chmod(acl, 0o600)
-	if out, err := exec.Command("setfacl", "-m", "u:nobody:r,g::-", acl).CombinedOutput(); err != nil {
-		t.Skipf("setfacl: %v: %s (no ACLs on this file system?)", err, out)
-	}
+	runTool(t, "setfacl", "-m", "u:nobody:r,g::-", acl)
 	runTool(t, "setfattr", "-n", "user.origin", "-v", "archive-7", acl)
 	runTool(t, "setfacl", "-d", "-m", "u:nobody:rw", filepath.Join(dir, "plain"))
 	wantACL := runTool(t, "getfacl", "-cp", acl)
@@ -350,13 +397,11 @@ func TestXattrsAndACLKept(t *testing.T) {
 	if bin == "" {
 		return
 	}
-	cdir := openDir(t)
+	cdir := xattrDir(t, openDir(t), func(f string) error { return tool("setcap", "cap_net_raw+p", f) })
 	capf := filepath.Join(cdir, "cap.eml")
 	os.WriteFile(capf, []byte(msgA), 0o644)
 	os.Chown(capf, 65534, 65534) // before setcap: a chown drops capabilities
-	if out, err := exec.Command("setcap", "cap_net_raw+p", capf).CombinedOutput(); err != nil {
-		t.Skipf("setcap: %v: %s", err, out)
-	}
+	runTool(t, "setcap", "cap_net_raw+p", capf)
 	os.Chown(cdir, 65534, 65534)
 	cmd := asNobody(exec.Command(bin, "inject", "-i", "--config-set", "news", "cap.eml"))
 	cmd.Dir = cdir
