@@ -207,9 +207,15 @@ func dialData(t *testing.T, addr string) *rawSession {
 	return s
 }
 
+// rawDeadline only keeps a hung session from blocking the test: it is
+// past the relay's default upstream_timeout (2m), so a slow upstream shows
+// as the relay's reply, and far past what a loaded machine takes to relay
+// the corpus's largest messages under -race.
+const rawDeadline = 3 * time.Minute
+
 // cmd writes line (no CRLF added) and returns the next reply.
 func (s *rawSession) cmd(line string) string {
-	s.c.SetDeadline(time.Now().Add(10 * time.Second))
+	s.c.SetDeadline(time.Now().Add(rawDeadline))
 	if _, err := s.c.Write([]byte(line)); err != nil {
 		s.t.Fatalf("write %q: %v", line, err)
 	}
