@@ -187,6 +187,10 @@ func start(bin binaries, opts *Options) (*Postfix, error) {
 	p.cmd = exec.Command(bin.postfix, "-c", p.ConfigDir, "start-fg")
 	p.cmd.Stdout, p.cmd.Stderr = out, out
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A process of the instance that outlives the master holds the log
+	// pipe open, and Wait would wait for it forever: after the master
+	// exits, Wait closes the pipe once this has passed.
+	p.cmd.WaitDelay = 5 * time.Second
 	if err := p.cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
